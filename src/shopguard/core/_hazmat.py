@@ -1,0 +1,24 @@
+"""The one module that touches ``cryptography.hazmat``. Everything else calls :mod:`.crypto`."""
+
+from __future__ import annotations
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as _hmac
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+__all__ = ["InvalidTag", "aesgcm_decrypt", "aesgcm_encrypt", "hmac_sha256"]
+
+
+def aesgcm_encrypt(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    return AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def aesgcm_decrypt(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
+    return AESGCM(key).decrypt(nonce, ciphertext, aad)
+
+
+def hmac_sha256(key: bytes, data: bytes) -> bytes:
+    h = _hmac.HMAC(key, hashes.SHA256())
+    h.update(data)
+    return h.finalize()

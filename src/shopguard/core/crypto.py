@@ -1,0 +1,73 @@
+"""Crypto recipes: authenticated encryption with bound context, and keyed digests.
+
+Every decrypt or verify failure raises the same opaque
+:class:`~shopguard.core.errors.InvalidCiphertext`; nothing is decrypted before
+it is authenticated (AES-GCM verifies the tag first).
+
+References
+----------
+NIST SP 800-38D (GCM). Token layout: ``version(1) || nonce(12) || ciphertext || tag(16)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+from shopguard.core import _hazmat
+from shopguard.core.errors import InvalidCiphertext
+
+__all__ = ["KEY_BYTES", "keyed_digest", "mac", "new_key", "open_", "seal", "verify_mac"]
+
+KEY_BYTES = 32
+_VERSION = b"\x01"
+_NONCE = 12
+
+
+def new_key() -> bytes:
+    """A fresh random 256-bit key."""
+    return os.urandom(KEY_BYTES)
+
+
+def seal(key: bytes, plaintext: bytes, *, context: bytes) -> bytes:
+    """Encrypt and authenticate ``plaintext`` with AES-256-GCM, binding ``context`` as AAD.
+
+    Warnings
+    --------
+    ``context`` must name where the value lives (table, column, row id): a
+    ciphertext copied elsewhere then fails to open.
+    """
+    if len(key) != KEY_BYTES:
+        raise ValueError("key must be 32 bytes")
+    nonce = os.urandom(_NONCE)
+    return _VERSION + nonce + _hazmat.aesgcm_encrypt(key, nonce, plaintext, _VERSION + context)
+
+
+def open_(key: bytes, token: bytes, *, context: bytes) -> bytes:
+    """Authenticate and decrypt a token made by :func:`seal`; any failure is :class:`InvalidCiphertext`."""
+    if len(key) != KEY_BYTES or len(token) < 1 + _NONCE + 16 or token[:1] != _VERSION:
+        raise InvalidCiphertext()
+    try:
+        return _hazmat.aesgcm_decrypt(
+            key, token[1 : 1 + _NONCE], token[1 + _NONCE :], _VERSION + context
+        )
+    except _hazmat.InvalidTag:
+        raise InvalidCiphertext() from None
+
+
+def mac(key: bytes, data: bytes) -> bytes:
+    """HMAC-SHA256 of ``data``."""
+    return _hazmat.hmac_sha256(key, data)
+
+
+def verify_mac(key: bytes, data: bytes, tag: bytes) -> None:
+    """Raise :class:`InvalidCiphertext` unless ``tag`` is the MAC of ``data``."""
+    # SECURITY: compare_digest; == leaks timing.
+    if not hmac.compare_digest(mac(key, data), tag):
+        raise InvalidCiphertext("MAC check failed")
+
+
+def keyed_digest(key: bytes, value: str, *, length: int = 16) -> str:
+    """A stable keyed pseudonym of ``value`` (hex, ``2*length`` characters)."""
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[: 2 * length]

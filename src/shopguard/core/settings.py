@@ -1,0 +1,107 @@
+"""Settings: ``SHOPGUARD_*`` environment variables over ``shopguard.toml``, safe defaults.
+
+The state directory (``.shopguard/`` under the working directory unless
+``SHOPGUARD_HOME`` says otherwise) holds the SQLite database, the key ring's
+key-encryption key, the models and ``shopguard.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from shopguard.core.errors import ConfigError
+
+__all__ = ["Settings", "load_settings"]
+
+_DEFAULT_HOME = Path(".shopguard")
+
+
+class Settings(BaseSettings):
+    """Every shopguard setting. Each has a safe default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOPGUARD_", extra="forbid", frozen=True, validate_default=True
+    )
+
+    home: Path = Field(default=_DEFAULT_HOME, description="State directory.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is SQLite at <home>/shopguard.db.",
+    )
+    redis_url: str | None = Field(default=None, description="Shared counters; None = in-process.")
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="Key-encryption key (32 bytes, urlsafe base64). Default: <home>/master.key.",
+    )
+    audit_batch_max: int = Field(default=256, ge=1, le=10_000)
+    audit_flush_interval_ms: float = Field(default=2.0, ge=0.0, le=1000.0)
+    log_level: str = Field(default="INFO")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = value.split(":", 1)[0]
+        if scheme.split("+", 1)[0] not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError("database_url must be a sqlite:// or postgresql:// URL")
+        if scheme in {"postgresql", "postgres"}:
+            # psycopg 3 is the one PostgreSQL driver we ship.
+            value = "postgresql+psycopg" + value[len(scheme) :]
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL to connect to (SQLite under ``home`` by default)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'shopguard.db').as_posix()}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def master_key_path(self) -> Path:
+        return self.home / "master.key"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        home = Path(os.environ.get("SHOPGUARD_HOME", str(_DEFAULT_HOME)))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=home / "shopguard.toml")
+        return (init_settings, env_settings, toml)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load settings, turning any validation problem into one :class:`ConfigError` line.
+
+    The message names the offending setting, never its value (it may be a secret).
+    """
+    try:
+        return Settings(**overrides)
+    except ValueError as exc:
+        errors = getattr(exc, "errors", None)
+        if callable(errors):
+            names = sorted({".".join(str(p) for p in e.get("loc", ())) for e in errors()})
+            reasons = sorted({str(e.get("msg", "invalid")) for e in errors()})
+            raise ConfigError(
+                f"invalid setting(s) {', '.join(names)}: {'; '.join(reasons)}"
+            ) from None
+        raise ConfigError("invalid settings") from None

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shopguard.core.errors import ConfigError
+from shopguard.core.settings import load_settings
+
+
+def test_settings_when_nothing_configured_then_safe_embedded_defaults() -> None:
+    s = load_settings()
+    assert s.sqlalchemy_url.startswith("sqlite:///") and s.sqlalchemy_url.endswith(".shopguard/shopguard.db")
+    assert s.redis_url is None and s.master_key is None
+
+
+def test_settings_when_env_and_toml_disagree_then_env_wins(tmp_path: Path, monkeypatch) -> None:
+    home = tmp_path / "state"
+    home.mkdir()
+    (home / "shopguard.toml").write_text('log_level = "DEBUG"\naudit_batch_max = 7\n')
+    monkeypatch.setenv("SHOPGUARD_HOME", str(home))
+    monkeypatch.setenv("SHOPGUARD_AUDIT_BATCH_MAX", "9")
+    s = load_settings()
+    assert s.log_level == "DEBUG" and s.audit_batch_max == 9
+
+
+def test_settings_when_toml_has_unknown_key_then_config_error_names_it(tmp_path: Path, monkeypatch) -> None:
+    home = tmp_path / "state"
+    home.mkdir()
+    (home / "shopguard.toml").write_text('databse_url = "sqlite://"\n')
+    monkeypatch.setenv("SHOPGUARD_HOME", str(home))
+    with pytest.raises(ConfigError, match="databse_url"):
+        load_settings()
+
+
+def test_settings_when_database_url_has_password_then_error_does_not_echo_it(monkeypatch) -> None:
+    monkeypatch.setenv("SHOPGUARD_DATABASE_URL", "mysql://u:hunter2@db/x")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "hunter2" not in str(info.value) and "database_url" in str(info.value)
+
+
+def test_settings_when_postgres_url_then_psycopg3_driver() -> None:
+    assert load_settings(database_url="postgresql://h/db").sqlalchemy_url.startswith("postgresql+psycopg://")
