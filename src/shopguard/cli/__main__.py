@@ -1,0 +1,3 @@
+from shopguard.cli import main
+
+raise SystemExit(main())
