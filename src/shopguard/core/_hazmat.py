@@ -5,9 +5,18 @@ from __future__ import annotations
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as _hmac
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["InvalidTag", "aesgcm_decrypt", "aesgcm_encrypt", "hmac_sha256"]
+__all__ = ["PUBLIC_KEY_FAMILIES", "InvalidTag", "aesgcm_decrypt", "aesgcm_encrypt", "hmac_sha256"]
+
+#: Which public-key types may verify which JWS algorithm family (no cross-type confusion).
+PUBLIC_KEY_FAMILIES: dict[str, tuple[type, ...]] = {
+    "RS": (rsa.RSAPublicKey,),
+    "PS": (rsa.RSAPublicKey,),
+    "ES": (ec.EllipticCurvePublicKey,),
+    "Ed": (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey),
+}
 
 
 def aesgcm_encrypt(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:

@@ -18,9 +18,19 @@ import os
 from shopguard.core import _hazmat
 from shopguard.core.errors import InvalidCiphertext
 
-__all__ = ["KEY_BYTES", "keyed_digest", "mac", "new_key", "open_", "seal", "verify_mac"]
+__all__ = [
+    "KEY_BYTES",
+    "PUBLIC_KEY_FAMILIES",
+    "keyed_digest",
+    "mac",
+    "new_key",
+    "open_",
+    "seal",
+    "verify_mac",
+]
 
 KEY_BYTES = 32
+PUBLIC_KEY_FAMILIES = _hazmat.PUBLIC_KEY_FAMILIES
 _VERSION = b"\x01"
 _NONCE = 12
 
