@@ -43,17 +43,23 @@ def _root(
     """shopguard: guard a store's models, data and customers."""
 
 
-_COMMAND_MODULES = ("core_cmds", "data", "train", "score", "evaluate", "serve", "demo")
+_COMMAND_MODULES = (
+    "core_cmds",
+    "keys",
+    "data",
+    "train",
+    "_train_recommender",
+    "score",
+    "evaluate",
+    "serve",
+    "demo",
+)
 
 
 def _register() -> None:
     # Imported for their side effect: each module adds its commands to ``app``.
     for name in _COMMAND_MODULES:
-        try:
-            importlib.import_module(f"shopguard.cli.{name}")
-        except ModuleNotFoundError as exc:  # TEMPORARY-WHILE-BUILDING
-            if exc.name != f"shopguard.cli.{name}":
-                raise
+        importlib.import_module(f"shopguard.cli.{name}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives import hmac as _hmac
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["PUBLIC_KEY_FAMILIES", "InvalidTag", "aesgcm_decrypt", "aesgcm_encrypt", "hmac_sha256"]
+__all__ = [
+    "PUBLIC_KEY_FAMILIES",
+    "InvalidTag",
+    "aesgcm_decrypt",
+    "aesgcm_encrypt",
+    "ed25519_keypair_pem",
+    "hmac_sha256",
+]
 
 #: Which public-key types may verify which JWS algorithm family (no cross-type confusion).
 PUBLIC_KEY_FAMILIES: dict[str, tuple[type, ...]] = {
@@ -25,6 +32,18 @@ def aesgcm_encrypt(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> by
 
 def aesgcm_decrypt(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
     return AESGCM(key).decrypt(nonce, ciphertext, aad)
+
+
+def ed25519_keypair_pem() -> tuple[bytes, bytes]:
+    """A fresh Ed25519 key pair as (PKCS#8 private PEM, SubjectPublicKeyInfo public PEM)."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public
 
 
 def hmac_sha256(key: bytes, data: bytes) -> bytes:

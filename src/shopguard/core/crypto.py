@@ -66,6 +66,11 @@ def open_(key: bytes, token: bytes, *, context: bytes) -> bytes:
         raise InvalidCiphertext() from None
 
 
+def signing_keypair_pem() -> tuple[bytes, bytes]:
+    """A fresh Ed25519 signing key pair as PEM: ``(private, public)``."""
+    return _hazmat.ed25519_keypair_pem()
+
+
 def mac(key: bytes, data: bytes) -> bytes:
     """HMAC-SHA256 of ``data``."""
     return _hazmat.hmac_sha256(key, data)

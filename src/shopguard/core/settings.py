@@ -47,6 +47,62 @@ class Settings(BaseSettings):
     audit_flush_interval_ms: float = Field(default=2.0, ge=0.0, le=1000.0)
     log_level: str = Field(default="INFO")
 
+    # -- gateway ---------------------------------------------------------------------
+    gateway_guards: list[str] = Field(
+        default=["authn", "authz", "rate_limit"],
+        description="The guards pipeline in stage order: authn, authz, rate limit, input checks, output filters.",
+    )
+    gateway_max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=104_857_600)
+    gateway_cors_origins: list[str] = Field(
+        default=[], description="Allowed CORS origins; none by default."
+    )
+    gateway_key_cache_ttl_s: float = Field(default=0.5, ge=0.0, le=1.0)
+    rate_limit_key: str = Field(
+        default="50/second;2000/minute", description="Per API key or token subject."
+    )
+    rate_limit_ip: str = Field(default="100/second;4000/minute", description="Per client IP.")
+    rate_limit_routes: dict[str, str] = Field(
+        default={}, description="Per key and route, e.g. {'fraud.score': '20/second'}."
+    )
+    rate_limit_fail_open: bool = Field(
+        default=False,
+        description="When Redis is unreachable: False refuses (503), True lets through.",
+    )
+    jwt_public_key_files: list[Path] = Field(
+        default=[], description="PEM public keys for bearer JWTs."
+    )
+    jwt_jwks_file: Path | None = Field(default=None, description="A JWKS file of public keys.")
+    jwt_algorithms: list[str] = Field(default=["RS256", "ES256", "EdDSA"])
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    jwt_tenant_claim: str = "tenant"
+    jwt_leeway_s: int = Field(default=0, ge=0, le=300)
+    upstreams: dict[str, str] = Field(
+        default={}, description="Reverse-proxy mode: name -> base URL."
+    )
+    upstream_timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("jwt_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: list[str]) -> list[str]:
+        allowed = {
+            "RS256",
+            "RS384",
+            "RS512",
+            "PS256",
+            "PS384",
+            "PS512",
+            "ES256",
+            "ES384",
+            "ES512",
+            "EdDSA",
+        }
+        bad = [a for a in value if a not in allowed]
+        if bad:
+            # SECURITY: HS* would let a public key be used as an HMAC secret; none disables signatures.
+            raise ValueError("jwt_algorithms may only name asymmetric algorithms")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:

@@ -1,0 +1,423 @@
+"""The gateway: the store's models behind one guarded, audited API.
+
+``create_app(settings)`` opens the runtime (database, key ring, audit log) and
+serves each tenant's store. Every route declares a :class:`RoutePolicy`; the
+app refuses to start with a route that has none. Requests go through the
+configured guards pipeline (:mod:`.pipeline`), and every decision is audited
+before its response starts and counted in ``/metrics``.
+
+Reverse-proxy mode (``upstreams``) puts the same pipeline in front of a store's
+own model services: ``/v1/upstream/<name>/<path>`` is forwarded over httpx.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, get_type_hints
+
+import httpx
+from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import Path as PathParam
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.cors import CORSMiddleware
+
+from shopguard import __version__
+from shopguard.core.errors import ConfigError, ModelError
+from shopguard.core.runtime import Runtime
+from shopguard.core.settings import Settings
+from shopguard.gateway.audit_mw import AuditMiddleware
+from shopguard.gateway.hardening import BodyLimit, SecurityHeaders
+from shopguard.gateway.jwt_auth import JwtVerifier
+from shopguard.gateway.keys import ApiKeyStore
+from shopguard.gateway.metrics import GatewayMetrics
+from shopguard.gateway.pipeline import GatewayDeps, GuardContext, Pipeline, RoutePolicy
+from shopguard.gateway.problems import install_problem_handlers
+from shopguard.gateway.ratelimit import RateLimiter, parse_limits
+from shopguard.gateway.schemas import (
+    FraudScoreOut,
+    ProductReviewsOut,
+    RecommendationsOut,
+    ReviewIn,
+    ReviewOut,
+    TransactionIn,
+)
+from shopguard.store.service import StoreService, TenantStores
+
+__all__ = [
+    "POLICY_ATTR",
+    "add_guarded_route",
+    "app_from_environment",
+    "create_app",
+    "route_policy",
+]
+
+_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
+_PROBLEM = {
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+}
+#: Every guarded route can answer these; documented so clients (and schemathesis) expect them.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": desc, **_PROBLEM}
+    for code, desc in {
+        400: "Malformed request (e.g. a body that is not UTF-8 JSON)",
+        401: "No or bad credentials",
+        403: "Missing scope",
+        404: "Not found (or not visible to this tenant)",
+        413: "Body too large",
+        422: "Request does not match the schema",
+        429: "Rate limited (see Retry-After)",
+        503: "A guard, the audit log or a model is unavailable (fail closed)",
+    }.items()
+}
+DECLINE_AT = 0.8
+REVIEW_AT = 0.3
+POLICY_ATTR = "__shopguard_policy__"
+#: Routes that need no credentials. Everything else must declare scopes.
+PUBLIC_PATHS = frozenset({"/healthz"})
+_HOP_HEADERS = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "x-api-key",
+        "authorization",
+        "cookie",
+    }
+)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    services: dict[str, StoreService] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """Build the gateway app. ``runtime``/``services``/``transport`` may be injected (tests, demo)."""
+    rt = runtime or Runtime.open(settings)
+    owns_runtime = runtime is None
+    stores = TenantStores(settings.home, rt.engine, preloaded=services)
+    keys = ApiKeyStore(rt.engine, rt.keyring, cache_ttl=settings.gateway_key_cache_ttl_s)
+    limiter = RateLimiter(
+        key_limits=parse_limits(settings.rate_limit_key),
+        ip_limits=parse_limits(settings.rate_limit_ip),
+        route_limits={r: parse_limits(v) for r, v in settings.rate_limit_routes.items()},
+        redis_url=settings.redis_url,
+        fail_open=settings.rate_limit_fail_open,
+        bus=rt.bus,
+    )
+    deps = GatewayDeps(
+        keys=keys, jwt=JwtVerifier.from_settings(settings), limiter=limiter, bus=rt.bus
+    )
+    pipeline = Pipeline(list(settings.gateway_guards), deps)
+    metrics = GatewayMetrics()
+    upstream_client = httpx.AsyncClient(timeout=settings.upstream_timeout_s, transport=transport)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await upstream_client.aclose()
+            await limiter.close()
+            if owns_runtime:
+                rt.close()
+
+    app = FastAPI(
+        title="shopguard gateway",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    _install_problem_schema(app)
+    app.state.runtime = rt
+    app.state.stores = stores
+    app.state.keys = keys
+    app.state.pipeline = pipeline
+    app.state.limiter = limiter
+    app.state.metrics = metrics
+    install_problem_handlers(app)
+
+    def guarded(policy_id: str, *scopes: str, public: bool = False) -> Any:
+        policy = RoutePolicy(policy_id, frozenset(scopes), public)
+
+        async def dependency(request: Request) -> GuardContext:
+            state = request.scope.setdefault("state", {})
+            state["route_id"] = policy.id
+            ctx = GuardContext(request, policy, pipeline)
+            if request.client is not None:
+                state["client_pseudonym"] = rt.audit.pseudonym(request.client.host)
+            await pipeline.run_pre(ctx)
+            return ctx
+
+        setattr(dependency, POLICY_ATTR, policy)
+        return Depends(dependency)
+
+    app.state.guarded = guarded
+
+    def target(kind: str, value: str) -> str:
+        # Customer ids identify people: the audit log gets their keyed pseudonym.
+        return f"{kind}:{rt.audit.pseudonym(value)}" if kind == "customer" else f"{kind}:{value}"
+
+    @app.get("/healthz", tags=["public"])
+    async def healthz(ctx: GuardContext = guarded("healthz", public=True)) -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics", tags=["operations"], response_class=Response, responses=ERRORS)
+    async def prometheus(ctx: GuardContext = guarded("metrics", "metrics:read")) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @app.post("/v1/fraud/score", response_model=FraudScoreOut, tags=["fraud"], responses=ERRORS)
+    async def fraud_score(
+        body: TransactionIn, ctx: GuardContext = guarded("fraud.score", "fraud:score")
+    ) -> Any:
+        ctx.request.scope["state"]["audit_target"] = target("customer", body.customer_id)
+        await ctx.inputs(body)
+        svc = stores.get(ctx.tenant)
+        tx: dict[str, Any] = {
+            "TRANSACTION_ID": body.transaction_id,
+            "TX_DATETIME": body.naive_utc,
+            "CUSTOMER_ID": body.customer_id,
+            "TERMINAL_ID": body.terminal_id,
+            "TX_AMOUNT": body.amount,
+            "device_is_new": int(body.device_is_new),
+            "ship_bill_mismatch": int(body.ship_bill_mismatch),
+            "ip_country_mismatch": int(body.ip_country_mismatch),
+            "account_age_days": body.account_age_days,
+            "card_present": int(body.card_present),
+        }
+        score = await run_in_threadpool(svc.score_transaction, tx)
+        decision = (
+            "decline" if score >= DECLINE_AT else "review" if score >= REVIEW_AT else "approve"
+        )
+        out = FraudScoreOut(
+            transaction_id=body.transaction_id, score=round(score, 6), decision=decision
+        )
+        return await ctx.outputs(out)
+
+    @app.get(
+        "/v1/recommendations/{customer_id}",
+        response_model=RecommendationsOut,
+        tags=["recommendations"],
+        responses=ERRORS,
+    )
+    async def recommendations(
+        customer_id: str = PathParam(pattern=_ID),
+        k: int = Query(10, ge=1, le=50),
+        ctx: GuardContext = guarded("recommendations.read", "recommendations:read"),
+    ) -> Any:
+        ctx.request.scope["state"]["audit_target"] = target("customer", customer_id)
+        await ctx.inputs({"customer_id": customer_id, "k": k})
+        svc = stores.get(ctx.tenant)
+        products = await run_in_threadpool(svc.recommend, customer_id, k)
+        out = RecommendationsOut(customer_id=customer_id, products=products, personalised=True)
+        return await ctx.outputs(out)
+
+    @app.get(
+        "/v1/products/{product_id}/reviews",
+        response_model=ProductReviewsOut,
+        tags=["reviews"],
+        responses=ERRORS,
+    )
+    async def product_reviews(
+        product_id: str = PathParam(pattern=_ID),
+        limit: int = Query(20, ge=1, le=100),
+        ctx: GuardContext = guarded("reviews.read", "reviews:read"),
+    ) -> Any:
+        ctx.request.scope["state"]["audit_target"] = target("product", product_id)
+        await ctx.inputs({"product_id": product_id, "limit": limit})
+        svc = stores.get(ctx.tenant)
+        rows = await run_in_threadpool(svc.product_reviews, product_id, limit=limit)
+        out = ProductReviewsOut(product_id=product_id, reviews=[ReviewOut(**r) for r in rows])
+        return await ctx.outputs(out)
+
+    @app.post(
+        "/v1/reviews", response_model=ReviewOut, status_code=201, tags=["reviews"], responses=ERRORS
+    )
+    async def post_review(
+        body: ReviewIn, ctx: GuardContext = guarded("reviews.write", "reviews:write")
+    ) -> Any:
+        ctx.request.scope["state"]["audit_target"] = target("product", body.product_id)
+        await ctx.inputs(body)
+        svc = stores.get(ctx.tenant)
+        review = await run_in_threadpool(
+            svc.add_review,
+            product_id=body.product_id,
+            customer_id=body.customer_id,
+            rating=body.rating,
+            title=body.title,
+            text=body.text,
+        )
+        out = ReviewOut(
+            review_id=review["review_id"],
+            rating=review["rating"],
+            title=review["title"],
+            text=review["text"],
+            verified_purchase=bool(review["verified_purchase"]),
+        )
+        return await ctx.outputs(out)
+
+    for name, base_url in settings.upstreams.items():
+        _add_upstream(app, guarded, upstream_client, name, base_url)
+
+    _refuse_undeclared(app)
+    # Outermost first: body limit, security headers, CORS (closed unless configured), audit.
+    app.add_middleware(AuditMiddleware, audit=rt.audit, metrics=metrics)
+    if settings.gateway_cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.gateway_cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "x-api-key", "content-type"],
+        )
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=settings.gateway_max_body_bytes)
+    return app
+
+
+def _install_problem_schema(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original()
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = {
+                "type": "object",
+                "required": ["type", "title", "status"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                },
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def app_from_environment() -> FastAPI:
+    """The app for ``uvicorn --factory`` (each worker builds its own from settings)."""
+    from shopguard.core.settings import load_settings
+
+    return create_app(load_settings())
+
+
+def add_guarded_route(
+    app: FastAPI,
+    path: str,
+    endpoint: Callable[..., Awaitable[Any]],
+    *,
+    policy_id: str,
+    scopes: Sequence[str],
+    methods: Sequence[str] = ("GET",),
+    **route_kwargs: Any,
+) -> None:
+    """Serve ``endpoint`` at ``path`` behind the app's guards pipeline (built by :func:`create_app`).
+
+    ``endpoint`` is a plain FastAPI endpoint (its parameters are resolved as
+    usual); its arguments go through the input checks and its result through
+    the output filters, as the built-in routes do. The route declares
+    ``policy_id`` and ``scopes``, so :func:`route_policy` finds it.
+    """
+    if not scopes:
+        raise ConfigError(f"route {path} declares no scopes")
+    guarded: Callable[..., Any] = app.state.guarded
+    hints = get_type_hints(endpoint)
+    params = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in inspect.signature(endpoint).parameters.values()
+    ]
+    ctx_param = inspect.Parameter(
+        "_shopguard_ctx",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=guarded(policy_id, *scopes),
+        annotation=GuardContext,
+    )
+
+    async def route(**kwargs: Any) -> Any:
+        ctx: GuardContext = kwargs.pop("_shopguard_ctx")
+        await ctx.inputs(kwargs)
+        return await ctx.outputs(await endpoint(**kwargs))
+
+    route.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [*params, ctx_param], return_annotation=hints.get("return", Any)
+    )
+    route.__name__ = getattr(endpoint, "__name__", "guarded_route")
+    app.add_api_route(path, route, methods=list(methods), responses=ERRORS, **route_kwargs)
+
+
+def _add_upstream(
+    app: FastAPI, guarded: Callable[..., Any], client: httpx.AsyncClient, name: str, base_url: str
+) -> None:
+    if not name.isidentifier():
+        raise ConfigError(f"upstream name {name!r} must be an identifier")
+    base = base_url.rstrip("/")
+
+    async def proxy(
+        request: Request,
+        path: str,
+        ctx: GuardContext = guarded(f"upstream.{name}", f"upstream:{name}"),
+    ) -> Response:
+        body = await request.body()
+        await ctx.inputs({"path": path, "body": body})
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
+        headers["x-shopguard-tenant"] = ctx.tenant
+        try:
+            upstream = await client.request(
+                request.method,
+                f"{base}/{path}",
+                params=request.query_params,
+                content=body,
+                headers=headers,
+            )
+        except httpx.HTTPError:
+            raise ModelError(f"upstream {name} unreachable") from None
+        payload = await ctx.outputs(upstream.content)
+        return Response(
+            payload,
+            status_code=upstream.status_code,
+            media_type=upstream.headers.get("content-type", "application/octet-stream"),
+        )
+
+    app.add_api_route(
+        f"/v1/upstream/{name}/{{path:path}}",
+        proxy,
+        responses=ERRORS,
+        methods=["GET", "POST"],
+        tags=["upstream"],
+        name=f"upstream_{name}",
+    )
+
+
+def route_policy(route: APIRoute) -> RoutePolicy | None:
+    """The policy a route declared, if any."""
+    for dep in route.dependant.dependencies:
+        policy = getattr(dep.call, POLICY_ATTR, None)
+        if isinstance(policy, RoutePolicy):
+            return policy
+    return None
+
+
+def _refuse_undeclared(app: FastAPI) -> None:
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            policy = route_policy(route)
+            if policy is None:
+                raise ConfigError(f"route {route.path} declares no policy; every route must")
+            if not policy.public and not policy.scopes:
+                raise ConfigError(f"route {route.path} declares no scopes")
+            if policy.public and route.path not in PUBLIC_PATHS:
+                raise ConfigError(f"route {route.path} is public but not in PUBLIC_PATHS")

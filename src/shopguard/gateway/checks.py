@@ -1,0 +1,252 @@
+"""Scorecard checks of the API area, run against a live gateway over HTTP.
+
+Resources they need (the demo or the red team provides them):
+``base_url``; ``api_keys``, a mapping with ``full`` (every scope, tenant A),
+``underscoped`` (a scope no route uses), ``other_tenant`` (every scope, tenant B)
+and ``expired_jwt`` (a correctly signed but expired bearer token); and
+``foreign_customer``, a customer id of tenant A that tenant B does not have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import abstractmethod
+from typing import Any
+
+import httpx
+
+from shopguard.core.scorecard import Area, Check, CheckContext, Figure, Status, checks
+
+__all__: list[str] = []
+
+_PROTECTED = [
+    ("POST", "/v1/fraud/score"),
+    ("GET", "/v1/recommendations/{customer}"),
+    ("GET", "/v1/products/{product}/reviews"),
+    ("POST", "/v1/reviews"),
+]
+
+
+def _requests(ctx: CheckContext) -> list[tuple[str, str]]:
+    customer = ctx.resources.get("sample_customer", "C000001")
+    product = ctx.resources.get("sample_product", "P00001")
+    return [(m, p.format(customer=customer, product=product)) for m, p in _PROTECTED]
+
+
+def _body(path: str, ctx: CheckContext) -> dict[str, Any] | None:
+    customer = ctx.resources.get("sample_customer", "C000001")
+    if path == "/v1/fraud/score":
+        return {
+            "transaction_id": "SCORECARD-1",
+            "customer_id": customer,
+            "terminal_id": "PSP1-EP01",
+            "amount": 10.0,
+            "timestamp": "2025-03-01T12:00:00",
+        }
+    if path == "/v1/reviews":
+        return {
+            "product_id": ctx.resources.get("sample_product", "P00001"),
+            "customer_id": customer,
+            "rating": 5,
+            "title": "scorecard probe",
+            "text": "scorecard probe",
+        }
+    return None
+
+
+class _RefusedEverywhere(Check):
+    """Base: every protected route must answer ``expected`` to the given headers."""
+
+    expected: int = 401
+    requires = ("base_url", "api_keys")
+
+    @abstractmethod
+    def headers(self, ctx: CheckContext) -> dict[str, str]:
+        """The credentials (or lack of them) to present."""
+
+    def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
+        got = []
+        with httpx.Client(base_url=ctx["base_url"], timeout=30) as client:
+            for method, path in _requests(ctx):
+                r = client.request(method, path, json=_body(path, ctx), headers=self.headers(ctx))
+                got.append((path, r.status_code))
+        refused = sum(1 for _, code in got if code == self.expected)
+        status = Status.PASS if refused == len(got) else Status.FAIL
+        evidence = "; ".join(f"{p} -> {c}" for p, c in got)
+        return status, Figure("routes_refused", refused, len(got)), evidence
+
+
+@checks.register
+class NoCredentials(_RefusedEverywhere):
+    """Requests without credentials are refused with 401 on every protected route."""
+
+    name = "api.no_credentials_refused"
+    area = Area.API
+    title = "No credentials: 401 on every protected route"
+
+    def headers(self, ctx: CheckContext) -> dict[str, str]:
+        return {}
+
+
+@checks.register
+class WrongKey(_RefusedEverywhere):
+    """A well-formed but unknown API key is refused with 401."""
+
+    name = "api.wrong_key_refused"
+    area = Area.API
+    title = "Wrong API key: 401"
+
+    def headers(self, ctx: CheckContext) -> dict[str, str]:
+        full: str = ctx["api_keys"]["full"]
+        forged = full[:-4] + ("AAAA" if not full.endswith("AAAA") else "BBBB")
+        return {"X-API-Key": forged}
+
+
+@checks.register
+class ExpiredJwt(_RefusedEverywhere):
+    """A correctly signed bearer token past its expiry is refused with 401."""
+
+    name = "api.expired_jwt_refused"
+    area = Area.API
+    title = "Expired JWT: 401"
+
+    def headers(self, ctx: CheckContext) -> dict[str, str]:
+        return {"Authorization": f"Bearer {ctx['api_keys']['expired_jwt']}"}
+
+
+@checks.register
+class Underscoped(_RefusedEverywhere):
+    """A valid key without the route's scope is refused with 403."""
+
+    name = "api.underscoped_key_refused"
+    area = Area.API
+    title = "Under-scoped key: 403"
+    expected = 403
+
+    def headers(self, ctx: CheckContext) -> dict[str, str]:
+        return {"X-API-Key": ctx["api_keys"]["underscoped"]}
+
+
+@checks.register
+class CrossTenant(Check):
+    """A key of tenant B cannot read tenant A's customer (the customer is not visible: 404)."""
+
+    name = "api.cross_tenant_read_refused"
+    area = Area.API
+    title = "Cross-tenant read: refused"
+    requires = ("base_url", "api_keys", "foreign_customer")
+
+    def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
+        cid = ctx["foreign_customer"]
+        with httpx.Client(base_url=ctx["base_url"], timeout=30) as client:
+            own = client.get(
+                f"/v1/recommendations/{cid}", headers={"X-API-Key": ctx["api_keys"]["full"]}
+            )
+            other = client.get(
+                f"/v1/recommendations/{cid}", headers={"X-API-Key": ctx["api_keys"]["other_tenant"]}
+            )
+        ok = own.status_code == 200 and other.status_code in (403, 404)
+        evidence = f"owner tenant -> {own.status_code}; other tenant -> {other.status_code}"
+        return (Status.PASS if ok else Status.FAIL), None, evidence
+
+
+@checks.register
+class Flood(Check):
+    """A burst past the per-key limit gets 429 with Retry-After before the limit is exceeded.
+
+    Needs ``api_keys["flood"]`` with the ``metrics:read`` scope (``full`` is used otherwise).
+    """
+
+    name = "api.flood_rate_limited"
+    area = Area.API
+    title = "Flood past the rate limit: 429 with Retry-After"
+    requires = ("base_url", "api_keys")
+
+    def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
+        key = ctx["api_keys"].get("flood", ctx["api_keys"]["full"])
+        limit = int(ctx.resources.get("flood_limit", 50))
+        n = limit * 3
+
+        async def burst() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=ctx["base_url"], timeout=60) as client:
+                sem = asyncio.Semaphore(32)
+
+                async def one() -> httpx.Response:
+                    async with sem:
+                        # A cheap route, so the burst outruns the per-second limit on any machine.
+                        r = await client.get("/metrics", headers={"X-API-Key": key})
+                        r.extensions["shopguard_done"] = time.perf_counter()
+                        return r
+
+                return list(await asyncio.gather(*(one() for _ in range(n))))
+
+        responses = asyncio.run(burst())
+        ok = sum(1 for r in responses if r.status_code == 200)
+        limited = [r for r in responses if r.status_code == 429]
+        retry = all("retry-after" in r.headers for r in limited)
+        # Completion order: how many got through before the limiter first said no.
+        before = 0
+        for r in sorted(responses, key=lambda r: r.extensions["shopguard_done"]):
+            if r.status_code == 429:
+                break
+            before += r.status_code == 200
+        status = Status.PASS if limited and retry and before <= limit else Status.FAIL
+        evidence = (
+            f"{n} concurrent requests: {before} served before the first 429 (limit {limit}); "
+            f"{ok} served and {len(limited)} refused in all"
+            + ("" if retry else "; Retry-After missing")
+        )
+        others = sorted({r.status_code for r in responses} - {200, 429})
+        if others:
+            evidence += f"; unexpected statuses {others}"
+        return status, Figure("served_before_first_429", before, limit), evidence
+
+
+@checks.register
+class OversizedBody(Check):
+    """A request body over the limit is refused with 413 before it is parsed."""
+
+    name = "api.oversized_body_refused"
+    area = Area.API
+    title = "Oversized body: 413"
+    requires = ("base_url", "api_keys")
+
+    def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
+        with httpx.Client(base_url=ctx["base_url"], timeout=30) as client:
+            r = client.post(
+                "/v1/reviews",
+                content=b"{" + b" " * 5_000_000 + b"}",
+                headers={"X-API-Key": ctx["api_keys"]["full"], "content-type": "application/json"},
+            )
+        return (
+            (Status.PASS if r.status_code == 413 else Status.FAIL),
+            None,
+            f"5 MB body -> {r.status_code}",
+        )
+
+
+@checks.register
+class MalformedJson(Check):
+    """Malformed JSON gets a 4xx problem body that echoes nothing back."""
+
+    name = "api.malformed_json_refused"
+    area = Area.API
+    title = "Malformed JSON: 422 problem+json, nothing echoed"
+    requires = ("base_url", "api_keys")
+
+    def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
+        marker = "SCORECARD-MARKER-7741"
+        with httpx.Client(base_url=ctx["base_url"], timeout=30) as client:
+            r = client.post(
+                "/v1/fraud/score",
+                content=('{"transaction_id": "' + marker + '", ').encode(),
+                headers={"X-API-Key": ctx["api_keys"]["full"], "content-type": "application/json"},
+            )
+        ctype = r.headers.get("content-type", "")
+        ok = (
+            r.status_code == 422
+            and ctype.startswith("application/problem+json")
+            and marker not in r.text
+        )
+        return (Status.PASS if ok else Status.FAIL), None, f"-> {r.status_code} {ctype}"

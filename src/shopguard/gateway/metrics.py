@@ -1,0 +1,32 @@
+"""Prometheus metrics of the gateway (one registry per app, so tests and workers don't collide)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+__all__ = ["GatewayMetrics"]
+
+
+class GatewayMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "shopguard_gateway_requests",
+            "Requests by route and decision.",
+            ["route", "decision"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "shopguard_gateway_request_seconds",
+            "Request latency by route.",
+            ["route"],
+            registry=self.registry,
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+        )
+
+    def observe(self, route: str, decision: str, seconds: float) -> None:
+        self.requests.labels(route, decision).inc()
+        self.latency.labels(route).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,70 @@
+"""Map errors to ``application/problem+json`` (RFC 9457), once, at the edge.
+
+Only the error's class title and its own message (which names identifiers,
+never values) reach the client; unexpected exceptions become an opaque 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shopguard.core.errors import RateLimitedError, ShopguardError
+
+__all__ = ["install_problem_handlers", "problem"]
+
+logger = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    headers = {}
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ShopguardError)
+    async def _shopguard(_: Request, exc: ShopguardError) -> JSONResponse:
+        if isinstance(exc, RateLimitedError):
+            return problem(exc.http_status, exc.title, str(exc), retry_after=exc.retry_after)
+        if exc.http_status >= 500:
+            logger.error("request failed: %s", type(exc).__name__)
+            return problem(exc.http_status, exc.title)
+        return problem(exc.http_status, exc.title, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Locations and messages only: never echo the submitted values back.
+        errors = [
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        return problem(422, "Invalid request", "request does not match the schema", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        response = problem(exc.status_code, title)
+        for name, value in (exc.headers or {}).items():  # e.g. Allow on 405 (RFC 9110)
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.error("unhandled %s", type(exc).__name__)
+        return problem(500, "Internal server error")

@@ -1,0 +1,147 @@
+"""JWTs through the app, reverse-proxy mode, metrics, and a schemathesis run over the OpenAPI spec."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from shopguard.demo.idp import DemoIdentityProvider
+from shopguard.gateway.app import create_app
+from tests.integration.conftest import ALL_SCOPES, Gateway, SyncASGIClient, make_settings
+
+
+def test_jwt_when_valid_then_served_and_when_expired_or_foreign_then_401(gateway_home) -> None:
+    idp = DemoIdentityProvider.create(gateway_home / "idp")
+    stranger = DemoIdentityProvider.create(gateway_home / "stranger")
+    gw = Gateway(
+        make_settings(
+            gateway_home,
+            jwt_public_key_files=[idp.public_key_path],
+            jwt_audience=idp.audience,
+            jwt_issuer=idp.issuer,
+        )
+    )
+    good = idp.token(subject="svc", tenant="default", scopes=["recommendations:read"])
+    expired = idp.token(
+        subject="svc", tenant="default", scopes=["recommendations:read"], expires_in=-5
+    )
+    foreign = stranger.token(subject="svc", tenant="default", scopes=["recommendations:read"])
+    under = idp.token(subject="svc", tenant="default", scopes=["reviews:read"])
+    try:
+        with gw.client() as c:
+            codes = [
+                c.get(
+                    "/v1/recommendations/C000001", headers={"Authorization": f"Bearer {t}"}
+                ).status_code
+                for t in (good, expired, foreign, under)
+            ]
+        principals = {r.principal for r in gw.runtime.audit.records()}
+    finally:
+        gw.close()
+    assert codes == [200, 401, 401, 403]
+    assert "jwt:svc" in principals
+
+
+def _upstream_app() -> Starlette:
+    async def price(request: Request) -> JSONResponse:
+        body = await request.json() if request.method == "POST" else {}
+        return JSONResponse(
+            {
+                "tenant": request.headers.get("x-shopguard-tenant"),
+                "saw_api_key": "x-api-key" in request.headers,
+                "echo": body,
+            }
+        )
+
+    return Starlette(routes=[Route("/price", price, methods=["GET", "POST"])])
+
+
+def test_upstream_when_proxied_then_guarded_and_credentials_not_forwarded(gateway_home) -> None:
+    settings = make_settings(gateway_home, upstreams={"pricing": "http://pricing.internal"})
+    gw = Gateway.__new__(Gateway)
+    from shopguard.core.runtime import Runtime
+    from shopguard.gateway.keys import ApiKeyStore
+
+    gw.settings = settings
+    gw.runtime = Runtime.open(settings)
+    gw.app = create_app(
+        settings, runtime=gw.runtime, transport=httpx.ASGITransport(app=_upstream_app())
+    )
+    gw.keys = ApiKeyStore(gw.runtime.engine, gw.runtime.keyring)
+    try:
+        with gw.client() as c:
+            anon = c.post("/v1/upstream/pricing/price", json={"sku": "P1"})
+            wrong = c.post(
+                "/v1/upstream/pricing/price",
+                json={"sku": "P1"},
+                headers={"X-API-Key": gw.key("fraud:score")},
+            )
+            ok = c.post(
+                "/v1/upstream/pricing/price",
+                json={"sku": "P1"},
+                headers={"X-API-Key": gw.key("upstream:pricing")},
+            )
+    finally:
+        gw.close()
+    assert (anon.status_code, wrong.status_code, ok.status_code) == (401, 403, 200)
+    assert ok.json() == {"tenant": "default", "saw_api_key": False, "echo": {"sku": "P1"}}
+
+
+def test_metrics_when_requests_made_then_counted_by_route_and_decision(gateway: Gateway) -> None:
+    key = {"X-API-Key": gateway.key()}
+    with gateway.client() as c:
+        c.get("/v1/recommendations/C000001", headers=key)
+        c.get("/v1/recommendations/C000001")
+        text = c.get("/metrics", headers=key).text
+    assert (
+        'shopguard_gateway_requests_total{decision="allow",route="recommendations.read"} 1.0'
+        in text
+    )
+    assert (
+        'shopguard_gateway_requests_total{decision="deny",route="recommendations.read"} 1.0' in text
+    )
+
+
+@pytest.fixture
+def api_schema(gateway: Gateway):
+    return schemathesis.openapi.from_asgi("/openapi.json", gateway.app)
+
+
+@pytest.fixture
+def full_key(gateway: Gateway) -> str:
+    return gateway.key(*ALL_SCOPES)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@schema.parametrize()
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_openapi_when_fuzzed_then_no_5xx_and_responses_match_schema(case, full_key) -> None:
+    case.call_and_validate(headers={"X-API-Key": full_key})
+
+
+def test_openapi_when_served_then_problem_schema_documented(gateway: Gateway) -> None:
+    with gateway.client() as c:
+        spec = c.get("/openapi.json").json()
+    assert "Problem" in spec["components"]["schemas"]
+    for path, ops in spec["paths"].items():
+        for op in ops.values():
+            if path != "/healthz":
+                assert {"401", "403", "429"} <= set(op["responses"]), path
+    json.dumps(spec)
+
+
+def test_sync_client_is_a_real_asgi_client(gateway: Gateway) -> None:
+    with SyncASGIClient(gateway.app) as c:
+        assert c.get("/healthz").json() == {"status": "ok"}
