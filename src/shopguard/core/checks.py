@@ -60,7 +60,10 @@ class AuditTamperDetected(Check):
         mid = rows[len(rows) // 2]["seq"]
         # Raw SQL behind the API's back, as an intruder with database access would do it.
         tampers: dict[str, list[str]] = {
-            "edit": ["UPDATE audit_log SET decision = 'deny' WHERE seq = :mid"],
+            "edit": [
+                "UPDATE audit_log SET decision = CASE WHEN decision = 'deny' THEN 'allow' ELSE 'deny' END "
+                "WHERE seq = :mid"
+            ],
             "delete": ["DELETE FROM audit_log WHERE seq = :mid"],
             "insert": [
                 "INSERT INTO audit_log SELECT seq + 1000000, substr(event_id, 2) || 'x', at, request_id, "

@@ -14,7 +14,11 @@ from shopguard.core.runtime import Runtime
 
 def _fill(log: AuditLog, n: int = 10) -> None:
     for i in range(n):
-        log.append(AuditEvent(action="fraud.score", decision="allow", principal=f"key_{i % 3}", details={"i": i}))
+        log.append(
+            AuditEvent(
+                action="fraud.score", decision="allow", principal=f"key_{i % 3}", details={"i": i}
+            )
+        )
 
 
 def _raw(rt: Runtime, *statements: str) -> None:
@@ -33,8 +37,12 @@ def test_verify_when_log_untouched_then_ok(runtime: Runtime) -> None:
 @pytest.mark.parametrize(
     ("statements", "first_bad"),
     [
-        pytest.param(["UPDATE audit_log SET decision = 'deny' WHERE seq = 4"], 4, id="edit-decision"),
-        pytest.param(["UPDATE audit_log SET details = '{\"i\": 99}' WHERE seq = 7"], 7, id="edit-details"),
+        pytest.param(
+            ["UPDATE audit_log SET decision = 'deny' WHERE seq = 4"], 4, id="edit-decision"
+        ),
+        pytest.param(
+            ["UPDATE audit_log SET details = '{\"i\": 99}' WHERE seq = 7"], 7, id="edit-details"
+        ),
         pytest.param(["DELETE FROM audit_log WHERE seq = 5"], 5, id="delete-middle"),
         pytest.param(["DELETE FROM audit_log WHERE seq = 1"], 1, id="delete-first"),
         pytest.param(["DELETE FROM audit_log WHERE seq >= 9"], 9, id="truncate-tail"),
@@ -100,7 +108,9 @@ def test_append_when_many_threads_then_group_committed_and_chain_intact(runtime:
     def worker(k: int) -> None:
         try:
             for i in range(40):
-                runtime.audit.append(AuditEvent(action="w", decision="allow", details={"k": k, "i": i}))
+                runtime.audit.append(
+                    AuditEvent(action="w", decision="allow", details={"k": k, "i": i})
+                )
         except BaseException as exc:
             errors.append(exc)
 

@@ -19,7 +19,9 @@ def test_seal_when_opened_with_same_key_and_context_then_plaintext_returns() -> 
         pytest.param(lambda k, t, c: (crypto.new_key(), t, c), id="wrong-key"),
         pytest.param(lambda k, t, c: (k, t, b"customers/card/C2"), id="moved-to-other-row"),
         pytest.param(lambda k, t, c: (k, t[:-1] + bytes([t[-1] ^ 1]), c), id="flipped-tag-bit"),
-        pytest.param(lambda k, t, c: (k, t[:20] + bytes([t[20] ^ 1]) + t[21:], c), id="flipped-body-bit"),
+        pytest.param(
+            lambda k, t, c: (k, t[:20] + bytes([t[20] ^ 1]) + t[21:], c), id="flipped-body-bit"
+        ),
         pytest.param(lambda k, t, c: (k, t[:10], c), id="truncated"),
         pytest.param(lambda k, t, c: (k, b"\x02" + t[1:], c), id="unknown-version"),
     ],

@@ -33,7 +33,9 @@ def test_keyring_when_reopened_by_another_worker_then_same_keys(runtime: Runtime
     assert other.pseudonym("p", "C1") == runtime.keyring.pseudonym("p", "C1")
 
 
-def test_rewrap_when_master_key_replaced_then_data_readable_with_new_key_only(runtime: Runtime) -> None:
+def test_rewrap_when_master_key_replaced_then_data_readable_with_new_key_only(
+    runtime: Runtime,
+) -> None:
     token = runtime.keyring.seal("fields", b"payload", context=b"ctx")
     new_kek = crypto.new_key()
     assert runtime.keyring.rewrap(new_kek) >= 1
@@ -49,7 +51,9 @@ def test_rewrap_when_master_key_replaced_then_data_readable_with_new_key_only(ru
 def test_pseudonym_when_key_rotated_then_stable(runtime: Runtime) -> None:
     before = runtime.keyring.pseudonym("audit.pseudonym", "alice@example.com")
     runtime.keyring.rotate("audit.pseudonym")
-    after = KeyRing.open(runtime.engine, runtime.settings).pseudonym("audit.pseudonym", "alice@example.com")
+    after = KeyRing.open(runtime.engine, runtime.settings).pseudonym(
+        "audit.pseudonym", "alice@example.com"
+    )
     assert before == after
     assert "alice" not in before
 
@@ -60,7 +64,9 @@ def test_load_keks_when_key_file_group_readable_then_config_error(settings: Sett
         load_keks(settings)
 
 
-def test_load_keks_when_key_file_garbage_then_config_error_without_content(settings: Settings) -> None:
+def test_load_keks_when_key_file_garbage_then_config_error_without_content(
+    settings: Settings,
+) -> None:
     settings.master_key_path.write_text("not-a-key-SECRETISH")
     os.chmod(settings.master_key_path, 0o600)
     with pytest.raises(ConfigError) as info:

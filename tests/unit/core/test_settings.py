@@ -10,7 +10,9 @@ from shopguard.core.settings import load_settings
 
 def test_settings_when_nothing_configured_then_safe_embedded_defaults() -> None:
     s = load_settings()
-    assert s.sqlalchemy_url.startswith("sqlite:///") and s.sqlalchemy_url.endswith(".shopguard/shopguard.db")
+    assert s.sqlalchemy_url.startswith("sqlite:///") and s.sqlalchemy_url.endswith(
+        ".shopguard/shopguard.db"
+    )
     assert s.redis_url is None and s.master_key is None
 
 
@@ -24,7 +26,9 @@ def test_settings_when_env_and_toml_disagree_then_env_wins(tmp_path: Path, monke
     assert s.log_level == "DEBUG" and s.audit_batch_max == 9
 
 
-def test_settings_when_toml_has_unknown_key_then_config_error_names_it(tmp_path: Path, monkeypatch) -> None:
+def test_settings_when_toml_has_unknown_key_then_config_error_names_it(
+    tmp_path: Path, monkeypatch
+) -> None:
     home = tmp_path / "state"
     home.mkdir()
     (home / "shopguard.toml").write_text('databse_url = "sqlite://"\n')
@@ -41,4 +45,6 @@ def test_settings_when_database_url_has_password_then_error_does_not_echo_it(mon
 
 
 def test_settings_when_postgres_url_then_psycopg3_driver() -> None:
-    assert load_settings(database_url="postgresql://h/db").sqlalchemy_url.startswith("postgresql+psycopg://")
+    assert load_settings(database_url="postgresql://h/db").sqlalchemy_url.startswith(
+        "postgresql+psycopg://"
+    )
