@@ -51,6 +51,7 @@ _COMMAND_MODULES = (
     "_train_recommender",
     "score",
     "evaluate",
+    "privacy",
     "serve",
     "demo",
 )

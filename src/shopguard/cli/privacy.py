@@ -1,0 +1,71 @@
+"""``shopguard privacy``: find and protect personal data."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import typer
+
+from shopguard.cli import app
+from shopguard.cli._common import err_console, progress, require_file
+from shopguard.core.errors import DataValidationError
+
+__all__ = ["privacy_app"]
+
+privacy_app = typer.Typer(
+    help="Find, pseudonymise and protect personal data.", no_args_is_help=True
+)
+app.add_typer(privacy_app, name="privacy")
+
+
+@privacy_app.command("scan-text")
+def scan_text(
+    infile: Path = typer.Argument(..., help='JSON lines, each {"id": ..., "text": ...}.'),
+    out: Path = typer.Option(..., "--out", help="JSON lines to write: {id, entities}."),
+    skip_bad: bool = typer.Option(
+        False, "--skip-bad", help="Report malformed lines and go on (default: fail, write nothing)."
+    ),
+    min_score: float = typer.Option(0.5, "--min-score", min=0.0, max=1.0),
+) -> None:
+    """Detect personal data in texts; write entity types and character offsets per id."""
+    from shopguard.privacy.pii import PiiDetector
+    from shopguard.privacy.pii._jsonl import BadLine, read_text_records
+
+    require_file(infile, what="input file")
+    if not out.parent.is_dir():
+        raise DataValidationError("output directory does not exist", file=str(out))
+    with infile.open("rb") as fh:
+        total = sum(1 for _ in fh)
+    detector = PiiDetector(min_score=min_score)
+    n_ok = n_bad = 0
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with (
+            os.fdopen(fd, "w", encoding="utf-8") as dst,
+            infile.open("rb") as src,
+            progress() as bar,
+        ):
+            task = bar.add_task("scanning texts", total=total)
+            for item in read_text_records(src):
+                bar.update(task, completed=item.line)
+                if isinstance(item, BadLine):
+                    if not skip_bad:
+                        raise DataValidationError(
+                            f"line {item.line}: {item.reason}", file=str(infile)
+                        )
+                    n_bad += 1
+                    err_console.print(f"skipped line {item.line}: {item.reason}")
+                    continue
+                ents = [e.to_dict() for e in detector.detect(item.text)]
+                dst.write(json.dumps({"id": item.id, "entities": ents}, ensure_ascii=False) + "\n")
+                n_ok += 1
+            bar.update(task, completed=total)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    err_console.print(f"scanned {n_ok} texts" + (f", skipped {n_bad} bad lines" if n_bad else ""))
+    typer.echo(str(out))
