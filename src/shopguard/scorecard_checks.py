@@ -2,5 +2,8 @@
 
 from __future__ import annotations
 
-import shopguard.core.checks
-import shopguard.gateway.checks  # noqa: F401
+from shopguard.core import checks as core_checks
+from shopguard.gateway import checks as gateway_checks
+from shopguard.privacy import checks as privacy_checks
+
+__all__ = ["core_checks", "gateway_checks", "privacy_checks"]

@@ -26,6 +26,8 @@ ALL_SCOPES = [
     "reviews:read",
     "reviews:write",
     "metrics:read",
+    "consent:read",
+    "consent:write",
 ]
 
 
@@ -85,6 +87,9 @@ class SyncASGIClient:
 
     def post(self, url: str, **kw: Any) -> httpx.Response:
         return self.request("POST", url, **kw)
+
+    def put(self, url: str, **kw: Any) -> httpx.Response:
+        return self.request("PUT", url, **kw)
 
     def options(self, url: str, **kw: Any) -> httpx.Response:
         return self.request("OPTIONS", url, **kw)

@@ -28,6 +28,8 @@ def _example_request(route: APIRoute) -> tuple[str, str, dict | None]:
     body = None
     if route.path == "/v1/fraud/score":
         body = TX
+    elif route.path.endswith("/consent") and method == "PUT":
+        body = {"purpose": "marketing", "granted": False, "policy_version": "v1"}
     elif route.path == "/v1/reviews":
         body = {
             "product_id": "P00001",

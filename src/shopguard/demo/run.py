@@ -34,6 +34,7 @@ from shopguard.demo.report import write_report
 from shopguard.gateway.app import create_app
 from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.ratelimit import parse_limits
+from shopguard.privacy.consent import ConsentLedger, training_subjects
 from shopguard.store.fraud import train_fraud
 from shopguard.store.generate import StoreData, generate_store, write_store
 from shopguard.store.recommender import train_recommender
@@ -96,6 +97,26 @@ def _store_summary(store: StoreData) -> dict[str, Any]:
         "fraud_rate": float(tx["TX_FRAUD"].mean()),
         "fraud_patterns": {str(k): int(v) for k, v in patterns.items()},
     }
+
+
+def _seed_consent(store: StoreData, ledger: ConsentLedger, *, seed: int) -> None:
+    """Consent as a store would have it: most EU/UK shoppers opted in at signup, a few US
+    shoppers opted out of personalisation; the rest rely on their jurisdiction's default."""
+    rng = np.random.default_rng(seed)
+    decisions: list[tuple[str, str, bool]] = []
+    for cid, jur in zip(
+        store.customers["customer_id"].astype(str), store.customers["jurisdiction"], strict=True
+    ):
+        u = rng.random()
+        if jur in ("EU", "UK") and u < 0.7:
+            decisions += [(cid, "personalisation", True), (cid, "model_training", True)]
+        elif jur in ("US", "US-CA") and u < 0.05:
+            decisions.append((cid, "personalisation", False))
+        elif jur == "US-CA" and u < 0.6:
+            decisions.append((cid, "model_training", True))
+    ledger.record_many(
+        tenant=DEFAULT_TENANT, decisions=decisions, source="import", policy_version="2025-01"
+    )
 
 
 def _sequences(store: StoreData) -> dict[str, list[str]]:
@@ -188,12 +209,31 @@ def run_demo(
     write_store(store, store_dir, fmt="parquet", overwrite=True)
     summary = _store_summary(store)
 
+    say("recording customers' consent choices")
+    consent_rt = Runtime.open(settings)
+    try:
+        ledger = ConsentLedger(consent_rt.engine)
+        _seed_consent(store, ledger, seed=seed)
+        jurisdictions = dict(
+            zip(
+                store.customers["customer_id"].astype(str),
+                store.customers["jurisdiction"],
+                strict=True,
+            )
+        )
+        trainable = training_subjects(ledger, tenant=DEFAULT_TENANT, jurisdictions=jurisdictions)
+    finally:
+        consent_rt.close()
+    summary["training_subjects"] = len(trainable)
+
     models = settings.models_dir
     say("training the fraud scorer")
     fraud = train_fraud(store.transactions, random_state=seed)
     fraud.save(models / "fraud")
     say("training the recommender")
-    rec = train_recommender(_sequences(store), random_state=seed)
+    # Only customers with model_training consent (explicit, or their jurisdiction's default).
+    sequences = {c: items for c, items in _sequences(store).items() if c in trainable}
+    rec = train_recommender(sequences, random_state=seed)
     rec.save(models / "recommender")
     say("training the review-helpfulness ranker")
     ranker = train_review_ranker(store.reviews, random_state=seed)
@@ -229,6 +269,8 @@ def run_demo(
             "reviews:read",
             "reviews:write",
             "metrics:read",
+            "consent:read",
+            "consent:write",
         ]
         api_keys = {
             "full": keys.create(
@@ -267,6 +309,13 @@ def run_demo(
                     "sample_customer": str(store.customers["customer_id"].iloc[0]),
                     "sample_product": str(store.reviews["product_id"].iloc[0]),
                     "flood_limit": parse_limits(settings.rate_limit_key)[0].amount,
+                    "consent_subject": str(
+                        store.orders.loc[
+                            store.orders["customer_id"].astype(str).isin(trainable), "customer_id"
+                        ]
+                        .value_counts()
+                        .index[0]
+                    ),
                     "other_tenant_customers": n_other,
                 }
             )

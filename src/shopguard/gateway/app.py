@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
 from shopguard import __version__
-from shopguard.core.errors import ConfigError, ModelError
+from shopguard.core.errors import ConfigError, ModelError, NotFoundError
 from shopguard.core.runtime import Runtime
 from shopguard.core.settings import Settings
 from shopguard.gateway.audit_mw import AuditMiddleware
@@ -37,6 +37,9 @@ from shopguard.gateway.pipeline import GatewayDeps, GuardContext, Pipeline, Rout
 from shopguard.gateway.problems import install_problem_handlers
 from shopguard.gateway.ratelimit import RateLimiter, parse_limits
 from shopguard.gateway.schemas import (
+    ConsentChangeIn,
+    ConsentOut,
+    ConsentPurposeOut,
     FraudScoreOut,
     ProductReviewsOut,
     RecommendationsOut,
@@ -44,6 +47,7 @@ from shopguard.gateway.schemas import (
     ReviewOut,
     TransactionIn,
 )
+from shopguard.privacy.consent import ConsentLedger, ConsentState, Purpose
 from shopguard.store.service import StoreService, TenantStores
 
 __all__ = [
@@ -121,6 +125,7 @@ def create_app(
     )
     pipeline = Pipeline(list(settings.gateway_guards), deps)
     metrics = GatewayMetrics()
+    consent = ConsentLedger(rt.engine)
     upstream_client = httpx.AsyncClient(timeout=settings.upstream_timeout_s, transport=transport)
 
     @contextlib.asynccontextmanager
@@ -220,9 +225,75 @@ def create_app(
         ctx.request.scope["state"]["audit_target"] = target("customer", customer_id)
         await ctx.inputs({"customer_id": customer_id, "k": k})
         svc = stores.get(ctx.tenant)
-        products = await run_in_threadpool(svc.recommend, customer_id, k)
-        out = RecommendationsOut(customer_id=customer_id, products=products, personalised=True)
+        if not svc.has_customer(customer_id):
+            raise NotFoundError("unknown customer")
+        personalised = await run_in_threadpool(
+            consent.allowed,
+            tenant=ctx.tenant,
+            customer_id=customer_id,
+            purpose=Purpose.PERSONALISATION,
+            jurisdiction=svc.jurisdiction(customer_id),
+        )
+        products = await run_in_threadpool(svc.recommend, customer_id, k, personalised=personalised)
+        out = RecommendationsOut(
+            customer_id=customer_id, products=products, personalised=personalised
+        )
         return await ctx.outputs(out)
+
+    @app.get(
+        "/v1/customers/{customer_id}/consent",
+        response_model=ConsentOut,
+        tags=["privacy"],
+        responses=ERRORS,
+    )
+    async def read_consent(
+        customer_id: str = PathParam(pattern=_ID),
+        ctx: GuardContext = guarded("consent.read", "consent:read"),
+    ) -> Any:
+        ctx.request.scope["state"]["audit_target"] = target("customer", customer_id)
+        svc = stores.get(ctx.tenant)
+        if not svc.has_customer(customer_id):
+            raise NotFoundError("unknown customer")
+        state = await run_in_threadpool(
+            consent.state,
+            tenant=ctx.tenant,
+            customer_id=customer_id,
+            jurisdiction=svc.jurisdiction(customer_id),
+        )
+        return await ctx.outputs(_consent_out(customer_id, svc.jurisdiction(customer_id), state))
+
+    @app.put(
+        "/v1/customers/{customer_id}/consent",
+        response_model=ConsentOut,
+        tags=["privacy"],
+        responses=ERRORS,
+    )
+    async def change_consent(
+        body: ConsentChangeIn,
+        customer_id: str = PathParam(pattern=_ID),
+        ctx: GuardContext = guarded("consent.write", "consent:write"),
+    ) -> Any:
+        ctx.request.scope["state"]["audit_target"] = target("customer", customer_id)
+        await ctx.inputs(body)
+        svc = stores.get(ctx.tenant)
+        if not svc.has_customer(customer_id):
+            raise NotFoundError("unknown customer")
+        await run_in_threadpool(
+            consent.record,
+            tenant=ctx.tenant,
+            customer_id=customer_id,
+            purpose=body.purpose,
+            granted=body.granted,
+            source="storefront",
+            policy_version=body.policy_version,
+        )
+        state = await run_in_threadpool(
+            consent.state,
+            tenant=ctx.tenant,
+            customer_id=customer_id,
+            jurisdiction=svc.jurisdiction(customer_id),
+        )
+        return await ctx.outputs(_consent_out(customer_id, svc.jurisdiction(customer_id), state))
 
     @app.get(
         "/v1/products/{product_id}/reviews",
@@ -399,6 +470,25 @@ def _add_upstream(
         methods=["GET", "POST"],
         tags=["upstream"],
         name=f"upstream_{name}",
+    )
+
+
+def _consent_out(
+    customer_id: str, jurisdiction: str | None, state: dict[Purpose, ConsentState]
+) -> ConsentOut:
+    return ConsentOut(
+        customer_id=customer_id,
+        jurisdiction=jurisdiction,
+        purposes={
+            p.value: ConsentPurposeOut(
+                granted=st.granted,
+                default=st.is_default,
+                since=st.event.at if st.event else None,
+                source=st.event.source if st.event else None,
+                policy_version=st.event.policy_version if st.event else None,
+            )
+            for p, st in state.items()
+        },
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
 
@@ -89,3 +89,23 @@ class ReviewOut(BaseModel):
 class ProductReviewsOut(BaseModel):
     product_id: str
     reviews: list[ReviewOut]
+
+
+class ConsentChangeIn(_Strict):
+    purpose: Literal["personalisation", "analytics", "marketing", "model_training"]
+    granted: StrictBool
+    policy_version: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.:-]+$")
+
+
+class ConsentPurposeOut(BaseModel):
+    granted: bool
+    default: bool
+    since: str | None = None
+    source: str | None = None
+    policy_version: str | None = None
+
+
+class ConsentOut(BaseModel):
+    customer_id: str
+    jurisdiction: str | None
+    purposes: dict[str, ConsentPurposeOut]

@@ -73,6 +73,16 @@ class StoreService:
         self._by_customer = {k: v for k, v in tx.groupby("CUSTOMER_ID").indices.items()}
         self._by_terminal = {k: v for k, v in tx.groupby("TERMINAL_ID").indices.items()}
         self._customers = set(self.store.customers["customer_id"].astype(str))
+        if "jurisdiction" in self.store.customers.columns:
+            self._jurisdiction = dict(
+                zip(
+                    self.store.customers["customer_id"].astype(str),
+                    self.store.customers["jurisdiction"],
+                    strict=True,
+                )
+            )
+        else:
+            self._jurisdiction = {}
         self._products = set(self.store.products["product_id"].astype(str))
         self._reviews_by_product = {
             k: v for k, v in self.store.reviews.groupby("product_id").indices.items()
@@ -112,6 +122,11 @@ class StoreService:
     def has_product(self, product_id: str) -> bool:
         return product_id in self._products
 
+    def jurisdiction(self, customer_id: str) -> str | None:
+        """The customer's jurisdiction (drives consent defaults); None when unknown."""
+        value = self._jurisdiction.get(customer_id)
+        return str(value) if isinstance(value, str) and value else None
+
     # -- fraud ----------------------------------------------------------------------
     def score_transaction(self, tx: dict[str, Any]) -> float:
         """Fraud probability of one transaction, with the customer's and terminal's history."""
@@ -134,9 +149,12 @@ class StoreService:
         return float(self.fraud.score(row, history=hist if len(hist) else None)[0])
 
     # -- recommendations --------------------------------------------------------------
-    def recommend(self, customer_id: str, k: int = 10) -> list[str]:
+    def recommend(self, customer_id: str, k: int = 10, *, personalised: bool = True) -> list[str]:
+        """Top-k products; ``personalised=False`` gives the same list to everyone (no profiling)."""
         if not self.has_customer(customer_id):
             raise NotFoundError("unknown customer")
+        if not personalised:
+            return [str(i) for i in self.recommender.popular(k)]
         return [str(i) for i in self.recommender.recommend(customer_id, k=k)]
 
     # -- reviews ----------------------------------------------------------------------
@@ -169,16 +187,18 @@ class StoreService:
         df = pd.concat(frames, ignore_index=True)
         df["score"] = self.ranker.score(df)
         df = df.sort_values("score", ascending=False).head(limit)
+        df["title"] = df["title"].fillna("").astype(str)
+        df["text"] = df["text"].fillna("").astype(str)
         return [
             {
-                "review_id": str(r.review_id),
-                "rating": int(r.rating),
-                "title": "" if pd.isna(r.title) else str(r.title),
-                "text": "" if pd.isna(r.text) else str(r.text),
-                "verified_purchase": bool(r.verified_purchase),
-                "helpfulness": round(float(r.score), 4),
+                "review_id": str(r["review_id"]),
+                "rating": int(r["rating"]),
+                "title": r["title"],
+                "text": r["text"],
+                "verified_purchase": bool(r["verified_purchase"]),
+                "helpfulness": round(float(r["score"]), 4),
             }
-            for r in df.itertuples()
+            for r in df.to_dict("records")
         ]
 
     def add_review(
