@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,7 +38,8 @@ class AuditMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = uuid.uuid4().hex
+        # Unique per log without a getrandom() call per request (see AuditLog.new_id).
+        request_id = self.audit.new_id()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         held: list[Message] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 __all__ = ["GatewayMetrics"]
@@ -23,10 +25,17 @@ class GatewayMetrics:
             registry=self.registry,
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
         )
+        self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def observe(self, route: str, decision: str, seconds: float) -> None:
-        self.requests.labels(route, decision).inc()
-        self.latency.labels(route).observe(seconds)
+        # The labelled children, cached: ``labels()`` validates and locks on every call.
+        key = (route, decision)
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(route, decision), self.latency.labels(route))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,13 +1,23 @@
 """Rate limiting: per key, per client IP and per key-and-route, sustained and burst.
 
 Limits are written in the ``limits`` library's notation (``"50/second;2000/minute"``)
-and parsed by it. In process, the ``limits`` moving-window strategy over its
-memory storage counts hits. With ``SHOPGUARD_REDIS_URL`` every worker shares the
-counters in Redis through **one** Lua script per request that checks and
-increments every applicable limit atomically (a sliding-window counter, as the
-``limits`` library's own ``SlidingWindowCounter`` does). One round trip instead
-of one per limit: a redis-py call costs about 70 µs here (STYLE.md), and a
-request checks up to six limits.
+and parsed by it. Both backends count with the same **sliding-window counter**
+(as the ``limits`` library's own ``SlidingWindowCounter`` does): the current
+fixed window's count plus the previous window's count weighted by the part of
+it still inside the sliding window. With ``SHOPGUARD_REDIS_URL`` every worker
+shares the counters in Redis through **one** Lua script per request that checks
+and increments every applicable limit atomically. One round trip instead of one
+per limit: a redis-py call costs about 70 µs here (STYLE.md), and a request
+checks up to six limits.
+
+In process the same algorithm runs on a dict (two integers per limit and
+caller, stale ones swept once a minute). It replaced the ``limits`` moving window over its
+``MemoryStorage``, which keeps one entry per hit (a list insert at the front,
+so O(hits in the window) per request), starts a timer thread every 10 ms and
+cost the gateway most of its throughput (bench/gateway.py). The sliding-window
+counter may let a burst at a window boundary exceed a strict moving window by
+the weighting error; it never lets the sustained rate exceed the limit, and
+both backends now decide identically.
 
 Redis unreachable: fail closed (503) by default, or fail open when configured;
 an alert is published either way (at most once per 30 s).
@@ -17,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,8 +35,6 @@ from typing import Any
 
 import limits
 import redis.asyncio as aioredis
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from shopguard.core.errors import ShopguardError
 from shopguard.core.events import Alert, EventBus, Severity
@@ -113,6 +122,75 @@ return {1, best_limit, best_remaining, best_reset, 0}
 """
 
 
+#: One limit to check: (counter key, amount, window in ms).
+_Spec = tuple[str, int, int]
+
+
+class _SlidingWindowCounters:
+    """In-process sliding-window counters: the Redis script's algorithm on a dict.
+
+    Each counter is ``[window index, count in that window, count in the window
+    before, window ms]``. Counters not touched for two windows are dropped by a
+    sweep that runs at most once per ``sweep_ms``.
+    """
+
+    def __init__(self, *, sweep_ms: int = 60_000) -> None:
+        self._counters: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
+        self._sweep_ms = sweep_ms
+        self._next_sweep = 0
+
+    def __len__(self) -> int:
+        return len(self._counters)
+
+    def hit(self, specs: Sequence[_Spec], now_ms: int) -> tuple[bool, int, int, int, int]:
+        """(allowed, limit, remaining, reset s, retry after s), as the Lua script returns."""
+        with self._lock:
+            if now_ms >= self._next_sweep:
+                self._sweep(now_ms)
+            counters = self._counters
+            best_remaining = -1
+            best_limit = best_reset = retry = 0
+            current: list[tuple[str, int, int, int, int]] = []
+            for key, amount, window in specs:
+                idx = now_ms // window
+                c = counters.get(key)
+                if c is None or c[0] < idx - 1:
+                    cur = prev = 0
+                elif c[0] == idx:
+                    cur, prev = c[1], c[2]
+                else:  # the counter is of the previous window
+                    cur, prev = 0, c[1]
+                current.append((key, idx, cur, prev, window))
+                elapsed = now_ms - idx * window
+                weighted = prev * (window - elapsed) / window + cur
+                remaining = math.floor(amount - weighted - 1)
+                reset = math.ceil((window - elapsed) / 1000)
+                if weighted + 1 > amount:
+                    wait = reset
+                    if prev > 0:
+                        wait = math.ceil(((weighted + 1 - amount) / prev) * window / 1000)
+                    retry = max(retry, wait, 1)
+                if best_remaining < 0 or remaining < best_remaining:
+                    best_remaining, best_limit, best_reset = remaining, amount, reset
+            if retry > 0:
+                return False, best_limit, 0, best_reset, retry
+            for key, idx, cur, prev, window in current:
+                counters[key] = [idx, cur + 1, prev, window]
+            return True, best_limit, max(best_remaining, 0), best_reset, 0
+
+    def _sweep(self, now_ms: int) -> None:
+        stale = [k for k, c in self._counters.items() if c[0] < now_ms // c[3] - 1]
+        for k in stale:
+            del self._counters[k]
+        self._next_sweep = now_ms + self._sweep_ms
+
+
+def _suffix(item: limits.RateLimitItem) -> str:
+    # The tail of ``item.key_for(...)``, precomputed: key_for costs ~4 µs a call.
+    return f"{item.amount}/{item.multiples}/{item.GRANULARITY.name}"
+
+
 class RateLimiter:
     """Check and count one request against every limit that applies to it."""
 
@@ -127,74 +205,57 @@ class RateLimiter:
         bus: EventBus | None = None,
         namespace: str = "sg:rl",
     ) -> None:
-        self._key_limits = list(key_limits)
-        self._ip_limits = list(ip_limits)
-        self._route_limits = {k: list(v) for k, v in route_limits.items()}
+        self._key_limits = [(_suffix(i), i.amount, i.get_expiry() * 1000) for i in key_limits]
+        self._ip_limits = [(_suffix(i), i.amount, i.get_expiry() * 1000) for i in ip_limits]
+        self._route_limits = {
+            r: [(_suffix(i), i.amount, i.get_expiry() * 1000) for i in v]
+            for r, v in route_limits.items()
+        }
         self._fail_open = fail_open
         self._bus = bus
         self._ns = namespace
         self._last_alert = 0.0
         self._redis: aioredis.Redis | None = None
         self._script: Any = None
-        self._memory: MovingWindowRateLimiter | None = None
+        self._memory: _SlidingWindowCounters | None = None
         if redis_url:
             self._redis = aioredis.from_url(
                 redis_url, socket_connect_timeout=1.0, socket_timeout=1.0, health_check_interval=30
             )
             self._script = self._redis.register_script(_LUA)
         else:
-            self._memory = MovingWindowRateLimiter(MemoryStorage())
+            self._memory = _SlidingWindowCounters()
 
     @property
     def backend(self) -> str:
         return "redis" if self._redis is not None else "memory"
 
-    def _applicable(
-        self, principal: str | None, ip: str, route: str
-    ) -> list[tuple[limits.RateLimitItem, tuple[str, ...]]]:
-        out: list[tuple[limits.RateLimitItem, tuple[str, ...]]] = [
-            (i, ("ip", ip)) for i in self._ip_limits
-        ]
+    def _applicable(self, principal: str | None, ip: str, route: str) -> list[_Spec]:
+        # Keys as ``limits``' ``item.key_for(kind, *ids)`` spells them, under our namespace.
+        ns = self._ns
+        out = [(f"{ns}:LIMITER/ip/{ip}/{sfx}", n, w) for sfx, n, w in self._ip_limits]
         if principal is not None:
-            out += [(i, ("key", principal)) for i in self._key_limits]
-            out += [(i, ("route", route, principal)) for i in self._route_limits.get(route, ())]
+            out += [(f"{ns}:LIMITER/key/{principal}/{sfx}", n, w) for sfx, n, w in self._key_limits]
+            out += [
+                (f"{ns}:LIMITER/route/{route}/{principal}/{sfx}", n, w)
+                for sfx, n, w in self._route_limits.get(route, ())
+            ]
         return out
 
     async def hit(self, *, principal: str | None, ip: str, route: str) -> RateDecision:
-        items = self._applicable(principal, ip, route)
-        if not items:
+        specs = self._applicable(principal, ip, route)
+        if not specs:
             return RateDecision(True, 0, 0, 0)
+        now_ms = int(time.time() * 1000)
         if self._memory is not None:
-            return self._hit_memory(items)
-        return await self._hit_redis(items)
+            return RateDecision(*self._memory.hit(specs, now_ms))
+        return await self._hit_redis(specs, now_ms)
 
-    def _hit_memory(
-        self, items: list[tuple[limits.RateLimitItem, tuple[str, ...]]]
-    ) -> RateDecision:
-        assert self._memory is not None
-        for item, ids in items:
-            if not self._memory.test(item, *ids):
-                reset, _ = self._memory.get_window_stats(item, *ids)
-                retry = max(1, math.ceil(reset - time.time()))
-                return RateDecision(False, item.amount, 0, retry, retry)
-        best: RateDecision | None = None
-        for item, ids in items:
-            self._memory.hit(item, *ids)
-        for item, ids in items:  # headers describe the tightest limit
-            reset, remaining = self._memory.get_window_stats(item, *ids)
-            d = RateDecision(True, item.amount, remaining, max(0, math.ceil(reset - time.time())))
-            if best is None or d.remaining < best.remaining:
-                best = d
-        assert best is not None
-        return best
-
-    async def _hit_redis(
-        self, items: list[tuple[limits.RateLimitItem, tuple[str, ...]]]
-    ) -> RateDecision:
-        keys = [f"{self._ns}:{item.key_for(*ids)}" for item, ids in items]
-        argv: list[int] = [int(time.time() * 1000)]
-        for item, _ in items:
-            argv += [item.amount, item.get_expiry() * 1000]
+    async def _hit_redis(self, specs: list[_Spec], now_ms: int) -> RateDecision:
+        keys = [k for k, _, _ in specs]
+        argv: list[int] = [now_ms]
+        for _, amount, window in specs:
+            argv += [amount, window]
         try:
             res = await self._script(keys=keys, args=argv)
         except (aioredis.RedisError, OSError) as exc:

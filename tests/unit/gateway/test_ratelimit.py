@@ -82,3 +82,25 @@ def test_hit_when_redis_down_and_fail_open_then_allowed_and_alert() -> None:
 def test_parse_limits_when_garbage_then_config_error() -> None:
     with pytest.raises(ShopguardError):
         parse_limits("lots per hour")
+
+
+def test_memory_counters_when_idle_for_two_windows_then_swept() -> None:
+    from shopguard.gateway.ratelimit import _SlidingWindowCounters
+
+    counters = _SlidingWindowCounters(sweep_ms=1_000)
+    assert counters.hit([("a", 5, 1_000), ("b", 5, 60_000)], now_ms=10_000)[0]
+    assert len(counters) == 2
+    counters.hit([("b", 5, 60_000)], now_ms=13_000)  # 'a' is three 1-s windows old: swept
+    assert len(counters) == 1
+
+
+def test_memory_counters_when_window_slides_then_previous_window_weighs_in() -> None:
+    from shopguard.gateway.ratelimit import _SlidingWindowCounters
+
+    counters = _SlidingWindowCounters()
+    spec = [("k", 4, 1_000)]
+    assert all(counters.hit(spec, now_ms=5_000 + i)[0] for i in range(4))
+    assert not counters.hit(spec, now_ms=5_500)[0]  # still inside the first window
+    # Half-way into the next window, half of the previous 4 still count: 2 more fit.
+    assert counters.hit(spec, now_ms=6_500)[0] and counters.hit(spec, now_ms=6_501)[0]
+    assert not counters.hit(spec, now_ms=6_502)[0]
