@@ -175,6 +175,21 @@ def create_app(
         # Customer ids identify people: the audit log gets their keyed pseudonym.
         return f"{kind}:{rt.audit.pseudonym(value)}" if kind == "customer" else f"{kind}:{value}"
 
+    def customer_store(ctx: GuardContext, customer_id: str) -> StoreService:
+        """The caller's tenant's store, if it has this customer (else 404: not visible)."""
+        ctx.request.scope["state"]["audit_target"] = target("customer", customer_id)
+        svc = stores.get(ctx.tenant)
+        if not svc.has_customer(customer_id):
+            raise NotFoundError("unknown customer")
+        return svc
+
+    async def consent_view(ctx: GuardContext, svc: StoreService, customer_id: str) -> Any:
+        jurisdiction = svc.jurisdiction(customer_id)
+        state = await run_in_threadpool(
+            consent.state, tenant=ctx.tenant, customer_id=customer_id, jurisdiction=jurisdiction
+        )
+        return await ctx.outputs(_consent_out(customer_id, jurisdiction, state))
+
     @app.get("/healthz", tags=["public"])
     async def healthz(ctx: GuardContext = guarded("healthz", public=True)) -> dict[str, str]:
         return {"status": "ok"}
@@ -222,11 +237,8 @@ def create_app(
         k: int = Query(10, ge=1, le=50),
         ctx: GuardContext = guarded("recommendations.read", "recommendations:read"),
     ) -> Any:
-        ctx.request.scope["state"]["audit_target"] = target("customer", customer_id)
+        svc = customer_store(ctx, customer_id)
         await ctx.inputs({"customer_id": customer_id, "k": k})
-        svc = stores.get(ctx.tenant)
-        if not svc.has_customer(customer_id):
-            raise NotFoundError("unknown customer")
         personalised = await run_in_threadpool(
             consent.allowed,
             tenant=ctx.tenant,
@@ -250,17 +262,7 @@ def create_app(
         customer_id: str = PathParam(pattern=_ID),
         ctx: GuardContext = guarded("consent.read", "consent:read"),
     ) -> Any:
-        ctx.request.scope["state"]["audit_target"] = target("customer", customer_id)
-        svc = stores.get(ctx.tenant)
-        if not svc.has_customer(customer_id):
-            raise NotFoundError("unknown customer")
-        state = await run_in_threadpool(
-            consent.state,
-            tenant=ctx.tenant,
-            customer_id=customer_id,
-            jurisdiction=svc.jurisdiction(customer_id),
-        )
-        return await ctx.outputs(_consent_out(customer_id, svc.jurisdiction(customer_id), state))
+        return await consent_view(ctx, customer_store(ctx, customer_id), customer_id)
 
     @app.put(
         "/v1/customers/{customer_id}/consent",
@@ -273,11 +275,8 @@ def create_app(
         customer_id: str = PathParam(pattern=_ID),
         ctx: GuardContext = guarded("consent.write", "consent:write"),
     ) -> Any:
-        ctx.request.scope["state"]["audit_target"] = target("customer", customer_id)
+        svc = customer_store(ctx, customer_id)
         await ctx.inputs(body)
-        svc = stores.get(ctx.tenant)
-        if not svc.has_customer(customer_id):
-            raise NotFoundError("unknown customer")
         await run_in_threadpool(
             consent.record,
             tenant=ctx.tenant,
@@ -287,13 +286,7 @@ def create_app(
             source="storefront",
             policy_version=body.policy_version,
         )
-        state = await run_in_threadpool(
-            consent.state,
-            tenant=ctx.tenant,
-            customer_id=customer_id,
-            jurisdiction=svc.jurisdiction(customer_id),
-        )
-        return await ctx.outputs(_consent_out(customer_id, svc.jurisdiction(customer_id), state))
+        return await consent_view(ctx, svc, customer_id)
 
     @app.get(
         "/v1/products/{product_id}/reviews",
