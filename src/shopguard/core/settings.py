@@ -44,7 +44,6 @@ class Settings(BaseSettings):
         description="Key-encryption key (32 bytes, urlsafe base64). Default: <home>/master.key.",
     )
     audit_batch_max: int = Field(default=256, ge=1, le=10_000)
-    audit_flush_interval_ms: float = Field(default=2.0, ge=0.0, le=1000.0)
     log_level: str = Field(default="INFO")
 
     # -- gateway ---------------------------------------------------------------------
