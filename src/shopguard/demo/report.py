@@ -94,7 +94,7 @@ def _scorecard_plot(checks: list[dict[str, Any]]) -> str:
         ax.barh(areas, counts, left=left, color=colour, label=status)
         left = [x + y for x, y in zip(left, counts, strict=True)]
     ax.set_xlabel("checks")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     ax.set_title("Scorecard by area")
     return _png(fig)
 
