@@ -69,3 +69,43 @@ def scan_text(
             os.unlink(tmp)
     err_console.print(f"scanned {n_ok} texts" + (f", skipped {n_bad} bad lines" if n_bad else ""))
     typer.echo(str(out))
+
+
+@privacy_app.command("scan-table")
+def scan_table(
+    source: Path = typer.Argument(None, help="A .csv, .csv.gz or .parquet file."),
+    table: str = typer.Option(
+        None, "--table", help="Scan this table of the configured database instead."
+    ),
+    sample: int = typer.Option(
+        200, "--sample", min=10, max=100_000, help="Values sampled per column."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Classify the columns of a table that hold personal data, with a confidence (no values shown)."""
+    from rich.table import Table
+
+    from shopguard.cli._common import console, open_runtime
+    from shopguard.privacy.tables import scan_database_table, scan_file
+
+    if (source is None) == (table is None):
+        raise DataValidationError("give either a file or --table")
+    if source is not None:
+        require_file(source, what="table file")
+        findings = scan_file(source, sample=sample)
+    else:
+        with open_runtime() as rt:
+            findings = scan_database_table(rt.engine, table, sample=sample)
+    if as_json:
+        typer.echo(json.dumps([f.to_json() for f in findings], indent=2))
+        return
+    out = Table("column", "type", "confidence", "values matched", "by name")
+    for f in findings:
+        out.add_row(
+            f.column,
+            f.type.value,
+            f"{f.confidence:.2f}",
+            f"{f.matched_fraction:.0%}",
+            "yes" if f.by_name else "",
+        )
+    console.print(out)
