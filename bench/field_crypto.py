@@ -74,11 +74,18 @@ def main(argv: list[str] | None = None) -> int:
             def field_cipher() -> None:
                 cipher.decrypt("t1", "C1", ref, cipher.encrypt("t1", "C1", ref, field))
 
+            key_in_hand = cipher.active_key("t1", "C1")
+
+            def field_cipher_row() -> None:
+                # A record's fields share one key lookup: this is the per-field cost of a row.
+                cipher.decrypt_with(key_in_hand, ref, cipher.encrypt_with(key_in_hand, ref, field))
+
             variants = {
                 "raw AESGCM": raw,
                 "raw AESGCM, new object per op": raw_new,
                 "crypto.seal/open_": recipe,
                 "FieldCipher": field_cipher,
+                "FieldCipher, key looked up once per row": field_cipher_row,
             }
             best = dict.fromkeys(variants, 0.0)
             for _ in range(args.rounds):
@@ -93,8 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- | ---: | ---: | ---: |")
     for name, rate in best.items():
         print(f"| {name} | {rate:,.0f} | {1e6 / rate:.2f} | {rate / base:.0%} |")
-    ok = best["FieldCipher"] >= 0.5 * base
-    print(f"bar (FieldCipher >= 50 % of raw AESGCM): {'met' if ok else 'NOT met'}")
+    for name in ("FieldCipher", "FieldCipher, key looked up once per row"):
+        ok = best[name] >= 0.5 * base
+        print(f"bar ({name} >= 50 % of raw AESGCM): {'met' if ok else 'NOT met'}")
     return 0
 
 

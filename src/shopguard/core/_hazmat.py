@@ -9,8 +9,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = [
+    "AESGCM",
     "PUBLIC_KEY_FAMILIES",
     "InvalidTag",
+    "aesgcm",
     "aesgcm_decrypt",
     "aesgcm_encrypt",
     "ed25519_keypair_pem",
@@ -24,6 +26,11 @@ PUBLIC_KEY_FAMILIES: dict[str, tuple[type, ...]] = {
     "ES": (ec.EllipticCurvePublicKey,),
     "Ed": (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey),
 }
+
+
+def aesgcm(key: bytes) -> AESGCM:
+    """An AES-GCM object for ``key`` (reuse it: building one costs as much as a small seal)."""
+    return AESGCM(key)
 
 
 def aesgcm_encrypt(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:

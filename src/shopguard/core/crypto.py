@@ -21,6 +21,7 @@ from shopguard.core.errors import InvalidCiphertext
 __all__ = [
     "KEY_BYTES",
     "PUBLIC_KEY_FAMILIES",
+    "Sealer",
     "keyed_digest",
     "mac",
     "new_key",
@@ -38,6 +39,39 @@ _NONCE = 12
 def new_key() -> bytes:
     """A fresh random 256-bit key."""
     return os.urandom(KEY_BYTES)
+
+
+class Sealer:
+    """:func:`seal` / :func:`open_` under one key, keeping the AES-GCM object.
+
+    For hot paths that use the same key many times (field encryption): building
+    the AEAD object costs about as much as sealing 100 bytes. Same token format
+    and the same single opaque error as the functions.
+    """
+
+    __slots__ = ("_aead",)
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_BYTES:
+            raise ValueError("key must be 32 bytes")
+        self._aead = _hazmat.aesgcm(key)
+
+    def __repr__(self) -> str:
+        return "Sealer(<key hidden>)"
+
+    def seal(self, plaintext: bytes, *, context: bytes) -> bytes:
+        nonce = os.urandom(_NONCE)
+        return _VERSION + nonce + self._aead.encrypt(nonce, plaintext, _VERSION + context)
+
+    def open_(self, token: bytes, *, context: bytes) -> bytes:
+        if len(token) < 1 + _NONCE + 16 or token[:1] != _VERSION:
+            raise InvalidCiphertext()
+        try:
+            return self._aead.decrypt(
+                token[1 : 1 + _NONCE], token[1 + _NONCE :], _VERSION + context
+            )
+        except _hazmat.InvalidTag:
+            raise InvalidCiphertext() from None
 
 
 def seal(key: bytes, plaintext: bytes, *, context: bytes) -> bytes:

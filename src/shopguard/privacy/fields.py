@@ -39,7 +39,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -150,6 +150,11 @@ class SubjectKey:
     customer_id: str
     generation: int
     secret: bytes
+    sealer: crypto.Sealer = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # One AES-GCM object per key, reused for every field it seals (hot path).
+        object.__setattr__(self, "sealer", crypto.Sealer(self.secret))
 
     def __repr__(self) -> str:
         return f"SubjectKey(key_id={self.key_id!r}, generation={self.generation})"
@@ -484,7 +489,7 @@ class FieldCipher:
         return (
             _VERSION
             + key.generation.to_bytes(4, "big")
-            + crypto.seal(key.secret, plaintext, context=_context(key.tenant, ref))
+            + key.sealer.seal(plaintext, context=_context(key.tenant, ref))
         )
 
     def encrypt(self, tenant: str, customer_id: str, ref: FieldRef, plaintext: bytes) -> bytes:
@@ -503,7 +508,7 @@ class FieldCipher:
         """Open a token under a given key; any failure is :class:`InvalidCiphertext`."""
         if FieldCipher.generation_of(token) != key.generation:
             raise InvalidCiphertext()
-        return crypto.open_(key.secret, token[_HEADER:], context=_context(key.tenant, ref))
+        return key.sealer.open_(token[_HEADER:], context=_context(key.tenant, ref))
 
     def decrypt(self, tenant: str, customer_id: str, ref: FieldRef, token: bytes) -> bytes:
         """Open a field token; any failure (wrong place, wrong or destroyed key) is :class:`InvalidCiphertext`."""
@@ -512,7 +517,7 @@ class FieldCipher:
             key = self.key(tenant, customer_id, generation)
         except KeyRingError:
             raise InvalidCiphertext() from None
-        return crypto.open_(key.secret, token[_HEADER:], context=_context(tenant, ref))
+        return key.sealer.open_(token[_HEADER:], context=_context(tenant, ref))
 
 
 @dataclass(frozen=True, repr=False)
