@@ -48,3 +48,17 @@ def test_hmac_known_answer_rfc4231_case2() -> None:
     # RFC 4231 test case 2 (key "Jefe").
     tag = crypto.mac(b"Jefe", b"what do ya want for nothing?")
     assert tag.hex() == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+
+
+def test_sealer_when_used_then_interchangeable_with_functions_and_same_errors() -> None:
+    key = crypto.new_key()
+    sealer = crypto.Sealer(key)
+    a = sealer.seal(b"field", context=b"t/c/1")
+    b = crypto.seal(key, b"field", context=b"t/c/1")
+    assert crypto.open_(key, a, context=b"t/c/1") == b"field"
+    assert sealer.open_(b, context=b"t/c/1") == b"field"
+    with pytest.raises(InvalidCiphertext):
+        sealer.open_(a, context=b"t/c/2")
+    with pytest.raises(InvalidCiphertext):
+        crypto.Sealer(crypto.new_key()).open_(a, context=b"t/c/1")
+    assert "key" in repr(sealer) and key.hex() not in repr(sealer)
