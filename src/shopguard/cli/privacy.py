@@ -109,3 +109,41 @@ def scan_table(
             "yes" if f.by_name else "",
         )
     console.print(out)
+
+
+dsar_app = typer.Typer(
+    help="Data-subject requests (access, and soon erasure).", no_args_is_help=True
+)
+privacy_app.add_typer(dsar_app, name="dsar")
+
+
+@dsar_app.command("export")
+def dsar_export(
+    customer: str = typer.Option(..., "--customer", help="The customer id."),
+    tenant: str = typer.Option("default", "--tenant", help="The tenant (store)."),
+    out: Path = typer.Option(..., "--out", help="JSON file to write (mode 0600)."),
+) -> None:
+    """Export everything held about a customer as JSON; the request is audited."""
+    from shopguard.cli._common import open_runtime
+    from shopguard.core.audit import AuditEvent
+    from shopguard.privacy.dsar import export_subject, write_export
+
+    if not out.parent.is_dir():
+        raise DataValidationError("output directory does not exist", file=str(out))
+    with open_runtime() as rt:
+        target = f"customer:{rt.audit.pseudonym(customer)}"
+        export = export_subject(rt, tenant=tenant, customer_id=customer)
+        write_export(export, out)
+        rt.audit.append(
+            AuditEvent(
+                action="privacy.dsar.export",
+                decision="allow",
+                principal="cli",
+                target=target,
+                details={
+                    "tenant": tenant,
+                    "sections": sorted(k for k, v in export["store"].items() if v),
+                },
+            )
+        )
+    err_console.print(f"exported the data of one customer to {out}")

@@ -312,7 +312,9 @@ def create_app(
     async def post_review(
         body: ReviewIn, ctx: GuardContext = guarded("reviews.write", "reviews:write")
     ) -> Any:
-        ctx.request.scope["state"]["audit_target"] = target("product", body.product_id)
+        ctx.request.scope["state"]["audit_target"] = (
+            f"{target('product', body.product_id)} {target('customer', body.customer_id)}"
+        )
         await ctx.inputs(body)
         svc = stores.get(ctx.tenant)
         review = await run_in_threadpool(

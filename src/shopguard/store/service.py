@@ -230,6 +230,18 @@ class StoreService:
         return {k: v for k, v in review.items() if k != "tenant"}
 
 
+def submitted_reviews_of(engine: Engine, *, tenant: str, customer_id: str) -> list[dict[str, Any]]:
+    """Every review a customer submitted through the API (for data-subject requests)."""
+    c = submitted_reviews.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(submitted_reviews)
+            .where(c.tenant == tenant, c.customer_id == customer_id)
+            .order_by(c.created_at)
+        ).mappings()
+        return [{k: v for k, v in dict(r).items() if k != "tenant"} for r in rows]
+
+
 class TenantStores:
     """Each tenant's store, opened on first use and kept.
 
