@@ -13,22 +13,15 @@ import pytest
 
 from shopguard.core.runtime import Runtime, init_state
 from shopguard.core.settings import Settings, load_settings
+from shopguard.gateway.app import STORE_SCOPES
 from shopguard.gateway.keys import ApiKeyStore
 from shopguard.store.fraud import train_fraud
 from shopguard.store.generate import generate_store, write_store
-from shopguard.store.recommender import train_recommender
+from shopguard.store.recommender import order_sequences, train_recommender
 from shopguard.store.reviews import train_review_ranker
 from shopguard.store.service import STORE_DIR, TENANTS_DIR
 
-ALL_SCOPES = [
-    "fraud:score",
-    "recommendations:read",
-    "reviews:read",
-    "reviews:write",
-    "metrics:read",
-    "consent:read",
-    "consent:write",
-]
+ALL_SCOPES = list(STORE_SCOPES)
 
 
 def _train_into(root: Path, *, seed: int, customers: int) -> None:
@@ -37,9 +30,9 @@ def _train_into(root: Path, *, seed: int, customers: int) -> None:
     train_fraud(store.transactions, random_state=seed, validation_days=0).save(
         root / "models" / "fraud"
     )
-    orders = store.orders.sort_values(["customer_id", "created_at"])
-    seqs = {str(c): [str(p) for p in g] for c, g in orders.groupby("customer_id")["product_id"]}
-    train_recommender(seqs, random_state=seed).save(root / "models" / "recommender")
+    train_recommender(order_sequences(store.orders), random_state=seed).save(
+        root / "models" / "recommender"
+    )
     train_review_ranker(store.reviews, random_state=seed).save(root / "models" / "reviews")
 
 

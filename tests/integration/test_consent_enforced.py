@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shopguard.privacy.consent import ConsentLedger, training_subjects
-from shopguard.store.recommender import train_recommender
+from shopguard.store.recommender import order_sequences, train_recommender
 from tests.integration.conftest import Gateway
 
 
@@ -53,10 +53,7 @@ def test_training_when_customer_withholds_model_training_consent_then_excluded(
     gateway: Gateway,
 ) -> None:
     svc = gateway.app.state.stores.get("default")
-    orders = svc.store.orders.sort_values(["customer_id", "created_at"])
-    sequences = {
-        str(c): [str(p) for p in g] for c, g in orders.groupby("customer_id")["product_id"]
-    }
+    sequences = order_sequences(svc.store.orders)
     jurisdictions = {cid: "US" for cid in sequences}  # US default: training allowed
     victim = max(sequences, key=lambda c: len(sequences[c]))
     ledger = ConsentLedger(gateway.runtime.engine)

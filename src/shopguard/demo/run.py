@@ -31,13 +31,13 @@ from shopguard.core.scorecard import CheckContext, Scorecard, run_checks
 from shopguard.core.settings import Settings
 from shopguard.demo.idp import DemoIdentityProvider
 from shopguard.demo.report import write_report
-from shopguard.gateway.app import create_app
+from shopguard.gateway.app import STORE_SCOPES, create_app
 from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.ratelimit import parse_limits
 from shopguard.privacy.consent import ConsentLedger, training_subjects
 from shopguard.store.fraud import train_fraud
 from shopguard.store.generate import StoreData, generate_store, write_store
-from shopguard.store.recommender import train_recommender
+from shopguard.store.recommender import order_sequences, train_recommender
 from shopguard.store.reviews import train_review_ranker
 from shopguard.store.service import DEFAULT_TENANT, STORE_DIR, TENANTS_DIR
 
@@ -117,11 +117,6 @@ def _seed_consent(store: StoreData, ledger: ConsentLedger, *, seed: int) -> None
     ledger.record_many(
         tenant=DEFAULT_TENANT, decisions=decisions, source="import", policy_version="2025-01"
     )
-
-
-def _sequences(store: StoreData) -> dict[str, list[str]]:
-    orders = store.orders.sort_values(["customer_id", "created_at", "order_id"])
-    return {str(c): [str(p) for p in g] for c, g in orders.groupby("customer_id")["product_id"]}
 
 
 def _traffic(
@@ -232,7 +227,7 @@ def run_demo(
     fraud.save(models / "fraud")
     say("training the recommender")
     # Only customers with model_training consent (explicit, or their jurisdiction's default).
-    sequences = {c: items for c, items in _sequences(store).items() if c in trainable}
+    sequences = {c: items for c, items in order_sequences(store.orders).items() if c in trainable}
     rec = train_recommender(sequences, random_state=seed)
     rec.save(models / "recommender")
     say("training the review-helpfulness ranker")
@@ -263,15 +258,7 @@ def run_demo(
     rt = Runtime.open(settings)
     try:
         keys = ApiKeyStore(rt.engine, rt.keyring)
-        everything = [
-            "fraud:score",
-            "recommendations:read",
-            "reviews:read",
-            "reviews:write",
-            "metrics:read",
-            "consent:read",
-            "consent:write",
-        ]
+        everything = list(STORE_SCOPES)
         api_keys = {
             "full": keys.create(
                 name="demo-storefront", tenant=DEFAULT_TENANT, scopes=everything

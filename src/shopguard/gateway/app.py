@@ -52,6 +52,7 @@ from shopguard.store.service import StoreService, TenantStores
 
 __all__ = [
     "POLICY_ATTR",
+    "STORE_SCOPES",
     "add_guarded_route",
     "app_from_environment",
     "create_app",
@@ -79,6 +80,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 DECLINE_AT = 0.8
 REVIEW_AT = 0.3
 POLICY_ATTR = "__shopguard_policy__"
+#: Every scope the built-in routes declare (a test pins it to the routes). Upstream routes
+#: add ``upstream:<name>`` scopes of their own.
+STORE_SCOPES: tuple[str, ...] = (
+    "fraud:score",
+    "recommendations:read",
+    "reviews:read",
+    "reviews:write",
+    "metrics:read",
+    "consent:read",
+    "consent:write",
+)
 #: Routes that need no credentials. Everything else must declare scopes.
 PUBLIC_PATHS = frozenset({"/healthz"})
 _HOP_HEADERS = frozenset(

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.linalg
 import scipy.sparse as sp
 from numpy.typing import NDArray
@@ -50,6 +51,7 @@ __all__ = [
     "leave_last_out",
     "load_interactions",
     "ndcg_at_k",
+    "order_sequences",
     "train_recommender",
 ]
 
@@ -163,6 +165,12 @@ def _load_orders_csv(p: Path) -> dict[str, list[str]]:
     except csv.Error as exc:
         raise DataValidationError("malformed CSV", file=p.name) from exc
     return {u: [item for _, _, item in sorted(events)] for u, events in rows.items()}
+
+
+def order_sequences(orders: pd.DataFrame) -> dict[str, list[str]]:
+    """Each customer's purchased products in time order (ties by order id), from an orders table."""
+    ordered = orders.sort_values(["customer_id", "created_at", "order_id"])
+    return {str(c): [str(p) for p in g] for c, g in ordered.groupby("customer_id")["product_id"]}
 
 
 # ---------------------------------------------------------------------------
