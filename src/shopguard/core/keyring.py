@@ -305,13 +305,20 @@ class KeyRing:
 
         Uses the *first* version of the purpose's key so pseudonyms survive rotation.
         """
+        return crypto.keyed_digest(self.first(purpose).secret, value)
+
+    def first(self, purpose: str) -> DataKey:
+        """The first version of ``purpose``'s key (created on first use).
+
+        For keyed values that must stay stable across rotation (pseudonyms, tokens).
+        """
         with self._lock:
             first = self._first_cache.get(purpose)
         if first is None:
             first = self._first(purpose)
             with self._lock:
                 self._first_cache[purpose] = first
-        return crypto.keyed_digest(first.secret, value)
+        return first
 
     def _first(self, purpose: str) -> DataKey:
         self.active(purpose)

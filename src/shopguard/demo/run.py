@@ -35,6 +35,8 @@ from shopguard.gateway.app import STORE_SCOPES, create_app
 from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.ratelimit import parse_limits
 from shopguard.privacy.consent import ConsentLedger, training_subjects
+from shopguard.privacy.dsar import record_training_subjects
+from shopguard.privacy.protect import protect_store
 from shopguard.store.fraud import train_fraud
 from shopguard.store.generate import StoreData, generate_store, write_store
 from shopguard.store.recommender import order_sequences, train_recommender
@@ -119,6 +121,33 @@ def _seed_consent(store: StoreData, ledger: ConsentLedger, *, seed: int) -> None
     )
 
 
+def _privacy_resources(store: StoreData, *, exclude: set[str]) -> dict[str, Any]:
+    """What the privacy checks need, taken from the shop's export before it was protected:
+    clear values to search for at rest, a customer to export and one to erase."""
+    cust = store.customers
+    sample = cust.iloc[:: max(1, len(cust) // 50)]
+    canaries = [
+        str(v) for col in ("name", "email", "phone", "card_number") for v in sample[col].dropna()
+    ]
+    busy = store.transactions["CUSTOMER_ID"].astype(str).value_counts().index.tolist()
+    with_orders = set(store.orders["customer_id"].astype(str))
+    with_sessions = set(store.sessions["customer_id"].astype(str))
+    picks = [c for c in busy if c in with_orders and c in with_sessions and c not in exclude]
+    dsar_id, erase_id = picks[0], picks[1]
+    rows = {
+        "customers": int((cust["customer_id"].astype(str) == dsar_id).sum()),
+        "sessions": int((store.sessions["customer_id"].astype(str) == dsar_id).sum()),
+        "orders": int((store.orders["customer_id"].astype(str) == dsar_id).sum()),
+        "transactions": int((store.transactions["CUSTOMER_ID"].astype(str) == dsar_id).sum()),
+    }
+    email = str(cust.loc[cust["customer_id"].astype(str) == dsar_id, "email"].iloc[0])
+    return {
+        "pii_canaries": canaries,
+        "dsar_subject": {"customer_id": dsar_id, "rows": rows, "email": email},
+        "erasure_subject": erase_id,
+    }
+
+
 def _traffic(
     base_url: str, store: StoreData, *, key: str, seed: int, n: int
 ) -> dict[str, list[float]]:
@@ -201,12 +230,14 @@ def run_demo(
     say(f"generating a store of {customers:,} customers")
     store = generate_store(seed=seed, customers=customers)
     store_dir = settings.home / STORE_DIR
-    write_store(store, store_dir, fmt="parquet", overwrite=True)
     summary = _store_summary(store)
 
     say("recording customers' consent choices")
     consent_rt = Runtime.open(settings)
     try:
+        say("sealing and tokenising the store's personal data before it is kept")
+        protected, _ = protect_store(consent_rt, store, tenant=DEFAULT_TENANT)
+        write_store(protected, store_dir, fmt="parquet", overwrite=True)
         ledger = ConsentLedger(consent_rt.engine)
         _seed_consent(store, ledger, seed=seed)
         jurisdictions = dict(
@@ -233,6 +264,19 @@ def run_demo(
     say("training the review-helpfulness ranker")
     ranker = train_review_ranker(store.reviews, random_state=seed)
     ranker.save(models / "reviews")
+    subjects_rt = Runtime.open(settings)
+    try:
+        # Which customers' data trained which model, so an erasure can flag them for retraining.
+        for name, ids in (
+            ("fraud", store.transactions["CUSTOMER_ID"]),
+            ("recommender", pd.Series(list(sequences))),
+            ("reviews", store.reviews["customer_id"]),
+        ):
+            record_training_subjects(
+                subjects_rt, models / name, tenant=DEFAULT_TENANT, customer_ids=ids.astype(str)
+            )
+    finally:
+        subjects_rt.close()
     metrics = {
         "fraud": dict(fraud.metrics),
         "recommender": dict(rec.metrics),
@@ -242,7 +286,12 @@ def run_demo(
     say("setting up a second tenant, API keys and a demo identity provider")
     other_root = settings.home / TENANTS_DIR / "other"
     other = generate_store(seed=seed + 1, customers=max(200, customers // 10))
-    write_store(other, other_root / STORE_DIR, fmt="parquet", overwrite=True)
+    other_rt = Runtime.open(settings)
+    try:
+        other_protected, _ = protect_store(other_rt, other, tenant="other")
+    finally:
+        other_rt.close()
+    write_store(other_protected, other_root / STORE_DIR, fmt="parquet", overwrite=True)
     if (other_root / "models").exists():
         shutil.rmtree(other_root / "models")
     shutil.copytree(models, other_root / "models")
@@ -287,6 +336,14 @@ def run_demo(
         with serve_in_thread(app) as base_url:
             traffic = _traffic(base_url, store, key=api_keys["full"], seed=seed, n=requests)
             say("running the scorecard checks")
+            consent_subject = str(
+                store.orders.loc[
+                    store.orders["customer_id"].astype(str).isin(trainable), "customer_id"
+                ]
+                .value_counts()
+                .index[0]
+            )
+            exclude = {consent_subject, str(store.customers["customer_id"].iloc[0])}
             ctx = CheckContext(
                 {
                     "runtime": rt,
@@ -296,14 +353,9 @@ def run_demo(
                     "sample_customer": str(store.customers["customer_id"].iloc[0]),
                     "sample_product": str(store.reviews["product_id"].iloc[0]),
                     "flood_limit": parse_limits(settings.rate_limit_key)[0].amount,
-                    "consent_subject": str(
-                        store.orders.loc[
-                            store.orders["customer_id"].astype(str).isin(trainable), "customer_id"
-                        ]
-                        .value_counts()
-                        .index[0]
-                    ),
+                    "consent_subject": consent_subject,
                     "other_tenant_customers": n_other,
+                    **_privacy_resources(store, exclude=exclude),
                 }
             )
             card = run_checks(ctx)

@@ -198,6 +198,19 @@ class ConsentLedger:
             for r in rows
         ]
 
+    def erase(self, *, tenant: str, customer_id: str) -> int:
+        """Delete a customer's consent history (erasure request); returns how many events.
+
+        After erasure the customer is unknown: defaults apply if they come back.
+        """
+        c = consent_events.c
+        with self._engine.begin() as conn:
+            return int(
+                conn.execute(
+                    consent_events.delete().where(c.tenant == tenant, c.customer_id == customer_id)
+                ).rowcount
+            )
+
     def state(
         self, *, tenant: str, customer_id: str, jurisdiction: str | None
     ) -> dict[Purpose, ConsentState]:

@@ -385,6 +385,66 @@ class FieldCipher:
             return SubjectKey(key_id, tenant, customer_id, generation, secret)
         raise KeyRingError("could not create a subject key")
 
+    def provision(self, tenant: str, customer_ids: Iterable[str]) -> dict[str, SubjectKey]:
+        """Active keys of many customers at once, creating the missing ones in one transaction.
+
+        For bulk imports: one commit instead of one per customer. A customer that
+        already has keys (of any state) keeps them and gets its active key as usual.
+        """
+        wanted = list(dict.fromkeys(customer_ids))
+        k = subject_keys.c
+        known: set[str] = set()
+        with self._engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                known.update(
+                    conn.execute(
+                        sa.select(k.customer_id)
+                        .where(k.tenant == tenant, k.customer_id.in_(wanted[i : i + 500]))
+                        .distinct()
+                    ).scalars()
+                )
+        wrapping = self._keyring.active(WRAP_PURPOSE)
+        now = self._clock().isoformat()
+        made: dict[str, SubjectKey] = {}
+        rows = []
+        for cid in wanted:
+            if cid in known:
+                continue
+            key_id = f"sk_{os.urandom(12).hex()}"
+            secret = crypto.new_key()
+            rows.append(
+                {
+                    "key_id": key_id,
+                    "tenant": tenant,
+                    "customer_id": cid,
+                    "generation": 1,
+                    "state": _ACTIVE,
+                    "wrap_key_id": wrapping.key_id,
+                    "wrapped": crypto.seal(
+                        wrapping.secret, secret, context=_wrap_aad(key_id, tenant, cid, 1)
+                    ),
+                    "created_at": now,
+                }
+            )
+            made[cid] = SubjectKey(key_id, tenant, cid, 1, secret)
+        if rows:
+            try:
+                with self._engine.begin() as conn:
+                    for i in range(0, len(rows), 1000):
+                        conn.execute(subject_keys.insert(), rows[i : i + 1000])
+            except sa.exc.IntegrityError:
+                # A concurrent writer created some of them: fall back to one by one.
+                made = {}
+        out: dict[str, SubjectKey] = {}
+        for cid in wanted:
+            key = made.get(cid)
+            if key is not None:
+                self._remember(key, active=True)
+                out[cid] = key
+            else:
+                out[cid] = self.active_key(tenant, cid)
+        return out
+
     def rotate_subject_key(self, tenant: str, customer_id: str) -> SubjectKey:
         """Make a new active key for a customer; older generations become retired (still readable)."""
         key = self._create(tenant, customer_id, only_if_none=False)
@@ -665,6 +725,60 @@ class EncryptedCustomers:
             except sa.exc.IntegrityError:
                 pass  # a concurrent first insert of this customer; go again as an update
         raise KeyRingError("customer record not written: its key kept changing")
+
+    def write_many(self, records: Iterable[CustomerRecord]) -> int:
+        """Insert many new customers in one transaction (bulk import); returns how many.
+
+        Customers already in the table are written one by one with :meth:`write`.
+        """
+        recs = list(records)
+        by_tenant: dict[str, list[CustomerRecord]] = {}
+        for r in recs:
+            by_tenant.setdefault(r.tenant, []).append(r)
+        c = customers.c
+        now = self._clock().isoformat()
+        for tenant, group in by_tenant.items():
+            ids = [r.customer_id for r in group]
+            present: set[str] = set()
+            with self._engine.connect() as conn:
+                for i in range(0, len(ids), 500):
+                    present.update(
+                        conn.execute(
+                            sa.select(c.customer_id).where(
+                                c.tenant == tenant, c.customer_id.in_(ids[i : i + 500])
+                            )
+                        ).scalars()
+                    )
+            keys = self._cipher.provision(tenant, [i for i in ids if i not in present])
+            rows = []
+            for r in group:
+                if r.customer_id in present:
+                    self.write(r)
+                    continue
+                key = keys[r.customer_id]
+                rows.append(
+                    {
+                        "tenant": tenant,
+                        "customer_id": r.customer_id,
+                        "key_generation": key.generation,
+                        "row_version": 1,
+                        "updated_at": now,
+                        **self._seal_all(key, r.personal()),
+                    }
+                )
+            with self._engine.begin() as conn:
+                for i in range(0, len(rows), 1000):
+                    conn.execute(customers.insert(), rows[i : i + 1000])
+        return len(recs)
+
+    def delete(self, tenant: str, customer_id: str) -> bool:
+        """Remove a customer's row (erasure); returns whether there was one."""
+        c = customers.c
+        with self._engine.begin() as conn:
+            n = conn.execute(
+                customers.delete().where(c.tenant == tenant, c.customer_id == customer_id)
+            ).rowcount
+        return bool(n)
 
     def _row(self, tenant: str, customer_id: str) -> Any:
         c = customers.c

@@ -8,6 +8,7 @@ API are stored in the ``store_submitted_reviews`` table.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,7 +34,9 @@ __all__ = [
     "TENANTS_DIR",
     "StoreService",
     "TenantStores",
+    "erase_submitted_reviews",
     "submitted_reviews",
+    "submitted_reviews_of",
 ]
 
 STORE_DIR = "store"
@@ -242,6 +245,25 @@ def submitted_reviews_of(engine: Engine, *, tenant: str, customer_id: str) -> li
         return [{k: v for k, v in dict(r).items() if k != "tenant"} for r in rows]
 
 
+def erase_submitted_reviews(engine: Engine, *, tenant: str, customer_id: str) -> int:
+    """Delete every review a customer submitted through the API (erasure); returns how many."""
+    c = submitted_reviews.c
+    with engine.begin() as conn:
+        return int(
+            conn.execute(
+                submitted_reviews.delete().where(c.tenant == tenant, c.customer_id == customer_id)
+            ).rowcount
+        )
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
+
+
 class TenantStores:
     """Each tenant's store, opened on first use and kept.
 
@@ -257,18 +279,35 @@ class TenantStores:
         self._engine = engine
         self._open: dict[str, StoreService] = dict(preloaded or {})
         self._lock = threading.Lock()
+        # A store rewritten on disk (an erasure, a new import) is reopened: its
+        # directory is replaced atomically, so its inode changes. Checked at most
+        # once a second per tenant, which bounds how long an erased customer stays visible.
+        self._stamps: dict[str, tuple[tuple[int, int] | None, float]] = {}
+        self.recheck_s = 1.0
 
     def root(self, tenant: str) -> Path:
         return self._home if tenant == DEFAULT_TENANT else self._home / TENANTS_DIR / tenant
 
     def get(self, tenant: str) -> StoreService:
+        now = time.monotonic()
         with self._lock:
             svc = self._open.get(tenant)
-        if svc is not None:
+            seen = self._stamps.get(tenant)
+        if svc is not None and (seen is None or now - seen[1] < self.recheck_s):
+            if seen is None:
+                with self._lock:
+                    self._stamps[tenant] = (_stamp(self.root(tenant) / STORE_DIR), now)
             return svc
         root = self.root(tenant)
-        if not (root / STORE_DIR).is_dir():
+        stamp = _stamp(root / STORE_DIR)
+        if svc is not None and seen is not None and stamp == seen[0]:
+            with self._lock:
+                self._stamps[tenant] = (stamp, now)
+            return svc
+        if stamp is None or not (root / STORE_DIR).is_dir():
             raise NotFoundError("no store for this tenant")
-        svc = StoreService.open(root, self._engine, tenant=tenant)
+        fresh = StoreService.open(root, self._engine, tenant=tenant)
         with self._lock:
-            return self._open.setdefault(tenant, svc)
+            self._open[tenant] = fresh
+            self._stamps[tenant] = (stamp, now)
+            return fresh
