@@ -21,6 +21,7 @@ from shopguard.core.errors import InvalidCiphertext
 __all__ = [
     "KEY_BYTES",
     "PUBLIC_KEY_FAMILIES",
+    "TOKEN_VERSION",
     "Sealer",
     "keyed_digest",
     "mac",
@@ -33,6 +34,8 @@ __all__ = [
 KEY_BYTES = 32
 PUBLIC_KEY_FAMILIES = _hazmat.PUBLIC_KEY_FAMILIES
 _VERSION = b"\x01"
+#: First byte of every sealed token (and of its associated data); for callers that frame tokens.
+TOKEN_VERSION = _VERSION
 _NONCE = 12
 
 
@@ -62,6 +65,27 @@ class Sealer:
     def seal(self, plaintext: bytes, *, context: bytes) -> bytes:
         nonce = os.urandom(_NONCE)
         return _VERSION + nonce + self._aead.encrypt(nonce, plaintext, _VERSION + context)
+
+    def seal_framed(self, header: bytes, plaintext: bytes, *, aad: bytes) -> bytes:
+        """``header || nonce || ciphertext+tag``, with ``aad`` bound as given (no framing added).
+
+        For callers that frame their own tokens (field encryption) and would
+        otherwise copy the token twice; ``aad`` must already name the place and
+        the format version.
+        """
+        nonce = os.urandom(_NONCE)
+        return header + nonce + self._aead.encrypt(nonce, plaintext, aad)
+
+    def open_framed(self, token: bytes, offset: int, *, aad: bytes) -> bytes:
+        """Open what :meth:`seal_framed` made, skipping ``offset`` header bytes."""
+        if len(token) < offset + _NONCE + 16:
+            raise InvalidCiphertext()
+        try:
+            return self._aead.decrypt(
+                token[offset : offset + _NONCE], token[offset + _NONCE :], aad
+            )
+        except _hazmat.InvalidTag:
+            raise InvalidCiphertext() from None
 
     def open_(self, token: bytes, *, context: bytes) -> bytes:
         if len(token) < 1 + _NONCE + 16 or token[:1] != _VERSION:

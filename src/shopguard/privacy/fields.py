@@ -77,6 +77,8 @@ PERSONAL_COLUMNS = ("name", "email", "phone", "address", "date_of_birth", "card_
 
 _VERSION = b"\x01"
 _HEADER = 1 + 4
+# The inner token's version byte (crypto.seal's format), which also starts its AAD.
+_SEAL_VERSION = crypto.TOKEN_VERSION
 # version(1) + nonce(12) + tag(16) of the inner crypto.seal token.
 _MIN_TOKEN = _HEADER + 1 + 12 + 16
 _ACTIVE, _RETIRED, _DESTROYED = "active", "retired", "destroyed"
@@ -151,10 +153,14 @@ class SubjectKey:
     generation: int
     secret: bytes
     sealer: crypto.Sealer = field(init=False, compare=False)
+    header: bytes = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         # One AES-GCM object per key, reused for every field it seals (hot path).
         object.__setattr__(self, "sealer", crypto.Sealer(self.secret))
+        object.__setattr__(
+            self, "header", _VERSION + self.generation.to_bytes(4, "big") + _SEAL_VERSION
+        )
 
     def __repr__(self) -> str:
         return f"SubjectKey(key_id={self.key_id!r}, generation={self.generation})"
@@ -189,6 +195,31 @@ def _context(tenant: str, ref: FieldRef) -> bytes:
     return prefix + _lp(ref.row_id)
 
 
+_AAD_PREFIXES: dict[tuple[str, str, str], bytes] = {}
+
+
+def _aad(tenant: str, ref: FieldRef) -> bytes:
+    """``crypto.TOKEN_VERSION || _context(tenant, ref)`` in one concatenation (hot path)."""
+    slot = (ref.table, ref.column, tenant)
+    prefix = _AAD_PREFIXES.get(slot)
+    if prefix is None:
+        if len(_AAD_PREFIXES) >= 4096:
+            _AAD_PREFIXES.clear()
+        prefix = _AAD_PREFIXES[slot] = (
+            _SEAL_VERSION + _context(tenant, FieldRef(*slot[:2], ""))[:-2]
+        )
+    # A row's fields share its id: its encoding is cached too (bounded).
+    suffix = _ROW_SUFFIXES.get(ref.row_id)
+    if suffix is None:
+        if len(_ROW_SUFFIXES) >= 65536:
+            _ROW_SUFFIXES.clear()
+        suffix = _ROW_SUFFIXES[ref.row_id] = _lp(ref.row_id)
+    return prefix + suffix
+
+
+_ROW_SUFFIXES: dict[str, bytes] = {}
+
+
 def _wrap_aad(key_id: str, tenant: str, customer_id: str, generation: int) -> bytes:
     return _context(tenant, FieldRef("privacy_subject_keys", key_id, f"{customer_id}/{generation}"))
 
@@ -203,7 +234,7 @@ class FieldCipher:
     keyring:
         The core key ring; its ``privacy.subject-wrap`` key wraps subject keys.
     cache_size:
-        How many unwrapped subject keys to keep in memory (least recently used go first).
+        How many unwrapped subject keys to keep in memory (oldest unwrapped go first).
     cache_ttl:
         Seconds an unwrapped key may be used from memory. Bounds how long a
         :meth:`shred` done by *another* worker takes to reach this one.
@@ -240,21 +271,22 @@ class FieldCipher:
 
     # -- cache ------------------------------------------------------------------
     def _cached(self, tenant: str, customer_id: str, generation: int | None) -> SubjectKey | None:
-        now = self._monotonic()
-        with self._lock:
+        # Hot path, lock-free: single dict reads are atomic under the GIL, and a
+        # stale read at worst sends the caller to the table. Entries leave in
+        # insertion order (refreshed on each unwrap), not strict LRU.
+        if generation is None:
+            generation = self._active.get((tenant, customer_id))
             if generation is None:
-                generation = self._active.get((tenant, customer_id))
-                if generation is None:
-                    return None
-            slot = (tenant, customer_id, generation)
-            hit = self._keys.get(slot)
-            if hit is None:
                 return None
-            if hit[1] <= now:
-                del self._keys[slot]
-                return None
-            self._keys.move_to_end(slot)
-            return hit[0]
+        slot = (tenant, customer_id, generation)
+        hit = self._keys.get(slot)
+        if hit is None:
+            return None
+        if hit[1] <= self._monotonic():
+            with self._lock:
+                self._keys.pop(slot, None)
+            return None
+        return hit[0]
 
     def _remember(self, key: SubjectKey, *, active: bool) -> None:
         expires = self._monotonic() + self._cache_ttl
@@ -546,15 +578,14 @@ class FieldCipher:
     # -- fields ------------------------------------------------------------------
     def encrypt_with(self, key: SubjectKey, ref: FieldRef, plaintext: bytes) -> bytes:
         """Seal ``plaintext`` under ``key``, bound to ``ref`` and the key's tenant."""
-        return (
-            _VERSION
-            + key.generation.to_bytes(4, "big")
-            + key.sealer.seal(plaintext, context=_context(key.tenant, ref))
-        )
+        # One copy of the token: the field header and the inner seal's version byte
+        # are written together (same bytes as header + crypto.seal token).
+        return key.sealer.seal_framed(key.header, plaintext, aad=_aad(key.tenant, ref))
 
     def encrypt(self, tenant: str, customer_id: str, ref: FieldRef, plaintext: bytes) -> bytes:
         """Seal a field of a customer under their active key (created on first use)."""
-        return self.encrypt_with(self.active_key(tenant, customer_id), ref, plaintext)
+        key = self._cached(tenant, customer_id, None) or self.active_key(tenant, customer_id)
+        return key.sealer.seal_framed(key.header, plaintext, aad=_aad(tenant, ref))
 
     @staticmethod
     def generation_of(token: bytes) -> int:
@@ -566,18 +597,24 @@ class FieldCipher:
     @staticmethod
     def decrypt_with(key: SubjectKey, ref: FieldRef, token: bytes) -> bytes:
         """Open a token under a given key; any failure is :class:`InvalidCiphertext`."""
-        if FieldCipher.generation_of(token) != key.generation:
+        if token[: _HEADER + 1] != key.header:
             raise InvalidCiphertext()
-        return key.sealer.open_(token[_HEADER:], context=_context(key.tenant, ref))
+        return key.sealer.open_framed(token, _HEADER + 1, aad=_aad(key.tenant, ref))
 
     def decrypt(self, tenant: str, customer_id: str, ref: FieldRef, token: bytes) -> bytes:
         """Open a field token; any failure (wrong place, wrong or destroyed key) is :class:`InvalidCiphertext`."""
-        generation = self.generation_of(token)
-        try:
-            key = self.key(tenant, customer_id, generation)
-        except KeyRingError:
-            raise InvalidCiphertext() from None
-        return key.sealer.open_(token[_HEADER:], context=_context(tenant, ref))
+        if len(token) < _MIN_TOKEN or token[:1] != _VERSION:
+            raise InvalidCiphertext()
+        generation = int.from_bytes(token[1:_HEADER], "big")
+        key = self._cached(tenant, customer_id, generation)
+        if key is None:
+            try:
+                key = self.key(tenant, customer_id, generation)
+            except KeyRingError:
+                raise InvalidCiphertext() from None
+        if token[: _HEADER + 1] != key.header:
+            raise InvalidCiphertext()
+        return key.sealer.open_framed(token, _HEADER + 1, aad=_aad(tenant, ref))
 
 
 @dataclass(frozen=True, repr=False)
@@ -789,16 +826,19 @@ class EncryptedCustomers:
 
     def _open_row(self, row: Any) -> CustomerRecord:
         values: dict[str, str | None] = {}
+        key: SubjectKey | None = None
         for col in PERSONAL_COLUMNS:
             token = row._mapping[col]
             if token is None:
                 values[col] = None
                 continue
-            if self._cipher.generation_of(token) != row.key_generation:
-                raise InvalidCiphertext()
-            plain = self._cipher.decrypt(
-                row.tenant, row.customer_id, self._ref(row.customer_id, col), token
-            )
+            if key is None:
+                # One key lookup per row; every field must be under the row's generation.
+                try:
+                    key = self._cipher.key(row.tenant, row.customer_id, int(row.key_generation))
+                except KeyRingError:
+                    raise InvalidCiphertext() from None
+            plain = self._cipher.decrypt_with(key, self._ref(row.customer_id, col), token)
             values[col] = plain.decode("utf-8")
         return CustomerRecord(row.tenant, row.customer_id, **values)
 

@@ -62,3 +62,18 @@ def test_sealer_when_used_then_interchangeable_with_functions_and_same_errors() 
     with pytest.raises(InvalidCiphertext):
         crypto.Sealer(crypto.new_key()).open_(a, context=b"t/c/1")
     assert "key" in repr(sealer) and key.hex() not in repr(sealer)
+
+
+def test_sealer_framed_when_header_and_aad_given_then_round_trip_and_tamper_refused() -> None:
+    from shopguard.core import crypto
+    from shopguard.core.errors import InvalidCiphertext
+
+    s = crypto.Sealer(crypto.new_key())
+    token = s.seal_framed(b"HDR", b"secret", aad=b"ctx")
+    assert token.startswith(b"HDR") and s.open_framed(token, 3, aad=b"ctx") == b"secret"
+    with pytest.raises(InvalidCiphertext):
+        s.open_framed(token, 3, aad=b"other place")
+    with pytest.raises(InvalidCiphertext):
+        s.open_framed(token[:-1] + bytes([token[-1] ^ 1]), 3, aad=b"ctx")
+    with pytest.raises(InvalidCiphertext):
+        s.open_framed(token[:10], 3, aad=b"ctx")

@@ -300,3 +300,41 @@ def test_token_when_known_answer_vector_then_opens_and_any_other_context_fails()
             FieldCipher.decrypt_with(key, other, _KAT_TOKEN)
     with pytest.raises(InvalidCiphertext):
         FieldCipher.decrypt_with(SubjectKey("sk_kat", "t2", "C1", 1, key.secret), ref, _KAT_TOKEN)
+
+
+def test_rotation_when_process_dies_part_way_then_all_readable_and_rerun_finishes(
+    runtime: Runtime, store: EncryptedCustomers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(6):
+        store.write(_alice(f"C{i}"))
+    # Crash 1: a customer's new key exists but the record was not re-encrypted yet.
+    FieldCipher(runtime.engine, runtime.keyring).rotate_subject_key("t1", "C0")
+    # Crash 2: a re-wrap dies after its first batch.
+    cipher = FieldCipher(runtime.engine, runtime.keyring)
+    real = crypto.seal
+    calls = {"n": 0}
+
+    def dying_seal(*a: object, **kw: object) -> bytes:
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise RuntimeError("process killed")
+        return real(*a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(crypto, "seal", dying_seal)
+    with pytest.raises(RuntimeError):
+        cipher.rewrap_subject_keys(batch_size=2)
+    monkeypatch.setattr(crypto, "seal", real)
+    # A new process reads everything: nothing is half-encrypted.
+    fresh = EncryptedCustomers(runtime.engine, FieldCipher(runtime.engine, runtime.keyring))
+    assert [fresh.read("t1", f"C{i}") for i in range(6)] == [_alice(f"C{i}") for i in range(6)]
+    # And finishing the interrupted work leaves no old key behind.
+    assert FieldCipher(runtime.engine, runtime.keyring).rewrap_subject_keys(rotate=False) > 0
+    fresh.rotate_key("t1", "C0")
+    with runtime.engine.connect() as conn:
+        states = (
+            conn.execute(sa.select(subject_keys.c.state).where(subject_keys.c.customer_id == "C0"))
+            .scalars()
+            .all()
+        )
+    assert sorted(states) == ["active", "destroyed", "destroyed"]
+    assert fresh.read("t1", "C0") == _alice("C0")
