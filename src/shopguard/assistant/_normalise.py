@@ -52,6 +52,8 @@ _SPACED = re.compile(r"\b(?:[A-Za-z][ .\-_*]){4,}[A-Za-z]\b")
 _LATIN = re.compile(r"[A-Za-z]")
 _MIXED_WORD = re.compile(r"\w+")
 _LEET_WORD = re.compile(r"\b(?=[A-Za-z0-9@$]*[A-Za-z])(?=[A-Za-z0-9@$]*[0-9@$])[A-Za-z0-9@$]{4,}\b")
+_SENTENCE = re.compile(r"(?<=[.!?\n])\s+")
+_LEET_HINT = re.compile(r"[A-Za-z][0-9@$]|[0-9@$][A-Za-z]")
 _ROT13_HINT = re.compile(r"rot-?13|caesar", re.IGNORECASE)
 _MAX_VIEWS = 8
 
@@ -155,15 +157,25 @@ def normalise(text: str) -> Normalised:
     text = text.translate(_HOMOGLYPHS)
     # Joining spaced letters and undoing leetspeak are views, not rewrites: ordinary text
     # ("A. B. C. D.", "4 x 4 ft") must keep its meaning in the main view.
-    spaced = [re.sub(r"[ .\-_*]", "", m.group(0)) for m in _SPACED.finditer(text)]
-    if spaced:
+    # Only the sentences that change become views, so a long benign text is not scored twice.
+    if _SPACED.search(text):
+        changed = [
+            _SPACED.sub(lambda m: re.sub(r"[ .\-_*]", "", m.group(0)), sent)
+            for sent in _SENTENCE.split(text)
+            if _SPACED.search(sent)
+        ]
         signals.add("spaced")
-        views.append(_SPACED.sub(lambda m: re.sub(r"[ .\-_*]", "", m.group(0)), text))
-    if _LEET_WORD.search(text):
-        leeted = _LEET_WORD.sub(lambda m: m.group(0).lower().translate(_LEET), text)
-        if leeted != text:
+        views.append(" ".join(changed))
+    if _LEET_HINT.search(text):
+        leeted = [
+            _LEET_WORD.sub(lambda m: m.group(0).lower().translate(_LEET), sent)
+            for sent in _SENTENCE.split(text)
+            if _LEET_WORD.search(sent)
+        ]
+        leeted = [x for x in leeted if x]
+        if leeted:
             signals.add("leet")
-            views.append(leeted)
+            views.append(" ".join(leeted))
     for name, found in (("base64", _b64_views(text)), ("hex", _hex_views(text))):
         if found:
             signals.add(name)

@@ -216,7 +216,7 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
         "system",
         "assistant",
     ),
-    "to_ai": ("ai", "assistant", "bot", "llm", "language model", "gpt"),
+    "to_ai": (" ai", "ai:", "ai,", "assistant", "bot", "llm", "language model", "gpt"),
     "say_exact": ("say", "reply", "respond", "answer", "write", "output", "print"),
     "harmful_goal": (
         "hack",
@@ -233,13 +233,32 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
 }
 
 
+_TRIGGER_RX = {k: re.compile("|".join(re.escape(t) for t in v)) for k, v in _TRIGGERS.items()}
+_WINDOW = 150
+
+
 def rule_hits(text: str) -> list[str]:
-    """Names of the rules that match ``text`` (already normalised and lower-cased)."""
-    return [
-        name
-        for name, rx in RULES.items()
-        if any(t in text for t in _TRIGGERS[name]) and rx.search(text)
-    ]
+    """Names of the rules that match ``text`` (already normalised and lower-cased).
+
+    On long texts each rule runs only over windows of 150 characters around its trigger
+    words (every rule's match lies within such a window), so long benign texts stay cheap.
+    """
+    hits = []
+    for name, rx in RULES.items():
+        if len(text) < 2 * _WINDOW:
+            if any(t in text for t in _TRIGGERS[name]) and rx.search(text):
+                hits.append(name)
+            continue
+        spans: list[list[int]] = []
+        for m in _TRIGGER_RX[name].finditer(text):
+            lo, hi = max(0, m.start() - _WINDOW), m.end() + _WINDOW
+            if spans and lo <= spans[-1][1]:
+                spans[-1][1] = hi
+            else:
+                spans.append([lo, hi])
+        if spans and any(rx.search(text, lo, hi) for lo, hi in spans):
+            hits.append(name)
+    return hits
 
 
 def keyword_score(text: str) -> float:
