@@ -40,7 +40,7 @@ from typing import Any
 from shopguard.assistant.detector import PromptInjectionDetector
 from shopguard.assistant.engines import BuiltinEngine, Engine, ObedientTestEngine
 from shopguard.assistant.knowledge import Knowledge
-from shopguard.assistant.service import Assistant, ChatTurn, Guards
+from shopguard.assistant.service import Assistant, AssistantInputError, ChatTurn, Guards
 from shopguard.assistant.tools import OrderBook, ToolExecutor, TrustingToolExecutor
 
 __all__ = [
@@ -458,6 +458,7 @@ class RedTeamTarget:
         cls = ToolExecutor if guarded else TrustingToolExecutor
         executor = cls(self.orders, refund_auto_limit=self.refund_limit, rate_limit="1000/minute")
         return Assistant(
+            max_message_chars=4000 if guarded else 32_000,
             knowledge=self.knowledge,
             orders=self.orders,
             engine=engine,
@@ -515,6 +516,14 @@ class RedTeamTarget:
         return ""
 
 
+def _send(assistant: Assistant, customer: str, conversation: str, message: str) -> ChatTurn:
+    try:
+        return assistant.chat(customer_id=customer, conversation_id=conversation, message=message)
+    except AssistantInputError:
+        # Refused at the door (over-long or binary): the attacker sees a 4xx, nothing else.
+        return ChatTurn(conversation, "", blocked=True, findings=("rejected_input",))
+
+
 def run_suite(
     target: RedTeamTarget, engine: Engine, attacks: Iterable[AssistantAttack], *, guarded: bool
 ) -> SuiteReport:
@@ -524,11 +533,7 @@ def run_suite(
         assistant = target.assistant(engine, guarded=guarded)
         target.plant(attack.planted_review)
         turns = [
-            assistant.chat(
-                customer_id=target.persona["attacker"],
-                conversation_id=f"rt-{attack.id}"[:64],
-                message=m,
-            )
+            _send(assistant, target.persona["attacker"], f"rt-{attack.id}"[:64], m)
             for m in attack.turns
         ]
         target.plant(None)
