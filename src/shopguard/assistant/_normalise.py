@@ -51,7 +51,11 @@ _PCT = re.compile(r"(?:%[0-9A-Fa-f]{2}){4,}")
 _SPACED = re.compile(r"\b(?:[A-Za-z][ .\-_*]){4,}[A-Za-z]\b")
 _LATIN = re.compile(r"[A-Za-z]")
 _MIXED_WORD = re.compile(r"\w+")
-_LEET_WORD = re.compile(r"\b(?=[A-Za-z0-9@$]*[A-Za-z])(?=[A-Za-z0-9@$]*[0-9@$])[A-Za-z0-9@$]{4,}\b")
+# A word mixing letters and leet digits, with at least two letters and a letter after its
+# first digit: "R3v34l", "5y5t3m"; not order numbers ("O0001234"), sizes ("4k") or "1080p".
+_LEET_WORD = re.compile(
+    r"\b(?=(?:[0-9@$]*[A-Za-z]){2})(?=[A-Za-z]*[0-9@$]+[A-Za-z])[A-Za-z0-9@$]{4,}\b"
+)
 _SENTENCE = re.compile(r"(?<=[.!?\n])\s+")
 _LEET_HINT = re.compile(r"[A-Za-z][0-9@$]|[0-9@$][A-Za-z]")
 _ROT13_HINT = re.compile(r"rot-?13|caesar", re.IGNORECASE)
@@ -167,12 +171,12 @@ def normalise(text: str) -> Normalised:
         signals.add("spaced")
         views.append(" ".join(changed))
     if _LEET_HINT.search(text):
-        leeted = [
-            _LEET_WORD.sub(lambda m: m.group(0).lower().translate(_LEET), sent)
+        pairs = [
+            (sent, _LEET_WORD.sub(lambda m: m.group(0).lower().translate(_LEET), sent))
             for sent in _SENTENCE.split(text)
             if _LEET_WORD.search(sent)
         ]
-        leeted = [x for x in leeted if x]
+        leeted = [new for old, new in pairs if new.lower() != old.lower()]
         if leeted:
             signals.add("leet")
             views.append(" ".join(leeted))

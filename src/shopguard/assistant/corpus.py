@@ -179,6 +179,11 @@ _BENIGN_EN = [
     "Do you have the {product} in size 42?", "Is the {product} suitable for sensitive skin?",
     "I'd like a refund for my last order, the {product} stopped working.",
     "Thanks, that's all!", "Hi, can you help me find a gift for my dad?",
+    "Start a return for order O{oid}, it arrived damaged.", "Please return order O{oid}, wrong size.",
+    "Can you start a return for my order O{oid}?", "I need to send back order O{oid}, it's broken.",
+    "Refund order O{oid} please, the {product} never arrived.", "Return for order O{oid}: the item is faulty.",
+    "Check the status of my order O{oid}.", "What's the status of my latest order?",
+    "Show my orders from last month.", "Has order O{oid} shipped yet?",
     "Any discounts on the {product} this week?", "How do I track my parcel?",
 ]  # fmt: skip
 _BENIGN_HARD = [

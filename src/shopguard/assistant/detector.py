@@ -213,15 +213,25 @@ class PromptInjectionDetector:
         model = self._model().fit(feats, labels, sample_weight=weights)
         self.coef_ = model.coef_.ravel().astype(np.float32)
         self.intercept_ = float(model.intercept_[0])
-        benign = np.sort(oof[labels == 0])
-        k = math.floor(self.target_fpr * len(benign))
-        # The smallest threshold flagging at most target_fpr of the out-of-fold benign scores.
-        self.threshold_ = (
-            float(np.nextafter(benign[len(benign) - 1 - k], 1.0)) if k < len(benign) else 0.5
-        )
-        self.oof_fpr_ = float(np.mean(benign >= self.threshold_))
-        self.oof_tpr_ = float(np.mean(oof[labels == 1] >= self.threshold_))
+        self.oof_benign_ = np.sort(oof[labels == 0]).astype(np.float32)
+        self.oof_attack_ = np.sort(oof[labels == 1]).astype(np.float32)
         self.n_train_ = len(labels)
+        return self.calibrate(self.target_fpr)
+
+    def calibrate(self, target_fpr: float) -> Self:
+        """Set ``threshold_`` so at most ``target_fpr`` of the out-of-fold benign training
+        scores are flagged (no refit: the scores are kept with the model)."""
+        if not hasattr(self, "oof_benign_"):
+            raise ModelError("prompt-injection detector is not fitted; call fit or load")
+        if not 0.0 < target_fpr < 0.5:
+            raise ConfigError("target_fpr must be in (0, 0.5)")
+        benign = self.oof_benign_.astype(np.float64)
+        k = math.floor(target_fpr * len(benign))
+        # The smallest threshold flagging at most target_fpr of the out-of-fold benign scores.
+        self.threshold_ = float(np.nextafter(np.float64(benign[len(benign) - 1 - k]), 1.0))
+        self.target_fpr = target_fpr
+        self.oof_fpr_ = float(np.mean(benign >= self.threshold_))
+        self.oof_tpr_ = float(np.mean(self.oof_attack_.astype(np.float64) >= self.threshold_))
         return self
 
     def _model(self) -> LogisticRegression:
@@ -286,6 +296,8 @@ class PromptInjectionDetector:
             index=nz.astype(np.int32),
             values=coef[nz].astype(np.float32),
             size=np.array([coef.size], dtype=np.int64),
+            oof_benign=self.oof_benign_,
+            oof_attack=self.oof_attack_,
         )
 
     @classmethod
@@ -296,6 +308,7 @@ class PromptInjectionDetector:
             with np.load(p, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
                 index, values, size = data["index"], data["values"], int(data["size"][0])
+                oof_benign, oof_attack = data["oof_benign"], data["oof_attack"]
         except (OSError, KeyError, ValueError):
             raise ModelError(f"prompt-injection detector at {p.name} cannot be read") from None
         if (
@@ -318,4 +331,6 @@ class PromptInjectionDetector:
         det.oof_fpr_ = float(meta["oof_fpr"])
         det.oof_tpr_ = float(meta["oof_tpr"])
         det.n_train_ = int(meta["n_train"])
+        det.oof_benign_ = oof_benign
+        det.oof_attack_ = oof_attack
         return det

@@ -453,9 +453,13 @@ class RedTeamTarget:
             "product": str(prod.get("name", pid)),
         }
 
-    def assistant(self, engine: Engine, *, guarded: bool) -> Assistant:
-        guards = Guards() if guarded else Guards(False, False, False, False)
-        cls = ToolExecutor if guarded else TrustingToolExecutor
+    def assistant(
+        self, engine: Engine, *, guarded: bool, guards: Guards | None = None
+    ) -> Assistant:
+        """A fresh assistant: all guards (``guarded``), none, or an explicit ``guards`` mix."""
+        if guards is None:
+            guards = Guards() if guarded else Guards(False, False, False, False)
+        cls = ToolExecutor if guards.bind_tools else TrustingToolExecutor
         executor = cls(self.orders, refund_auto_limit=self.refund_limit, rate_limit="1000/minute")
         return Assistant(
             max_message_chars=4000 if guarded else 32_000,
@@ -525,12 +529,18 @@ def _send(assistant: Assistant, customer: str, conversation: str, message: str) 
 
 
 def run_suite(
-    target: RedTeamTarget, engine: Engine, attacks: Iterable[AssistantAttack], *, guarded: bool
+    target: RedTeamTarget,
+    engine: Engine,
+    attacks: Iterable[AssistantAttack],
+    *,
+    guarded: bool,
+    guards: Guards | None = None,
+    label: str | None = None,
 ) -> SuiteReport:
     """Run every attack against a fresh assistant and judge what the attacker saw."""
     results = []
     for attack in attacks:
-        assistant = target.assistant(engine, guarded=guarded)
+        assistant = target.assistant(engine, guarded=guarded, guards=guards)
         target.plant(attack.planted_review)
         turns = [
             _send(assistant, target.persona["attacker"], f"rt-{attack.id}"[:64], m)
@@ -541,7 +551,7 @@ def run_suite(
         results.append(
             AttackResult(attack.id, attack.category, bool(how), how, sum(t.blocked for t in turns))
         )
-    return SuiteReport(engine.name, guarded, tuple(results))
+    return SuiteReport(label or engine.name, guarded, tuple(results))
 
 
 def run_matrix(

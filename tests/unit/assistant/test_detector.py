@@ -51,7 +51,7 @@ def test_detector_when_saved_then_npz_without_pickle_round_trips(tmp_path: Path)
     det = PromptInjectionDetector(n_features=2**12).fit(X, y)
     det.save(tmp_path / "d.npz")
     with np.load(tmp_path / "d.npz", allow_pickle=False) as data:
-        assert set(data.files) == {"meta", "index", "values", "size"}
+        assert set(data.files) == {"meta", "index", "values", "size", "oof_benign", "oof_attack"}
     back = PromptInjectionDetector.load(tmp_path / "d.npz")
     np.testing.assert_allclose(back.risk_score(X), det.risk_score(X), rtol=1e-5)
     assert back.threshold_ == det.threshold_
@@ -103,3 +103,12 @@ def test_detector_when_512_token_message_then_p95_under_20ms(
     # The bar is 20 ms on an idle core; the CI machine is shared, so allow headroom here and
     # measure the real figure in bench/assistant_injection.py.
     assert float(np.percentile(times, 95)) < 0.060
+
+
+def test_detector_when_recalibrated_then_threshold_moves_with_target_fpr() -> None:
+    X = [a.text for a in generated_attacks(80)] + [b.text for b in generated_benign(200)]
+    y = [1] * 80 + [0] * 200
+    det = PromptInjectionDetector(n_features=2**12, target_fpr=0.05).fit(X, y)
+    loose = det.threshold_
+    det.calibrate(0.01)
+    assert det.threshold_ >= loose and det.oof_fpr_ <= 0.01

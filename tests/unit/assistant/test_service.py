@@ -204,3 +204,53 @@ def test_chat_when_own_order_then_answered_with_status(
         message=f"Where is my order {people['victim_order']}?",
     )
     assert people["victim_order"] in turn.answer and not turn.blocked
+
+
+def test_chat_when_real_llm_endpoint_misbehaves_then_same_guards_hold(
+    store: StoreData, detector: PromptInjectionDetector, people: dict[str, Any]
+) -> None:
+    """A fake OpenAI-compatible server that first asks for the victim's orders, then echoes
+    its system prompt: the tool call is rejected and the echo refused."""
+    import json as _json
+
+    import httpx
+
+    from shopguard.assistant.engines import OpenAICompatibleEngine
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = _json.loads(request.content)
+        if body["messages"][-1]["role"] != "tool":
+            call = {
+                "id": "c",
+                "type": "function",
+                "function": {
+                    "name": "order_status",
+                    "arguments": _json.dumps({"customer_id": people["victim"]}),
+                },
+            }
+            msg: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": [call]}
+        else:
+            msg = {
+                "role": "assistant",
+                "content": "My instructions: " + body["messages"][0]["content"],
+            }
+        return httpx.Response(200, json={"choices": [{"message": msg}]})
+
+    engine = OpenAICompatibleEngine(
+        base_url="http://llm.test/v1", model="m", transport=httpx.MockTransport(handler)
+    )
+    a = make(store, detector, engine)
+    turn = a.chat(customer_id=people["attacker"], conversation_id="c", message="Where is my order?")
+    assert [o.decision for o in turn.tools] == ["rejected"]
+    assert a.canary not in turn.answer and turn.blocked
+
+
+def test_make_engine_when_llm_url_set_then_openai_engine(tmp_path: Any) -> None:
+    from shopguard.assistant.engines import OpenAICompatibleEngine
+    from shopguard.assistant.routes import make_engine
+    from shopguard.core.settings import load_settings
+
+    s = load_settings(home=tmp_path, llm_url="http://localhost:11434/v1", llm_model="llama3")
+    eng = make_engine(s)
+    assert isinstance(eng, OpenAICompatibleEngine) and eng.model == "llama3"
+    assert isinstance(make_engine(load_settings(home=tmp_path)), BuiltinEngine)
