@@ -142,7 +142,12 @@ def main() -> int:
             if x.succeeded
         ]
         if fails:
-            lines += ["", "Successful attacks in the guarded columns (all marker texts, none a leak):", "", *[f"- {f}" for f in fails]]
+            lines += [
+                "",
+                "Successful attacks in the guarded columns (all marker texts, none a leak):",
+                "",
+                *[f"- {f}" for f in fails],
+            ]
     (RESULTS / "assistant_redteam.md").write_text("\n".join(lines) + "\n", "utf-8")
     print((RESULTS / "assistant_redteam.md").read_text())
     return 0

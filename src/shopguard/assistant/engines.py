@@ -104,7 +104,6 @@ class Engine(ABC):
 engines: Registry[Engine] = Registry("engine")
 
 _ORDER_ID = re.compile(r"\bO\d{7}\b")
-_TOOL_RESULT_FIELDS = ("status", "order_id", "created_at", "items", "total", "return_id", "refund")
 
 
 def _last_user(request: EngineRequest) -> str:
