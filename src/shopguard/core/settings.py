@@ -81,6 +81,22 @@ class Settings(BaseSettings):
     )
     upstream_timeout_s: float = Field(default=10.0, gt=0, le=300)
 
+    # -- assistant -------------------------------------------------------------------
+    llm_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible chat endpoint for the assistant; None = built-in offline engine.",
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name sent to llm_url.")
+    llm_api_key: SecretStr | None = Field(default=None, description="Bearer key for llm_url.")
+    llm_timeout_s: float = Field(default=20.0, gt=0, le=120)
+    assistant_max_message_chars: int = Field(default=4000, ge=100, le=32_000)
+    assistant_refund_auto_limit: float = Field(
+        default=100.0, ge=0, description="Refunds above this wait for a person."
+    )
+    assistant_tool_rate_limit: str = Field(
+        default="10/minute", description="Per customer and tool."
+    )
+
     @field_validator("jwt_algorithms")
     @classmethod
     def _asymmetric_only(cls, value: list[str]) -> list[str]:

@@ -26,6 +26,7 @@ import pandas as pd
 import uvicorn
 
 import shopguard.scorecard_checks  # noqa: F401  (registers every check)
+from shopguard.assistant.checks import demo_resources as assistant_resources
 from shopguard.core.runtime import Runtime, init_state
 from shopguard.core.scorecard import CheckContext, Scorecard, run_checks
 from shopguard.core.settings import Settings
@@ -356,6 +357,7 @@ def run_demo(
                     "consent_subject": consent_subject,
                     "other_tenant_customers": n_other,
                     **_privacy_resources(store, exclude=exclude),
+                    **assistant_resources(store, idp),
                 }
             )
             card = run_checks(ctx)

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
 from shopguard import __version__
+from shopguard.assistant.routes import install_assistant_routes
 from shopguard.core.errors import ConfigError, ModelError, NotFoundError
 from shopguard.core.runtime import Runtime
 from shopguard.core.settings import Settings
@@ -90,6 +91,7 @@ STORE_SCOPES: tuple[str, ...] = (
     "metrics:read",
     "consent:read",
     "consent:write",
+    "assistant:chat",
 )
 #: Routes that need no credentials. Everything else must declare scopes.
 PUBLIC_PATHS = frozenset({"/healthz"})
@@ -349,6 +351,7 @@ def create_app(
     for name, base_url in settings.upstreams.items():
         _add_upstream(app, guarded, upstream_client, name, base_url)
 
+    install_assistant_routes(app, settings)
     _refuse_undeclared(app)
     # Outermost first: body limit, security headers, CORS (closed unless configured), audit.
     app.add_middleware(AuditMiddleware, audit=rt.audit, metrics=metrics)

@@ -1,0 +1,336 @@
+"""Prompt-injection detection for chat messages and retrieved documents.
+
+A linear model over hashed character and word n-grams of the *normalised*
+text (invisible characters removed, homoglyphs mapped, base64 / hex / URL /
+ROT13 payloads decoded and appended, see :mod:`._normalise`), plus dense
+features: which hand-written multilingual cues fire (:mod:`._rules`) and
+which obfuscations were found. Hashing keeps the model vocabulary-free, so
+it is saved as plain arrays (``.npz``, loaded with ``allow_pickle=False``) and
+scores one 512-token message in about a millisecond.
+
+The decision threshold is calibrated in :meth:`PromptInjectionDetector.fit`
+from out-of-fold scores of the benign training texts: at most ``target_fpr``
+of benign shopping conversation is flagged.
+
+References
+----------
+Perez and Ribeiro, "Ignore Previous Prompt", 2022.
+Greshake et al., "Not what you've signed up for", AISec 2023.
+Weinberger et al., "Feature Hashing for Large Scale Multitask Learning", ICML 2009.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from shopguard.assistant._normalise import normalise
+from shopguard.assistant._rules import RULES, rule_hits
+from shopguard.core.errors import ConfigError, DataValidationError, ModelError
+
+__all__ = ["DEFAULT_DETECTOR_PATH", "InjectionVerdict", "PromptInjectionDetector"]
+
+#: The detector shipped with the package (rebuilt by ``python -m shopguard.assistant.train``).
+DEFAULT_DETECTOR_PATH = Path(__file__).with_name("injection_detector.npz")
+_SIGNALS = (
+    "zero_width",
+    "tag_chars",
+    "homoglyph",
+    "spaced",
+    "leet",
+    "base64",
+    "hex",
+    "url_encoded",
+    "rot13",
+)
+_RULE_NAMES = tuple(RULES)
+_FORMAT = "shopguard.assistant.injection/2"
+
+
+_WORD = re.compile(r"\w+")
+_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _hash_counts(text: str, n_features: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Hashed counts of character 2- to 5-grams (buckets ``[0, n)``) and word 1- and 2-grams
+    (buckets ``[n, 2n)``), vectorised with numpy: scikit-learn's analyser costs ~20 ms on a
+    512-token text, this about one."""
+    cps = np.frombuffer((" " + text + " ").encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    keys: list[NDArray[np.uint64]] = []
+    with np.errstate(over="ignore"):
+        for k in range(2, 6):
+            if len(cps) < k:
+                break
+            h = np.full(len(cps) - k + 1, np.uint64(k), dtype=np.uint64)
+            for j in range(k):
+                h = h * np.uint64(1_000_003) + cps[j : len(cps) - k + 1 + j]
+            keys.append(_mix(h) % np.uint64(n_features))
+        words = _WORD.findall(text)
+        if words:
+            w = np.array([zlib.crc32(t.encode("utf-8")) for t in words], dtype=np.uint64)
+            grams = [w]
+            if len(w) > 1:
+                grams.append(w[:-1] * np.uint64(2_654_435_761) + w[1:] + np.uint64(1))
+            for g in grams:
+                keys.append(
+                    _mix(g + np.uint64(0x9E3779B9)) % np.uint64(n_features) + np.uint64(n_features)
+                )
+    if not keys:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    idx, cnt = np.unique(np.concatenate(keys), return_counts=True)
+    return idx.astype(np.int64), cnt.astype(np.int64)
+
+
+def _mix(h: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    # splitmix64 finaliser: spreads polynomial hashes evenly over the buckets.
+    h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return h ^ (h >> np.uint64(31))
+
+
+@dataclass(frozen=True)
+class InjectionVerdict:
+    """One text's score and why: rule and obfuscation *names*, never the text."""
+
+    score: float
+    flagged: bool
+    rules: tuple[str, ...]
+    signals: tuple[str, ...]
+
+
+def _prepare(text: str) -> tuple[str, list[str], frozenset[str]]:
+    norm = normalise(text)
+    joined = "\n".join((norm.text, *norm.views)).lower()
+    return joined, rule_hits(joined), norm.signals
+
+
+class PromptInjectionDetector:
+    """Score texts for prompt injection; higher is riskier.
+
+    Parameters
+    ----------
+    C : float
+        Inverse regularisation strength of the logistic regression.
+    target_fpr : float
+        Share of benign texts the calibrated ``threshold_`` may flag.
+    n_features : int
+        Hash buckets per n-gram family (character and word).
+    random_state : int
+        Seed of the cross-validation used to calibrate the threshold.
+
+    Warnings
+    --------
+    A detector lowers the odds of an injection reaching the model; it cannot
+    prove a text is safe. Tools stay bound to the authenticated customer and
+    outputs are filtered whatever it says.
+    """
+
+    name: ClassVar[str] = "assistant.prompt_injection"
+
+    def __init__(
+        self,
+        *,
+        C: float = 32.0,
+        target_fpr: float = 0.01,
+        n_features: int = 2**18,
+        random_state: int = 0,
+    ) -> None:
+        self.C = C
+        self.target_fpr = target_fpr
+        self.n_features = n_features
+        self.random_state = random_state
+
+    # -- features -----------------------------------------------------------------
+    def _features(
+        self, texts: Sequence[str]
+    ) -> tuple[sp.csr_matrix, list[list[str]], list[frozenset[str]]]:
+        prepared = [_prepare(t) for t in texts]
+        n = self.n_features
+        rows: list[NDArray[np.int64]] = []
+        vals: list[NDArray[np.float32]] = []
+        n_dense = len(_RULE_NAMES) + len(_SIGNALS) + 1
+        for text, rules, signals in prepared:
+            idx, cnt = _hash_counts(text, n)
+            v = cnt.astype(np.float32)
+            norm = float(np.sqrt(np.dot(v, v))) or 1.0
+            dense = np.zeros(n_dense, dtype=np.float32)
+            for r in rules:
+                dense[_RULE_NAMES.index(r)] = 1.0
+            for s in signals:
+                dense[len(_RULE_NAMES) + _SIGNALS.index(s)] = 1.0
+            dense[-1] = math.log1p(len(text)) / 10.0
+            rows.append(np.concatenate([idx, np.arange(2 * n, 2 * n + n_dense)]))
+            vals.append(np.concatenate([v / norm, dense]))
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum([len(r) for r in rows])
+        X = sp.csr_matrix(
+            (
+                np.concatenate(vals) if vals else np.zeros(0, np.float32),
+                np.concatenate(rows) if rows else np.zeros(0, np.int64),
+                indptr,
+            ),
+            shape=(len(rows), 2 * n + n_dense),
+        )
+        return X, [p[1] for p in prepared], [p[2] for p in prepared]
+
+    # -- fitting ------------------------------------------------------------------
+    def fit(
+        self,
+        X: Sequence[str],
+        y: Sequence[int] | NDArray[Any],
+        *,
+        sample_weight: Sequence[float] | NDArray[Any] | None = None,
+    ) -> Self:
+        """Fit the model on texts ``X`` with labels ``y`` (1 = injection); calibrate ``threshold_``."""
+        labels = np.asarray(y, dtype=np.int64)
+        weights = (
+            np.ones(len(labels)) if sample_weight is None else np.asarray(sample_weight, float)
+        )
+        if len(X) != len(labels) or len(set(labels.tolist())) != 2:
+            raise DataValidationError(
+                "fit needs texts with both labels 0 and 1, one label per text"
+            )
+        if not 0.0 < self.target_fpr < 0.5:
+            raise ConfigError("target_fpr must be in (0, 0.5)")
+        feats, _, _ = self._features(list(X))
+        oof = np.zeros(len(labels))
+        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=self.random_state)
+        for tr, te in folds.split(feats, labels):
+            m = self._model().fit(feats[tr], labels[tr], sample_weight=weights[tr])
+            oof[te] = m.predict_proba(feats[te])[:, 1]
+        model = self._model().fit(feats, labels, sample_weight=weights)
+        self.coef_ = model.coef_.ravel().astype(np.float32)
+        self.intercept_ = float(model.intercept_[0])
+        self.oof_benign_ = np.sort(oof[labels == 0]).astype(np.float32)
+        self.oof_attack_ = np.sort(oof[labels == 1]).astype(np.float32)
+        self.n_train_ = len(labels)
+        return self.calibrate(self.target_fpr)
+
+    def calibrate(self, target_fpr: float) -> Self:
+        """Set ``threshold_`` so at most ``target_fpr`` of the out-of-fold benign training
+        scores are flagged (no refit: the scores are kept with the model)."""
+        if not hasattr(self, "oof_benign_"):
+            raise ModelError("prompt-injection detector is not fitted; call fit or load")
+        if not 0.0 < target_fpr < 0.5:
+            raise ConfigError("target_fpr must be in (0, 0.5)")
+        benign = self.oof_benign_.astype(np.float64)
+        k = math.floor(target_fpr * len(benign))
+        # The smallest threshold flagging at most target_fpr of the out-of-fold benign scores.
+        self.threshold_ = float(np.nextafter(np.float64(benign[len(benign) - 1 - k]), 1.0))
+        self.target_fpr = target_fpr
+        self.oof_fpr_ = float(np.mean(benign >= self.threshold_))
+        self.oof_tpr_ = float(np.mean(self.oof_attack_.astype(np.float64) >= self.threshold_))
+        return self
+
+    def _model(self) -> LogisticRegression:
+        return LogisticRegression(
+            C=self.C, solver="liblinear", max_iter=2000, class_weight="balanced"
+        )
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise ModelError("prompt-injection detector is not fitted; call fit or load")
+
+    # -- scoring ------------------------------------------------------------------
+    def risk_score(self, X: Sequence[str]) -> NDArray[np.float64]:
+        """Injection probability of each text, in [0, 1]."""
+        self._check_fitted()
+        if len(X) == 0:
+            return np.zeros(0)
+        feats, _, _ = self._features(list(X))
+        z = feats @ self.coef_ + self.intercept_
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))), dtype=np.float64)
+
+    def flag(self, X: Sequence[str]) -> NDArray[np.bool_]:
+        """``risk_score(X) >= threshold_``."""
+        return self.risk_score(X) >= self.threshold_
+
+    def verdict(self, text: str) -> InjectionVerdict:
+        """Score one text and name the cues that fired."""
+        self._check_fitted()
+        feats, rules, signals = self._features([text])
+        z = float((feats @ self.coef_)[0]) + self.intercept_
+        score = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        return InjectionVerdict(
+            score=score,
+            flagged=score >= self.threshold_,
+            rules=tuple(rules[0]),
+            signals=tuple(sorted(signals[0])),
+        )
+
+    # -- persistence --------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write the fitted detector as a compressed ``.npz`` of arrays (no pickle)."""
+        self._check_fitted()
+        meta = {
+            "format": _FORMAT,
+            "C": self.C,
+            "target_fpr": self.target_fpr,
+            "n_features": self.n_features,
+            "random_state": self.random_state,
+            "threshold": self.threshold_,
+            "intercept": self.intercept_,
+            "oof_fpr": self.oof_fpr_,
+            "oof_tpr": self.oof_tpr_,
+            "n_train": self.n_train_,
+            "rules": list(_RULE_NAMES),
+            "signals": list(_SIGNALS),
+        }
+        coef = self.coef_
+        nz = np.flatnonzero(coef)
+        np.savez_compressed(
+            Path(path),
+            meta=np.array(json.dumps(meta, sort_keys=True)),
+            index=nz.astype(np.int32),
+            values=coef[nz].astype(np.float32),
+            size=np.array([coef.size], dtype=np.int64),
+            oof_benign=self.oof_benign_,
+            oof_attack=self.oof_attack_,
+        )
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> PromptInjectionDetector:
+        """Load a detector written by :meth:`save` (default: the shipped one)."""
+        p = Path(path) if path is not None else DEFAULT_DETECTOR_PATH
+        try:
+            with np.load(p, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                index, values, size = data["index"], data["values"], int(data["size"][0])
+                oof_benign, oof_attack = data["oof_benign"], data["oof_attack"]
+        except (OSError, KeyError, ValueError):
+            raise ModelError(f"prompt-injection detector at {p.name} cannot be read") from None
+        if (
+            meta.get("format") != _FORMAT
+            or meta.get("rules") != list(_RULE_NAMES)
+            or meta.get("signals") != list(_SIGNALS)
+        ):
+            raise ModelError(f"prompt-injection detector at {p.name} was built for another version")
+        det = cls(
+            C=float(meta["C"]),
+            target_fpr=float(meta["target_fpr"]),
+            n_features=int(meta["n_features"]),
+            random_state=int(meta["random_state"]),
+        )
+        coef = np.zeros(size, dtype=np.float32)
+        coef[index] = values
+        det.coef_ = coef
+        det.intercept_ = float(meta["intercept"])
+        det.threshold_ = float(meta["threshold"])
+        det.oof_fpr_ = float(meta["oof_fpr"])
+        det.oof_tpr_ = float(meta["oof_tpr"])
+        det.n_train_ = int(meta["n_train"])
+        det.oof_benign_ = oof_benign
+        det.oof_attack_ = oof_attack
+        return det

@@ -1,0 +1,80 @@
+"""Rebuild the shipped prompt-injection detector: ``python -m shopguard.assistant.train``.
+
+Training data: deepset/prompt-injections' *train* split (Apache-2.0), the
+store's generated attacks and benign shopper messages
+(:mod:`shopguard.assistant.corpus`), and genuine and generated product reviews
+from Salminen et al. 2022 (CC BY 4.0) and the synthetic store as benign
+documents. deepset's *test* split and :mod:`shopguard.assistant.heldout` are
+never used here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from shopguard.assistant.corpus import generated_attacks, generated_benign
+from shopguard.assistant.detector import DEFAULT_DETECTOR_PATH, PromptInjectionDetector
+from shopguard.core.errors import DataValidationError
+
+__all__ = ["load_deepset", "training_set"]
+
+DEEPSET_WEIGHT = 3.0
+SHARED_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
+
+
+def load_deepset(data_dir: Path, split: str) -> tuple[list[str], list[int]]:
+    """deepset/prompt-injections ``split`` (``train`` or ``test``) as texts and labels."""
+    path = data_dir / "prompt_injection_deepset" / f"{split}.jsonl"
+    if not path.is_file():
+        raise DataValidationError(f"{path} not found")
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return [str(r["text"]) for r in rows], [int(r["label"]) for r in rows]
+
+
+def training_set(data_dir: Path, *, random_state: int = 0) -> tuple[list[str], list[int]]:
+    """Every training text and label (1 = injection)."""
+    texts, labels = load_deepset(data_dir, "train")
+    for item in [
+        *generated_attacks(1400, random_state=random_state),
+        *generated_benign(1400, random_state=random_state + 1),
+    ]:
+        texts.append(item.text)
+        labels.append(item.label)
+    reviews = pd.read_csv(data_dir / "fake_reviews_salminen" / "reviews.csv")
+    sample = reviews.sample(n=min(1500, len(reviews)), random_state=random_state)["text"]
+    texts.extend(str(t) for t in sample)
+    labels.extend([0] * len(sample))
+    return texts, labels
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
+    parser.add_argument("--out", type=Path, default=DEFAULT_DETECTOR_PATH)
+    parser.add_argument("--target-fpr", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    texts, labels = training_set(args.data, random_state=args.seed)
+    # deepset's own examples count three times: the generated corpus outnumbers them 8 to 1.
+    n_deepset = len(load_deepset(args.data, "train")[0])
+    weights = np.ones(len(labels))
+    weights[:n_deepset] = DEEPSET_WEIGHT
+    det = PromptInjectionDetector(target_fpr=args.target_fpr, random_state=args.seed).fit(
+        texts, labels, sample_weight=weights
+    )
+    det.save(args.out)
+    y = np.asarray(labels)
+    print(
+        f"trained on {len(y)} texts ({int(y.sum())} injections); threshold {det.threshold_:.4f}; "
+        f"out-of-fold FPR {det.oof_fpr_:.4f}, TPR {det.oof_tpr_:.4f} -> {args.out}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

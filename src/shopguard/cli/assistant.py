@@ -1,0 +1,70 @@
+"""``shopguard assistant``: the shopping assistant's prompt-injection detector."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import typer
+
+from shopguard.cli import app
+from shopguard.cli._common import err_console, progress, require_file
+from shopguard.core.errors import DataValidationError
+
+__all__ = ["assistant_app"]
+
+assistant_app = typer.Typer(help="Shopping-assistant security.", no_args_is_help=True)
+app.add_typer(assistant_app, name="assistant")
+
+
+@assistant_app.command("score-prompts")
+def score_prompts(
+    infile: Path = typer.Argument(..., help='JSON lines, each {"id": ..., "text": ...}.'),
+    out: Path = typer.Option(..., "--out", help='JSON lines to write: {"id", "score", "flagged"}.'),
+    skip_bad: bool = typer.Option(
+        False, "--skip-bad", help="Report malformed lines and go on (default: fail, write nothing)."
+    ),
+) -> None:
+    """Score prompts for injection with the shipped detector (no network calls)."""
+    from shopguard.assistant.batch import BadLine, score_lines
+    from shopguard.assistant.detector import PromptInjectionDetector
+
+    require_file(infile, what="input file")
+    if not out.parent.is_dir():
+        raise DataValidationError("output directory does not exist", file=str(out))
+    with infile.open("rb") as fh:
+        total = sum(1 for _ in fh)
+    detector = PromptInjectionDetector.load()
+    n_ok = n_bad = n_flag = 0
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with (
+            os.fdopen(fd, "w", encoding="utf-8") as dst,
+            infile.open("rb") as src,
+            progress() as bar,
+        ):
+            task = bar.add_task("scoring prompts", total=total)
+            for item in score_lines(src, detector):
+                bar.update(task, completed=item.line)
+                if isinstance(item, BadLine):
+                    if not skip_bad:
+                        raise DataValidationError(
+                            f"line {item.line}: {item.reason}", file=str(infile)
+                        )
+                    n_bad += 1
+                    err_console.print(f"skipped line {item.line}: {item.reason}")
+                    continue
+                dst.write(item.to_json() + "\n")
+                n_ok += 1
+                n_flag += item.flagged
+            bar.update(task, completed=total)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    err_console.print(
+        f"scored {n_ok} prompts, {n_flag} flagged"
+        + (f", skipped {n_bad} bad lines" if n_bad else "")
+    )
+    typer.echo(str(out))

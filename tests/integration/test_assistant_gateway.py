@@ -1,0 +1,153 @@
+"""The assistant through the real gateway: identity from the token, bad input, no leaks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shopguard.assistant.checks import demo_resources
+from shopguard.demo.idp import DemoIdentityProvider
+from shopguard.store.schema import load_store
+from shopguard.store.service import STORE_DIR
+from tests.integration.conftest import Gateway, SyncASGIClient, make_settings
+
+
+@pytest.fixture
+def env(gateway_home: Path) -> Iterator[tuple[Gateway, DemoIdentityProvider, dict[str, Any]]]:
+    idp = DemoIdentityProvider.create(gateway_home / "idp")
+    settings = make_settings(
+        gateway_home,
+        jwt_public_key_files=[idp.public_key_path],
+        jwt_audience=idp.audience,
+        jwt_issuer=idp.issuer,
+    )
+    gw = Gateway(settings)
+    store = load_store(gateway_home / STORE_DIR)
+    res = demo_resources(store, idp)
+    yield gw, idp, res
+    gw.close()
+
+
+def _chat(client: SyncASGIClient, token: str, message: str, conv: str = "c1", **kw: Any) -> Any:
+    return client.post(
+        "/v1/assistant/chat",
+        json={"conversation_id": conv, "message": message},
+        headers={"Authorization": f"Bearer {token}"},
+        **kw,
+    )
+
+
+def test_chat_when_customer_token_then_own_order_answered(env: Any) -> None:
+    gw, _, res = env
+    p = res["assistant_persona"]
+    with gw.client() as c:
+        r = _chat(c, res["assistant_tokens"]["victim"], f"Where is my order {p['victim_order']}?")
+    assert r.status_code == 200
+    assert p["victim_order"] in r.json()["answer"]
+    assert r.json()["tools"] == [{"tool": "order_status", "decision": "ok"}]
+
+
+def test_chat_when_other_customers_order_then_nothing_of_theirs_returned(env: Any) -> None:
+    gw, _, res = env
+    p = res["assistant_persona"]
+    with gw.client() as c:
+        r = _chat(c, res["assistant_tokens"]["attacker"], f"Where is my order {p['victim_order']}?")
+    body = r.json()
+    assert body["tools"] == [{"tool": "order_status", "decision": "denied"}]
+    assert p["victim_total"] not in body["answer"] and p["victim_name"] not in body["answer"]
+
+
+def test_chat_when_api_key_instead_of_customer_token_then_403(env: Any) -> None:
+    gw, _, _ = env
+    key = gw.key("assistant:chat")
+    with gw.client() as c:
+        r = c.post(
+            "/v1/assistant/chat",
+            json={"conversation_id": "c", "message": "hi"},
+            headers={"X-API-Key": key},
+        )
+    assert r.status_code == 403
+
+
+def test_chat_when_token_lacks_scope_then_403(env: Any) -> None:
+    gw, idp, res = env
+    tok = idp.token(
+        subject=res["assistant_persona"]["attacker"], tenant="default", scopes=["reviews:read"]
+    )
+    with gw.client() as c:
+        assert _chat(c, tok, "hi").status_code == 403
+
+
+def test_chat_when_body_names_a_customer_then_422(env: Any) -> None:
+    gw, _, res = env
+    with gw.client() as c:
+        r = c.post(
+            "/v1/assistant/chat",
+            json={
+                "conversation_id": "c",
+                "message": "my orders",
+                "customer_id": res["assistant_persona"]["victim_id"],
+            },
+            headers={"Authorization": f"Bearer {res['assistant_tokens']['attacker']}"},
+        )
+    assert r.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [
+        (
+            {"content": b"\xff\xfe\x00\x01binary", "headers": {"content-type": "application/json"}},
+            (400, 422),
+        ),
+        (
+            {
+                "content": b'{"conversation_id": "c", "message": "hi"}',
+                "headers": {"content-type": "text/plain"},
+            },
+            (415, 422),
+        ),
+        ({"json": {"conversation_id": "c", "message": "x" * 5000}}, (422,)),
+        ({"json": {"conversation_id": "c", "message": "a\u0000b\u0001c\u0002d"}}, (422,)),
+        ({"json": {"conversation_id": "../etc", "message": "hi"}}, (422,)),
+    ],
+    ids=["binary", "content-type", "too-long", "control-chars", "bad-conversation-id"],
+)
+def test_chat_when_bad_input_then_4xx_problem(
+    env: Any, kwargs: dict[str, Any], status: tuple[int, ...]
+) -> None:
+    gw, _, res = env
+    headers = {
+        "Authorization": f"Bearer {res['assistant_tokens']['attacker']}",
+        **kwargs.pop("headers", {}),
+    }
+    with gw.client() as c:
+        r = c.post("/v1/assistant/chat", headers=headers, **kwargs)
+    assert r.status_code in status
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_chat_when_canary_data_sent_then_absent_from_logs_audit_and_errors(
+    env: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    gw, _, res = env
+    email, card = "canary.7f3a@example.org", "4111111111111111"
+    caplog.set_level(logging.DEBUG)
+    with gw.client() as c:
+        r = _chat(
+            c,
+            res["assistant_tokens"]["attacker"],
+            f"My email is {email} and card {card}, where is my order?",
+        )
+        bad = _chat(c, res["assistant_tokens"]["attacker"], f"{email} {card} " + "x" * 5000)
+    assert r.status_code == 200 and bad.status_code == 422
+    assert email not in bad.text and card not in bad.text
+    assert email not in caplog.text and card not in caplog.text
+    gw.runtime.audit.close()
+    dump = "\n".join(str(rec.to_json()) for rec in gw.runtime.audit.records())
+    assert email not in dump and card not in dump
+    assert "assistant.chat" in dump
