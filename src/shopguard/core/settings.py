@@ -81,6 +81,36 @@ class Settings(BaseSettings):
     )
     upstream_timeout_s: float = Field(default=10.0, gt=0, le=300)
 
+    # -- operations (governance.staff / incidents, monitor) -------------------------
+    ops_password_min_length: int = Field(default=12, ge=8, le=128)
+    ops_lockout_threshold: int = Field(
+        default=5, ge=1, le=100, description="Failed logins before an account locks."
+    )
+    ops_lockout_base_s: int = Field(
+        default=60, ge=1, le=86_400, description="First lockout; doubles per further failure."
+    )
+    ops_session_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 86_400)
+    ops_session_idle_s: int = Field(default=30 * 60, ge=60, le=86_400)
+    ops_break_glass_max_s: int = Field(default=3600, ge=60, le=4 * 3600)
+    ops_key_unused_days: int = Field(
+        default=90, ge=1, le=3650, description="An API key unused this long is flagged."
+    )
+    ops_access_review_days: int = Field(default=90, ge=1, le=366)
+    ops_alert_webhooks: list[str] = Field(
+        default=[], description="URLs that receive incident notifications (JSON POST)."
+    )
+    ops_alert_email_to: list[str] = Field(default=[], description="Incident e-mail recipients.")
+    ops_smtp_host: str | None = Field(default=None, description="SMTP relay; None = no e-mail.")
+    ops_smtp_port: int = Field(default=25, ge=1, le=65_535)
+    ops_smtp_starttls: bool = Field(default=True, description="Require STARTTLS on the relay.")
+    ops_smtp_from: str = Field(default="shopguard@localhost")
+    ops_alert_min_severity: str = Field(
+        default="high", description="Least severity routed to webhooks and e-mail."
+    )
+    ops_incident_group_s: int = Field(
+        default=3600, ge=1, le=7 * 86_400, description="Alerts of one threat this close group."
+    )
+
     @field_validator("jwt_algorithms")
     @classmethod
     def _asymmetric_only(cls, value: list[str]) -> list[str]:
