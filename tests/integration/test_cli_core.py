@@ -64,7 +64,12 @@ def test_audit_export_when_file_given_then_jsonl_written(capsys, tmp_path: Path)
     ("argv", "env", "needle"),
     [
         pytest.param(["--no-such-option"], {}, "No such option", id="unknown-option"),
-        pytest.param(["audit", "verify"], {"SHOPGUARD_DATABASE_URL": "mysql://x/y"}, "database_url", id="bad-url-scheme"),
+        pytest.param(
+            ["audit", "verify"],
+            {"SHOPGUARD_DATABASE_URL": "mysql://x/y"},
+            "database_url",
+            id="bad-url-scheme",
+        ),
         pytest.param(
             ["audit", "verify"],
             {"SHOPGUARD_DATABASE_URL": "postgresql://127.0.0.1:1/nowhere"},
@@ -74,7 +79,9 @@ def test_audit_export_when_file_given_then_jsonl_written(capsys, tmp_path: Path)
         pytest.param(["keyring", "rotate"], {}, "Missing argument", id="missing-argument"),
     ],
 )
-def test_cli_when_bad_input_then_exit_2_with_one_line(capsys, monkeypatch, argv, env, needle) -> None:
+def test_cli_when_bad_input_then_exit_2_with_one_line(
+    capsys, monkeypatch, argv, env, needle
+) -> None:
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     code, _, err = _run(capsys, *argv)
@@ -83,7 +90,9 @@ def test_cli_when_bad_input_then_exit_2_with_one_line(capsys, monkeypatch, argv,
     assert len(lines) == 1 and needle in lines[0], err
 
 
-def test_cli_when_key_file_unreadable_then_exit_2_and_nothing_changed(capsys, tmp_path: Path) -> None:
+def test_cli_when_key_file_unreadable_then_exit_2_and_nothing_changed(
+    capsys, tmp_path: Path
+) -> None:
     _run(capsys, "init")
     key = tmp_path / ".shopguard" / "master.key"
     os.chmod(key, 0o644)

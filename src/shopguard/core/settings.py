@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     ops_smtp_port: int = Field(default=25, ge=1, le=65_535)
     ops_smtp_starttls: bool = Field(default=True, description="Require STARTTLS on the relay.")
     ops_smtp_from: str = Field(default="shopguard@localhost")
-    ops_alert_min_severity: str = Field(
+    ops_alert_min_severity: Literal["info", "warning", "high", "critical"] = Field(
         default="high", description="Least severity routed to webhooks and e-mail."
     )
     ops_incident_group_s: int = Field(
