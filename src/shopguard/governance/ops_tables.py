@@ -17,6 +17,7 @@ __all__ = [
     "incident_events",
     "incident_steps",
     "incidents",
+    "owners",
     "recovery_codes",
     "review_decisions",
     "risks",
@@ -176,4 +177,13 @@ containment = sa.Table(
     sa.Column("incident_id", sa.Integer),
     sa.Column("at", sa.String(40), nullable=False),
     sa.Column("lifted_at", sa.String(40)),
+)
+
+owners = sa.Table(
+    "ops_owners",
+    metadata,
+    sa.Column("subject", sa.String(128), primary_key=True),
+    sa.Column("owner", sa.String(64), nullable=False),
+    sa.Column("set_by", sa.String(64), nullable=False),
+    sa.Column("set_at", sa.String(40), nullable=False),
 )

@@ -622,6 +622,10 @@ class StaffDirectory:
             )
 
     # -- break-glass ----------------------------------------------------------------
+    def active_break_glass(self, username: str) -> datetime | None:
+        """When the live break-glass grant of ``username`` ends (None: no grant)."""
+        return self._active_break_glass(username)
+
     def _active_break_glass(self, username: str) -> datetime | None:
         now = self._clock()
         with self._engine.connect() as conn:

@@ -149,9 +149,17 @@ def upgrade() -> None:
     op.create_index("ix_ops_training_records_username", "ops_training_records", ["username"])
     op.create_index("ix_ops_incidents_group_key", "ops_incidents", ["group_key"])
     op.create_index("ix_ops_incident_events_incident_id", "ops_incident_events", ["incident_id"])
+    op.create_table(
+        "ops_owners",
+        sa.Column("subject", sa.String(128), primary_key=True),
+        sa.Column("owner", sa.String(64), nullable=False),
+        sa.Column("set_by", sa.String(64), nullable=False),
+        sa.Column("set_at", sa.String(40), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("ops_owners")
     op.drop_index("ix_ops_incident_events_incident_id", "ops_incident_events")
     op.drop_index("ix_ops_incidents_group_key", "ops_incidents")
     op.drop_index("ix_ops_training_records_username", "ops_training_records")
