@@ -410,6 +410,11 @@ class RiskRegister:
         return out
 
 
+def _band(score: float) -> int:
+    """Colour band of a likelihood x impact score (the same cut-offs as ``Assessment.level``)."""
+    return 3 if score >= 16 else 2 if score >= 10 else 1 if score >= 5 else 0
+
+
 def write_heatmap(assessments: list[Assessment], out_dir: Path) -> tuple[Path, Path]:
     """Write ``risk-heatmap.png`` (likelihood x impact, inherent -> residual arrows) and
     ``risk-register.html`` (the ranked table with the chart); returns both paths."""
@@ -421,10 +426,10 @@ def write_heatmap(assessments: list[Assessment], out_dir: Path) -> tuple[Path, P
 
     out_dir.mkdir(parents=True, exist_ok=True)
     grid = [[(lk * im) for im in range(1, 6)] for lk in range(1, 6)]
-    cmap = ListedColormap(["#2e7d32", "#9ccc65", "#fdd835", "#fb8c00", "#c62828"])
+    cmap = ListedColormap(["#66bb6a", "#fdd835", "#fb8c00", "#e53935"])
     fig, ax = plt.subplots(figsize=(7, 6), dpi=110)
     ax.imshow(
-        [[min(4, (v - 1) // 5) for v in row] for row in grid],
+        [[_band(v) for v in row] for row in grid],
         origin="lower",
         cmap=cmap,
         extent=(0.5, 5.5, 0.5, 5.5),
@@ -437,8 +442,8 @@ def write_heatmap(assessments: list[Assessment], out_dir: Path) -> tuple[Path, P
         key = (a.impact, round(a.residual_likelihood))
         k = placed.get(key, 0)
         placed[key] = k + 1
-        dx = (k % 3 - 1) * 0.28
-        dy = (k // 3) * 0.22
+        dx = 0.0
+        dy = -0.2 * k
         if a.residual_likelihood != a.likelihood:
             ax.annotate(
                 "",
