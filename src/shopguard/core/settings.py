@@ -48,7 +48,7 @@ class Settings(BaseSettings):
 
     # -- gateway ---------------------------------------------------------------------
     gateway_guards: list[str] = Field(
-        default=["authn", "authz", "rate_limit"],
+        default=["authn", "authz", "ops.containment", "rate_limit"],
         description="The guards pipeline in stage order: authn, authz, rate limit, input checks, output filters.",
     )
     gateway_max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=104_857_600)

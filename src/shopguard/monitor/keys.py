@@ -49,9 +49,7 @@ class KeyWatch:
     def poll(self) -> int:
         """Read audit entries added since the last poll; returns how many were requests."""
         n = 0
-        for rec in self._audit.records():
-            if rec.seq <= self._last_seq:
-                continue
+        for rec in self._audit.records(since=self._last_seq):
             self._last_seq = rec.seq
             p = rec.principal
             if not p or "route" not in rec.details or p.startswith(("staff:", "cli", "ops.")):
