@@ -20,7 +20,7 @@ from shopguard.gateway.pipeline import Guard, GuardContext, Stage, guards
 from shopguard.governance.incidents import IncidentDesk
 from shopguard.governance.playbooks import Containment
 
-__all__ = ["ContainmentGuard", "IngestionFrozen", "attach"]
+__all__ = ["ContainmentGuard", "IngestionFrozen", "attach", "desk_for"]
 
 _DESKS: weakref.WeakKeyDictionary[EventBus, IncidentDesk] = weakref.WeakKeyDictionary()
 
@@ -64,10 +64,16 @@ class ContainmentGuard(Guard):
 
 def attach(app: Any, rt: Any) -> IncidentDesk:
     """Give ``app`` an incident desk listening on ``rt.bus`` (one per bus)."""
+    desk = desk_for(rt)
+    app.state.incidents = desk
+    return desk
+
+
+def desk_for(rt: Any) -> IncidentDesk:
+    """The incident desk listening on ``rt.bus`` (created and attached if there is none)."""
     desk = _DESKS.get(rt.bus)
     if desk is None:
         desk = IncidentDesk.from_runtime(rt)
         desk.attach(rt.bus)
         _DESKS[rt.bus] = desk
-    app.state.incidents = desk
     return desk
