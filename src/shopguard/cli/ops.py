@@ -541,3 +541,224 @@ def risk_set(
             risk_id, likelihood=likelihood, impact=impact, owner=owner, actor=actor
         )
     console.print(f"updated {risk_id}")
+
+
+# -- ops training / drills ---------------------------------------------------------------
+training_app = typer.Typer(help="Required security training per role.", no_args_is_help=True)
+drill_app = typer.Typer(help="Tabletop and live incident drills.", no_args_is_help=True)
+ops_app.add_typer(training_app, name="training")
+ops_app.add_typer(drill_app, name="drill")
+
+
+@training_app.command("record")
+def training_record(
+    username: str = typer.Argument(...),
+    course: str = typer.Argument(
+        ..., help="security-awareness, phishing, secure-ml, incident-response, privacy-gdpr"
+    ),
+    completed: str = typer.Option(None, "--completed", help="ISO date (default: now)."),
+) -> None:
+    """Record a completed course; it expires after the course's validity."""
+    from datetime import UTC, datetime
+
+    from shopguard.governance.training import TrainingRegister
+
+    when = None
+    if completed:
+        try:
+            when = datetime.fromisoformat(completed)
+        except ValueError:
+            raise DataValidationError("--completed must be an ISO date like 2026-03-01") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+    with open_runtime() as rt:
+        expires = TrainingRegister.from_runtime(rt).record(username, course, completed_at=when)
+    console.print(f"{username}: {course} valid until {expires[:10]}")
+
+
+@training_app.command("status")
+def training_status(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every required course per person and every drill kind; exit 1 if anything is overdue
+    (and raise an alert)."""
+    from shopguard.governance.training import TrainingRegister
+
+    with open_runtime() as rt:
+        reg = TrainingRegister.from_runtime(rt)
+        status = reg.status()
+        drills = reg.drill_status()
+        overdue = reg.alert_overdue()
+    if as_json:
+        typer.echo(
+            json.dumps({"training": [s.__dict__ for s in status], "drills": drills}, indent=2)
+        )
+    else:
+        table = Table("user", "role", "course", "state", "expires")
+        for s in status:
+            table.add_row(s.username, s.role, s.course, s.state, (s.expires_at or "-")[:10])
+        console.print(table)
+        for kind, d in drills.items():
+            console.print(
+                f"{kind} drill: last {(d['last_run'] or 'never')[:19]}, passed={d['passed']}, "
+                f"due {d['due'][:10]}{' (OVERDUE)' if d['overdue'] else ''}"
+            )
+    if overdue:
+        raise typer.Exit(1)
+
+
+class ThreatName(StrEnum):
+    poisoning = "poisoning"
+    extraction = "extraction"
+    evasion = "evasion"
+    prompt_injection = "prompt_injection"
+    data_breach = "data_breach"
+    vendor_compromise = "vendor_compromise"
+    bias = "bias"
+    insider_misuse = "insider_misuse"
+    availability = "availability"
+
+
+@drill_app.command("tabletop")
+def drill_tabletop(
+    threat: ThreatName = typer.Argument(...),
+    record: bool = typer.Option(False, "--record", help="Record the exercise as run."),
+    passed: bool = typer.Option(True, "--passed/--failed"),
+    notes: str = typer.Option("", "--notes", help="Findings of the exercise."),
+) -> None:
+    """Print the tabletop script for a threat's playbook; with --record, log the exercise."""
+    from shopguard.governance.threats import Threat
+    from shopguard.governance.training import DrillResult, TrainingRegister, tabletop_script
+
+    for line in tabletop_script(Threat(threat.value)):
+        typer.echo(line)
+    if record:
+        with open_runtime() as rt:
+            TrainingRegister.from_runtime(rt).record_drill(
+                DrillResult("tabletop", threat.value, None, None, passed, notes)
+            )
+        console.print("tabletop recorded")
+
+
+@drill_app.command("live")
+def drill_live(
+    url: str = typer.Option(
+        ..., "--url", help="The running gateway's base URL (same state directory)."
+    ),
+    tenant: str = typer.Option("default", "--tenant"),
+    customers: Path = typer.Option(
+        ..., "--customers", help="A file of customer ids, one per line."
+    ),
+) -> int:
+    """Scrape the recommender with a fresh drill key, time detection and containment, record it."""
+    from shopguard.cli._common import require_file
+    from shopguard.gateway.keys import ApiKeyStore
+    from shopguard.governance.gateway_hook import desk_for
+    from shopguard.governance.training import TrainingRegister, run_extraction_drill
+    from shopguard.monitor.watch import Monitor
+
+    ids = [
+        x.strip()
+        for x in require_file(customers, what="customer list").read_text("utf-8").splitlines()
+        if x.strip()
+    ]
+    with open_runtime() as rt:
+        issued = ApiKeyStore(rt.engine, rt.keyring).create(
+            name="drill-attacker", tenant=tenant, scopes=["recommendations:read"]
+        )
+        monitor = Monitor(bus=rt.bus, audit=rt.audit)
+        monitor.tick()
+        result = run_extraction_drill(
+            base_url=url,
+            attacker_key=issued.secret,
+            attacker_key_id=issued.record.key_id,
+            targets=ids,
+            incidents=desk_for(rt),
+            tick=monitor.tick,
+        )
+        TrainingRegister.from_runtime(rt).record_drill(result)
+    console.print(
+        f"live drill {'PASSED' if result.passed else 'FAILED'}: detect {result.detect_s} s, "
+        f"respond {result.respond_s} s ({result.notes})"
+    )
+    if not result.passed:
+        raise typer.Exit(1)
+    return 0
+
+
+# -- monitor -----------------------------------------------------------------------------
+monitor_app = typer.Typer(
+    help="Traffic and model monitoring with Prometheus alert rules.", no_args_is_help=True
+)
+app.add_typer(monitor_app, name="monitor")
+
+
+@monitor_app.command("check-rules")
+def monitor_check_rules(
+    files: list[Path] = typer.Argument(None, help="Rule files (default: the shipped ones)."),
+) -> None:
+    """Validate Prometheus alert-rule files (YAML, structure, expressions)."""
+    from shopguard.cli._common import require_file
+    from shopguard.monitor.rules import builtin_rule_files, load_rules
+
+    paths = list(files) if files else builtin_rule_files()
+    for p in paths:
+        rules = load_rules(require_file(p, what="rule file"))
+        console.print(f"{p}: {len(rules)} alert rules OK")
+
+
+@monitor_app.command("rules-path")
+def monitor_rules_path() -> None:
+    """Print where the shipped rule files are (for Prometheus' rule_files)."""
+    from shopguard.monitor.rules import builtin_rule_files
+
+    for p in builtin_rule_files():
+        typer.echo(str(p))
+
+
+@monitor_app.command("run")
+def monitor_run(
+    url: str = typer.Option(..., "--url", help="The gateway's base URL; /metrics is scraped."),
+    interval: float = typer.Option(15.0, "--interval", min=0.5, max=3600),
+    rounds: int = typer.Option(
+        0, "--rounds", min=0, help="Stop after this many rounds (0: run until stopped)."
+    ),
+    rules: list[Path] = typer.Option(
+        None, "--rules", help="Rule files (default: the shipped ones)."
+    ),
+) -> None:
+    """Evaluate the alert rules in-process against the gateway's metrics and the audit log;
+    alerts open incidents and are routed. The metrics key comes from SHOPGUARD_METRICS_KEY."""
+    import os
+    import time
+
+    import httpx
+
+    from shopguard.governance.gateway_hook import desk_for
+    from shopguard.monitor.watch import Monitor
+
+    key = os.environ.get("SHOPGUARD_METRICS_KEY", "")
+    if not key:
+        raise DataValidationError(
+            "set SHOPGUARD_METRICS_KEY to an API key with the metrics:read scope"
+        )
+
+    def scrape() -> str:
+        r = httpx.get(url.rstrip("/") + "/metrics", headers={"X-API-Key": key}, timeout=10)
+        r.raise_for_status()
+        return r.text
+
+    with open_runtime() as rt:
+        desk_for(rt)
+        mon = Monitor(
+            bus=rt.bus, audit=rt.audit, scrape=scrape, rule_files=list(rules) if rules else None
+        )
+        n = 0
+        while True:
+            firing = mon.tick()
+            n += 1
+            err_console.print(
+                f"round {n}: {len(firing)} alerts firing"
+                + "".join(f"; {f.rule.name}" for f in firing)
+            )
+            if rounds and n >= rounds:
+                break
+            time.sleep(interval)
