@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from shopguard.core.errors import ConfigError
 from shopguard.core.events import Severity
 from shopguard.core.settings import Settings
 
@@ -30,6 +31,7 @@ __all__ = ["AlertRouter", "Delivery", "EmailSink", "Sink", "WebhookSink", "sever
 
 logger = logging.getLogger(__name__)
 
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
 
 
@@ -63,7 +65,10 @@ class WebhookSink:
     ) -> None:
         parsed = httpx.URL(url)
         if parsed.scheme not in ("https", "http") or not parsed.host:
-            raise ValueError("webhook URL must be http(s)://host/...")
+            raise ConfigError("webhook URL must be https://host/...")
+        if parsed.scheme == "http" and parsed.host not in _LOOPBACK:
+            # SECURITY: incident details go over TLS unless the receiver is on this machine.
+            raise ConfigError(f"webhook to {parsed.host} must use https")
         self.url = url
         self.name = f"webhook:{parsed.host}"
         self._key = signing_key
@@ -98,7 +103,7 @@ class EmailSink:
         timeout: float = 10.0,
     ) -> None:
         if not recipients:
-            raise ValueError("e-mail routing needs at least one recipient")
+            raise ConfigError("e-mail routing needs at least one recipient")
         self.host, self.port = host, port
         self.sender = sender
         self.recipients = list(recipients)

@@ -173,3 +173,13 @@ def test_router_when_one_sink_fails_then_others_still_delivered():
     out = AlertRouter([Broken(), good]).route("s", {"id": 1})
     assert out == [Delivery("broken", False, "ConnectionError"), Delivery("memory", True)]
     assert good.sent
+
+
+def test_webhook_when_plain_http_to_remote_host_then_refused():
+    from shopguard.core.errors import ConfigError
+    from shopguard.governance.notify import WebhookSink
+
+    with pytest.raises(ConfigError, match="https"):
+        WebhookSink("http://hooks.example.com/x")
+    WebhookSink("https://hooks.example.com/x")
+    WebhookSink("http://127.0.0.1:9000/x")
