@@ -181,6 +181,13 @@ def test_monitor_check_rules_when_malformed_then_exit_2_naming_rule(home, capsys
     capsys.readouterr()
     assert main(["monitor", "check-rules", str(bad)]) == 2
     assert "rule Broken: expr" in capsys.readouterr().err
+    rt = Runtime.open(load_settings())
+    try:
+        rt.audit.close()
+        (rec,) = [r for r in rt.audit.records() if r.action == "monitor.rules.load"]
+    finally:
+        rt.close()
+    assert rec.decision == "deny" and "Broken" in rec.findings[0]
 
 
 def test_training_status_when_missing_then_exit_1_and_recorded_then_ok(home, capsys, monkeypatch):

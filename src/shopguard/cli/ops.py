@@ -697,11 +697,25 @@ def monitor_check_rules(
 ) -> None:
     """Validate Prometheus alert-rule files (YAML, structure, expressions)."""
     from shopguard.cli._common import require_file
+    from shopguard.core.audit import AuditEvent
     from shopguard.monitor.rules import builtin_rule_files, load_rules
 
     paths = list(files) if files else builtin_rule_files()
     for p in paths:
-        rules = load_rules(require_file(p, what="rule file"))
+        try:
+            rules = load_rules(require_file(p, what="rule file"))
+        except DataValidationError as exc:
+            with open_runtime() as rt:  # a refused rule file is a security decision: audit it
+                rt.audit.append(
+                    AuditEvent(
+                        action="monitor.rules.load",
+                        decision="deny",
+                        principal="cli",
+                        target=f"rules:{p.name}",
+                        findings=(str(exc)[:200],),
+                    )
+                )
+            raise
         console.print(f"{p}: {len(rules)} alert rules OK")
 
 
