@@ -269,12 +269,19 @@ class Containment:
         self._cache = None
         return int(n)
 
-    def _active(self) -> frozenset[tuple[str, str]]:
-        now = time.monotonic()
+    def cached(self) -> frozenset[tuple[str, str]] | None:
+        """The active ``(kind, value)`` pairs if the cache is fresh, else None (no I/O)."""
         with self._lock:
             cached = self._cache
-        if cached is not None and now - cached[0] < self._ttl:
+        if cached is not None and time.monotonic() - cached[0] < self._ttl:
             return cached[1]
+        return None
+
+    def _active(self) -> frozenset[tuple[str, str]]:
+        hit = self.cached()
+        if hit is not None:
+            return hit
+        now = time.monotonic()
         with self._engine.connect() as conn:
             rows = conn.execute(
                 sa.select(t.containment.c.kind, t.containment.c.value).where(
@@ -285,6 +292,10 @@ class Containment:
         with self._lock:
             self._cache = (now, active)
         return active
+
+    def active(self) -> frozenset[tuple[str, str]]:
+        """The active ``(kind, value)`` pairs: ``("block", principal)``, ``("freeze", stream)``..."""
+        return self._active()
 
     def is_blocked(self, principal: str) -> bool:
         return ("block", principal) in self._active()
