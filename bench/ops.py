@@ -77,6 +77,10 @@ def _drills(home: Path, customers: int, n: int) -> list[tuple[float, float, int]
                     raise SystemExit(f"drill failed: {r.notes}")
                 sent = int(r.notes.split("; ")[1].split()[0])
                 out.append((r.detect_s, r.respond_s, sent))
+                fired = sorted({f.rule.name for f in monitor.engine.active.values() if f.fired})
+                print(
+                    f"drill {len(out)}: rules firing at detection: {', '.join(fired)}", flush=True
+                )
     finally:
         rt.close()
     return out
@@ -149,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         f"| seconds from detection to key refused (401) | {statistics.median(resp):.3f} | {max(resp):.3f} | <= 10 |"
     )
     print(f"| requests sent before detection | {statistics.median(sent):.0f} | {max(sent)} | - |")
+    for i, (d, r, n) in enumerate(drills, 1):
+        print(f"drill {i}: detect {d:.2f} s after {n} requests; key refused {r:.3f} s later")
     print()
     print(f"| monitor poll of 100 new entries on a {args.audit:,}-entry audit log | median ms |")
     print("| --- | --- |")
