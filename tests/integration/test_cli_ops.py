@@ -206,3 +206,39 @@ def test_training_status_when_missing_then_exit_1_and_recorded_then_ok(home, cap
     status = json.loads(capsys.readouterr().out)
     assert all(s["state"] == "ok" for s in status["training"])
     assert status["drills"]["live"]["overdue"] is True
+
+
+def test_monitor_run_when_gateway_metrics_served_then_rounds_evaluated(home, capsys, monkeypatch):
+    import http.server
+    import threading
+
+    body = (
+        b"# TYPE shopguard_gateway_requests counter\n"
+        b'shopguard_gateway_requests_total{route="fraud.score",decision="allow"} 10\n'
+    )
+    seen_keys: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen_keys.append(self.headers.get("x-api-key", ""))
+            self.send_response(200)
+            self.send_header("content-type", "text/plain")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}"
+    try:
+        assert main(["monitor", "run", "--url", url, "--rounds", "1"]) == 2
+        assert "SHOPGUARD_METRICS_KEY" in capsys.readouterr().err
+        monkeypatch.setenv("SHOPGUARD_METRICS_KEY", "sgk_test")
+        assert main(["monitor", "run", "--url", url, "--rounds", "2", "--interval", "0.5"]) == 0
+        assert "round 2: 0 alerts firing" in capsys.readouterr().err
+        assert seen_keys == ["sgk_test", "sgk_test"]
+    finally:
+        srv.shutdown()
+        srv.server_close()

@@ -738,6 +738,9 @@ def monitor_run(
     rules: list[Path] = typer.Option(
         None, "--rules", help="Rule files (default: the shipped ones)."
     ),
+    port: int = typer.Option(
+        0, "--port", min=0, max=65535, help="Serve the monitor's figures on 127.0.0.1:PORT."
+    ),
 ) -> None:
     """Evaluate the alert rules in-process against the gateway's metrics and the audit log;
     alerts open incidents and are routed. The metrics key comes from SHOPGUARD_METRICS_KEY."""
@@ -765,6 +768,10 @@ def monitor_run(
         mon = Monitor(
             bus=rt.bus, audit=rt.audit, scrape=scrape, rule_files=list(rules) if rules else None
         )
+        if port:
+            from prometheus_client import start_http_server
+
+            start_http_server(port, addr="127.0.0.1", registry=mon.registry)
         n = 0
         while True:
             firing = mon.tick()

@@ -56,6 +56,10 @@ class SeriesStore:
             while q and q[0][0] < at - self.retention_s:
                 q.popleft()
 
+    def names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._series)
+
     def instant(self, name: str, at: float) -> Iterable[tuple[Labels, float]]:
         with self._lock:
             series = list(self._series.get(name, {}).items())

@@ -12,8 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 
 from shopguard.core.audit import AuditLog
 from shopguard.core.events import EventBus
@@ -21,11 +24,35 @@ from shopguard.monitor.keys import KeyWatch
 from shopguard.monitor.rules import AlertRule, Firing, RuleEngine, builtin_rule_files, load_rules
 from shopguard.monitor.series import SeriesStore
 
-__all__ = ["Monitor"]
+__all__ = ["Monitor", "MonitorCollector"]
 
 logger = logging.getLogger(__name__)
 
 Scrape = Callable[[], str]
+
+
+class MonitorCollector:
+    """Exposes the monitor's own figures (``shopguard_monitor_*``) to a Prometheus scrape,
+    so the shipped rule file works the same in a Prometheus deployment."""
+
+    def __init__(self, store: SeriesStore, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        now = self._clock()
+        for name in self._store.names():
+            if not name.startswith("shopguard_monitor_"):
+                continue
+            samples = list(self._store.instant(name, now))
+            if not samples:
+                continue
+            keys = sorted({k for labels, _ in samples for k, _ in labels if k != "__name__"})
+            fam = GaugeMetricFamily(name, f"shopguard monitor figure {name}", labels=keys)
+            for labels, value in samples:
+                d = dict(labels)
+                fam.add_metric([d.get(k, "") for k in keys], value)
+            yield fam
 
 
 class Monitor:
@@ -48,6 +75,12 @@ class Monitor:
         self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.registry = CollectorRegistry()
+        self.registry.register(MonitorCollector(self.store, clock))
+
+    def render(self) -> bytes:
+        """The monitor's figures in the Prometheus text format."""
+        return generate_latest(self.registry)
 
     def tick(self) -> list[Firing]:
         now = self._clock()

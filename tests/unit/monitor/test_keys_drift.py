@@ -88,3 +88,22 @@ def test_model_watch_when_unknown_feature_then_refused():
     w = ModelWatch("m", reference_inputs={"a": np.arange(100)}, reference_scores=np.arange(100))
     with pytest.raises(DataValidationError):
         w.observe_inputs({"b": [1, 2, 3]})
+
+
+def test_monitor_render_when_scraped_by_prometheus_then_same_rules_fire(runtime):
+    from shopguard.core.events import EventBus
+    from shopguard.monitor.rules import RuleEngine
+
+    mon = Monitor(bus=runtime.bus, audit=runtime.audit)
+    _requests(runtime, "scraper", [f"c{i}" for i in range(250)])
+    mon.tick()
+    text = mon.render().decode()
+    assert 'shopguard_monitor_key_distinct_targets{key_id="scraper"} 250.0' in text
+    # What a Prometheus server would do with the scrape: the same rule file fires.
+    store = SeriesStore()
+    store.ingest(text, 1000.0)
+    bus = EventBus()
+    seen: list[Alert] = []
+    bus.subscribe("*", seen.append)
+    RuleEngine.builtin(store, bus=bus).evaluate(1000.0)
+    assert "monitor.rule.ShopguardKeyEnumeration" in {a.topic for a in seen}
