@@ -263,6 +263,16 @@ def staff_break_glass(
     console.print(f"break-glass: {s.username} holds admin scopes until {s.break_glass_until}")
 
 
+@staff_app.command("end-break-glass")
+def staff_end_break_glass(username: str = typer.Argument(...)) -> None:
+    """End a user's break-glass grants before they expire."""
+    from shopguard.governance.staff import StaffDirectory
+
+    with open_runtime() as rt:
+        n = StaffDirectory.from_runtime(rt).end_break_glass(username)
+    console.print(f"ended {n} break-glass grant(s) of {username}")
+
+
 # -- ops access-review -----------------------------------------------------------------
 review_app = typer.Typer(
     help="List, approve and revoke every human and API key.", invoke_without_command=True
