@@ -55,6 +55,7 @@ _COMMAND_MODULES = (
     "serve",
     "demo",
     "assistant",
+    "ops",
 )
 
 

@@ -563,9 +563,9 @@ class AuditLog:
         return [_record(r) for r in rows]
 
     # -- reading ----------------------------------------------------------------
-    def records(self, *, batch: int = 1000) -> Iterator[AuditRecord]:
-        """Every entry in sequence order (streamed)."""
-        last = 0
+    def records(self, *, batch: int = 1000, since: int = 0) -> Iterator[AuditRecord]:
+        """Every entry after sequence number ``since`` in sequence order (streamed)."""
+        last = since
         while True:
             with self._engine.connect() as conn:
                 rows = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -48,7 +48,7 @@ class Settings(BaseSettings):
 
     # -- gateway ---------------------------------------------------------------------
     gateway_guards: list[str] = Field(
-        default=["authn", "authz", "rate_limit"],
+        default=["authn", "authz", "ops.containment", "rate_limit"],
         description="The guards pipeline in stage order: authn, authz, rate limit, input checks, output filters.",
     )
     gateway_max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=104_857_600)
@@ -95,6 +95,35 @@ class Settings(BaseSettings):
     )
     assistant_tool_rate_limit: str = Field(
         default="10/minute", description="Per customer and tool."
+    )
+    # -- operations (governance.staff / incidents, monitor) -------------------------
+    ops_password_min_length: int = Field(default=12, ge=8, le=128)
+    ops_lockout_threshold: int = Field(
+        default=5, ge=1, le=100, description="Failed logins before an account locks."
+    )
+    ops_lockout_base_s: int = Field(
+        default=60, ge=1, le=86_400, description="First lockout; doubles per further failure."
+    )
+    ops_session_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 86_400)
+    ops_session_idle_s: int = Field(default=30 * 60, ge=60, le=86_400)
+    ops_break_glass_max_s: int = Field(default=3600, ge=60, le=4 * 3600)
+    ops_key_unused_days: int = Field(
+        default=90, ge=1, le=3650, description="An API key unused this long is flagged."
+    )
+    ops_access_review_days: int = Field(default=90, ge=1, le=366)
+    ops_alert_webhooks: list[str] = Field(
+        default=[], description="URLs that receive incident notifications (JSON POST)."
+    )
+    ops_alert_email_to: list[str] = Field(default=[], description="Incident e-mail recipients.")
+    ops_smtp_host: str | None = Field(default=None, description="SMTP relay; None = no e-mail.")
+    ops_smtp_port: int = Field(default=25, ge=1, le=65_535)
+    ops_smtp_starttls: bool = Field(default=True, description="Require STARTTLS on the relay.")
+    ops_smtp_from: str = Field(default="shopguard@localhost")
+    ops_alert_min_severity: Literal["info", "warning", "high", "critical"] = Field(
+        default="high", description="Least severity routed to webhooks and e-mail."
+    )
+    ops_incident_group_s: int = Field(
+        default=3600, ge=1, le=7 * 86_400, description="Alerts of one threat this close group."
     )
 
     @field_validator("jwt_algorithms")

@@ -35,6 +35,7 @@ from shopguard.demo.report import write_report
 from shopguard.gateway.app import STORE_SCOPES, create_app
 from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.ratelimit import parse_limits
+from shopguard.governance.ops_demo import setup_operations
 from shopguard.privacy.consent import ConsentLedger, training_subjects
 from shopguard.privacy.dsar import record_training_subjects
 from shopguard.privacy.protect import protect_store
@@ -333,6 +334,10 @@ def run_demo(
         ):  # pragma: no cover - sizes differ
             raise RuntimeError("demo tenants overlap")
         app = create_app(settings, runtime=rt)
+        say("setting up staff accounts, MFA and training records")
+        ops_resources = setup_operations(
+            rt, drill_targets=store.customers["customer_id"].astype(str).tolist()[:600]
+        )
         say("serving the API on loopback and sending storefront traffic")
         with serve_in_thread(app) as base_url:
             traffic = _traffic(base_url, store, key=api_keys["full"], seed=seed, n=requests)
@@ -358,6 +363,7 @@ def run_demo(
                     "other_tenant_customers": n_other,
                     **_privacy_resources(store, exclude=exclude),
                     **assistant_resources(store, idp),
+                    **ops_resources,
                 }
             )
             card = run_checks(ctx)

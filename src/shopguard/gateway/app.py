@@ -48,6 +48,7 @@ from shopguard.gateway.schemas import (
     ReviewOut,
     TransactionIn,
 )
+from shopguard.governance import gateway_hook  # registers the ops.containment guard
 from shopguard.privacy.consent import ConsentLedger, ConsentState, Purpose
 from shopguard.store.service import StoreService, TenantStores
 
@@ -166,6 +167,7 @@ def create_app(
     app.state.pipeline = pipeline
     app.state.limiter = limiter
     app.state.metrics = metrics
+    gateway_hook.attach(app, rt)  # incidents from gateway alerts; ops.containment guard state
     install_problem_handlers(app)
 
     def guarded(policy_id: str, *scopes: str, public: bool = False) -> Any:

@@ -1,0 +1,1 @@
+"""Governance: risk register, staff accounts, access reviews, training, incidents, supply chain."""

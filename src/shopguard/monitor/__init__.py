@@ -1,0 +1,1 @@
+"""Monitoring: traffic and model watch over Prometheus metrics, alert rules, drift."""
