@@ -184,3 +184,9 @@ def reason_codes(
     """Reason codes for each row of ``transactions`` (same inputs as ``FraudModel.score``)."""
     X = model.features(transactions, history)
     return _explainer(model).reasons(X, top=top)
+
+
+def fraud_reasons(service: Any, tx: dict[str, Any], *, top: int = 3) -> list[dict[str, Any]]:
+    """Reason codes of one transaction as the store service scores it (plain dicts)."""
+    row, hist = service.fraud_inputs(tx)
+    return [r.to_json() for r in reason_codes(service.fraud, row, hist, top=top)[0]]

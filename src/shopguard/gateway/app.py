@@ -28,6 +28,8 @@ from shopguard import __version__
 from shopguard.core.errors import ConfigError, ModelError, NotFoundError
 from shopguard.core.runtime import Runtime
 from shopguard.core.settings import Settings
+from shopguard.fairness.explain import fraud_reasons
+from shopguard.fairness.review import install_review_routes, issue_decision_id
 from shopguard.gateway.audit_mw import AuditMiddleware
 from shopguard.gateway.hardening import BodyLimit, SecurityHeaders
 from shopguard.gateway.jwt_auth import JwtVerifier
@@ -42,6 +44,7 @@ from shopguard.gateway.schemas import (
     ConsentPurposeOut,
     FraudScoreOut,
     ProductReviewsOut,
+    ReasonOut,
     RecommendationsOut,
     ReviewIn,
     ReviewOut,
@@ -90,6 +93,7 @@ STORE_SCOPES: tuple[str, ...] = (
     "metrics:read",
     "consent:read",
     "consent:write",
+    "decisions:review",
 )
 #: Routes that need no credentials. Everything else must declare scopes.
 PUBLIC_PATHS = frozenset({"/healthz"})
@@ -233,8 +237,18 @@ def create_app(
         decision = (
             "decline" if score >= DECLINE_AT else "review" if score >= REVIEW_AT else "approve"
         )
+        reasons = await run_in_threadpool(fraud_reasons, svc, tx) if decision != "approve" else []
+        ctx.findings.extend(f"reason:{r['code']}" for r in reasons)
         out = FraudScoreOut(
-            transaction_id=body.transaction_id, score=round(score, 6), decision=decision
+            transaction_id=body.transaction_id,
+            score=round(score, 6),
+            decision=decision,
+            reasons=[ReasonOut(**r) for r in reasons],
+            decision_id=issue_decision_id(
+                rt.keyring, ctx.tenant, ctx.request.scope["state"]["request_id"]
+            )
+            if decision != "approve"
+            else None,
         )
         return await ctx.outputs(out)
 
@@ -348,6 +362,7 @@ def create_app(
 
     for name, base_url in settings.upstreams.items():
         _add_upstream(app, guarded, upstream_client, name, base_url)
+    install_review_routes(app, settings)
 
     _refuse_undeclared(app)
     # Outermost first: body limit, security headers, CORS (closed unless configured), audit.
