@@ -110,6 +110,10 @@ def _discretise(col: pd.Series, *, min_count: int) -> pd.Series:
         ranks = col.rank(method="first", pct=True)
         return (ranks * 10).clip(upper=9.999).fillna(-1).astype(int).astype(str)
     text = col.astype(str).fillna("<missing>")
+    if text.nunique() > 0.5 * len(text):
+        # Near-unique text (postcodes, phone numbers): its shape still carries the format
+        # of a country or area, e.g. "AA9 9AA" vs "99999".
+        text = text.str.replace(r"[A-Za-z]", "A", regex=True).str.replace(r"\d", "9", regex=True)
     counts = text.map(text.value_counts())
     return text.where(counts >= min_count, "<rare>")
 

@@ -299,7 +299,8 @@ class ExponentiatedGradient:
             gamma = np.concatenate([rates, -rates])
             gammas.append(gamma)
             errors.append(float(np.mean(h_pred != yv)))
-            theta = theta + self.eta / np.sqrt(t + 1) * (gamma - self.eps)
+            # The step is scaled by 1/B as in the paper's analysis (eta = eta0 / B).
+            theta = theta + self.eta / bound * (gamma - self.eps)
         # Weights over the iterates: the feasible mixture of least error is found by a small
         # search over suffix averages (the hedge iterates settle as the multipliers converge).
         G = np.array(gammas)
