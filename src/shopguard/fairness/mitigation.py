@@ -279,7 +279,7 @@ class ExponentiatedGradient:
         self.predictors_, self.constant_ = [], []
         gammas: list[NDArray[np.float64]] = []
         errors: list[float] = []
-        for t in range(self.max_iter):
+        for _ in range(self.max_iter):
             w = np.exp(theta)
             lam = bound * w / (1.0 + w.sum())
             lam_net = lam[: len(names)] - lam[len(names) :]
