@@ -1,4 +1,8 @@
-"""What the demo needs for the fairness checks: model cards, a recorded audit, risky payments."""
+"""What the demo needs for the fairness checks: audits, model cards, risky payments.
+
+Everything expensive (scoring the store, ranking for customers) happens once here; the
+checks judge the results.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +13,42 @@ from typing import Any
 import pandas as pd
 
 from shopguard.fairness.cards import FAIRNESS_FILE, collect_card, write_card
-from shopguard.fairness.runs import audit_store_model
+from shopguard.fairness.runs import STORE_MODELS, audit_store_model
+from shopguard.store.fraud import FraudModel
 
 __all__ = ["prepare"]
 
+SENSITIVE = ("region", "age_band")
 
-def prepare(home: Path, transactions: pd.DataFrame, *, n_risky: int = 30) -> dict[str, Any]:
-    """Record the fraud audit beside the model, write every model's card; return resources."""
+
+def prepare(home: Path, store: Any, *, n_risky: int = 30) -> dict[str, Any]:
+    """Run the store models' audits (recorded beside the models), write every model's card.
+
+    ``store`` is the demo's :class:`~shopguard.store.generate.StoreData` (with sensitive
+    attributes). Returns the scorecard resources of :mod:`shopguard.fairness.checks`.
+    """
     models = home / "models"
-    if (home / "store").is_dir() and (models / "fraud").is_dir():
-        report = audit_store_model(
-            "fraud",
+    scores = FraudModel.load(models / "fraud").score(store.transactions)
+    reports: dict[str, Any] = {}
+    for name in STORE_MODELS:
+        if not (models / name).is_dir():
+            continue
+        reports[name] = audit_store_model(
+            name,
             store_dir=home / "store",
             models_dir=models,
-            sensitive=["region", "age_band"],
+            sensitive=list(SENSITIVE),
             n_bootstrap=100,
+            max_customers=500,
+            store=store,
+            scores=scores if name == "fraud" else None,
         )
-        (models / "fraud" / FAIRNESS_FILE).write_text(json.dumps(report, indent=2) + "\n")
+        (models / name / FAIRNESS_FILE).write_text(json.dumps(reports[name], indent=2) + "\n")
     cards = home / "reports" / "cards"
     for d in sorted(p for p in models.iterdir() if p.is_dir()):
         write_card(collect_card(d.name, models), cards)
-    fraud = transactions[transactions["TX_FRAUD"] == 1].tail(n_risky)
+    tx = store.transactions
+    fraud = tx[tx["TX_FRAUD"] == 1].tail(n_risky)
     risky = [
         {
             "transaction_id": f"FAIR-{row['TRANSACTION_ID']}",
@@ -46,6 +65,9 @@ def prepare(home: Path, transactions: pd.DataFrame, *, n_risky: int = 30) -> dic
     ]
     return {
         "fairness_home": home,
+        "fairness_store": store,
+        "fairness_fraud_scores": scores,
+        "fairness_reports": reports,
         "fairness_cards_dir": cards,
         "fairness_risky_transactions": risky,
     }

@@ -187,15 +187,22 @@ def audit_store_model(
     k: int = 10,
     max_customers: int = 2000,
     say: Say | None = None,
+    store: Any = None,
+    scores: Any = None,
 ) -> dict[str, Any]:
-    """Audit a store model (``fraud`` or ``recommender``) on the store's data."""
+    """Audit a store model (``fraud`` or ``recommender``) on the store's data.
+
+    ``store`` (loaded tables) and ``scores`` (the fraud model's scores of every transaction)
+    may be passed to skip loading and scoring again.
+    """
     tell = say or (lambda _m: None)
     if name not in STORE_MODELS:
         raise ModelError(f"no fairness audit for model {name!r} (known: {', '.join(STORE_MODELS)})")
     if not (models_dir / name).is_dir():
         raise ModelError(f"model {name} not found under {models_dir}")
-    tell("loading the store")
-    store = store_frame(store_dir)
+    if store is None:
+        tell("loading the store")
+        store = store_frame(store_dir)
     if name == "fraud":
         from shopguard.store.fraud import FraudModel
 
@@ -208,9 +215,13 @@ def audit_store_model(
         labels = pd.to_numeric(tx[label_column], errors="raise")
         if labels.isna().any():
             raise DataValidationError("missing label", column=label_column)
-        model = FraudModel.load(models_dir / name)
-        tell("scoring the store's transactions")
-        scores = model.score(tx)
+        if scores is None:
+            model = FraudModel.load(models_dir / name)
+            tell("scoring the store's transactions")
+            scores = model.score(tx)
+        scores = np.asarray(scores, dtype=np.float64)
+        if len(scores) != len(tx):
+            raise DataValidationError("scores do not match the transactions")
         pred = (scores >= threshold).astype(np.int64)
         y = labels.to_numpy().astype(np.int64)
         report: dict[str, Any] = {
