@@ -218,9 +218,7 @@ def dataset(
     from shopguard.fairness.tabular import load_table
 
     def table_of(path: Path) -> Any:
-        if (path.is_dir() and (path / "customers.csv").exists()) or (
-            path / "customers.parquet"
-        ).exists():
+        if path.is_dir() and any((path / f"customers.{x}").exists() for x in ("csv", "parquet")):
             return store_frame(path).customers
         return load_table(path)
 
