@@ -140,3 +140,26 @@ def test_store_model_audit_card_and_transparency_when_biased_store_then_gap_foun
     rows = {r["group"]: r for r in json.loads(capsys.readouterr().out)["groups"]["age_band"]}
     assert rows["65+"]["price_ratio"] > rows["25-34"]["price_ratio"] + 0.05
     assert main(["fairness", "audit", "--model", "fraud", "--sensitive", "nosuch"]) == 2
+
+
+def test_dataset_when_store_folder_then_representation_and_proxies(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("SHOPGUARD_HOME", str(tmp_path / ".shopguard"))
+    write_store(generate_store(seed=2, customers=600, sensitive=True), tmp_path / "store")
+    code = main(
+        [
+            "fairness",
+            "dataset",
+            "--data",
+            str(tmp_path / "store"),
+            "--sensitive",
+            "region",
+            "--json",
+        ]
+    )
+    out = json.loads(capsys.readouterr().out)["region"]
+    assert code == 0
+    assert {r["group"] for r in out["representation"]} == {"US", "UK", "EU-north", "EU-south"}
+    proxies = {p["feature"] for p in out["proxies"] if p["is_proxy"]}
+    assert {"country", "postcode"} <= proxies and "gender" not in proxies
