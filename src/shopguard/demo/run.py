@@ -241,7 +241,7 @@ def run_demo(
     }
 
     say("auditing the models for fairness and writing their model cards")
-    fairness = prepare_fairness(settings.home, store)
+    fairness = prepare_fairness(settings.home, store, fraud_model=fraud)
     say("setting up a second tenant, API keys and a demo identity provider")
     other_root = settings.home / TENANTS_DIR / "other"
     other = generate_store(seed=seed + 1, customers=max(200, customers // 10))

@@ -21,14 +21,18 @@ __all__ = ["prepare"]
 SENSITIVE = ("region", "age_band")
 
 
-def prepare(home: Path, store: Any, *, n_risky: int = 30) -> dict[str, Any]:
+def prepare(
+    home: Path, store: Any, *, fraud_model: FraudModel | None = None, n_risky: int = 30
+) -> dict[str, Any]:
     """Run the store models' audits (recorded beside the models), write every model's card.
 
     ``store`` is the demo's :class:`~shopguard.store.generate.StoreData` (with sensitive
-    attributes). Returns the scorecard resources of :mod:`shopguard.fairness.checks`.
+    attributes); ``fraud_model`` the model just saved under ``home/models/fraud`` (loaded from
+    there when not given). Returns the scorecard resources of :mod:`shopguard.fairness.checks`.
     """
     models = home / "models"
-    scores = FraudModel.load(models / "fraud").score(store.transactions)
+    model = fraud_model or FraudModel.load(models / "fraud")
+    scores = model.score(store.transactions)
     reports: dict[str, Any] = {}
     for name in STORE_MODELS:
         if not (models / name).is_dir():
