@@ -56,6 +56,8 @@ _COMMAND_MODULES = (
     "demo",
     "assistant",
     "ops",
+    "fairness",
+    "report",
 )
 
 

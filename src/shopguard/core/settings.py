@@ -80,6 +80,18 @@ class Settings(BaseSettings):
         default={}, description="Reverse-proxy mode: name -> base URL."
     )
     upstream_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    fairness_review_deadline_days: int = Field(
+        default=30, ge=1, le=90, description="Days a human review of a decision may take."
+    )
+    fairness_min_group_size: int = Field(
+        default=30, ge=1, description="Smallest group a fairness audit or monitor judges."
+    )
+    fairness_fpr_gap_bar: float = Field(
+        default=0.05, ge=0, le=1, description="Largest false-positive-rate gap between groups."
+    )
+    fairness_dp_gap_bar: float = Field(
+        default=0.1, ge=0, le=1, description="Largest selection-rate gap between groups."
+    )
 
     # -- assistant -------------------------------------------------------------------
     llm_url: str | None = Field(

@@ -32,6 +32,7 @@ from shopguard.core.scorecard import CheckContext, Scorecard, run_checks
 from shopguard.core.settings import Settings
 from shopguard.demo.idp import DemoIdentityProvider
 from shopguard.demo.report import write_report
+from shopguard.fairness.demo import prepare as prepare_fairness
 from shopguard.gateway.app import STORE_SCOPES, create_app
 from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.ratelimit import parse_limits
@@ -230,7 +231,7 @@ def run_demo(
     init_state(settings)
 
     say(f"generating a store of {customers:,} customers")
-    store = generate_store(seed=seed, customers=customers)
+    store = generate_store(seed=seed, customers=customers, sensitive=True)
     store_dir = settings.home / STORE_DIR
     summary = _store_summary(store)
 
@@ -285,6 +286,8 @@ def run_demo(
         "reviews": dict(ranker.metrics_),
     }
 
+    say("auditing the models for fairness and writing their model cards")
+    fairness = prepare_fairness(settings.home, store, fraud_model=fraud)
     say("setting up a second tenant, API keys and a demo identity provider")
     other_root = settings.home / TENANTS_DIR / "other"
     other = generate_store(seed=seed + 1, customers=max(200, customers // 10))
@@ -364,6 +367,7 @@ def run_demo(
                     **_privacy_resources(store, exclude=exclude),
                     **assistant_resources(store, idp),
                     **ops_resources,
+                    **fairness,
                 }
             )
             card = run_checks(ctx)

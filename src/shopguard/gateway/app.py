@@ -29,6 +29,8 @@ from shopguard.assistant.routes import install_assistant_routes
 from shopguard.core.errors import ConfigError, ModelError, NotFoundError
 from shopguard.core.runtime import Runtime
 from shopguard.core.settings import Settings
+from shopguard.fairness.explain import fraud_reasons
+from shopguard.fairness.review import install_review_routes, issue_decision_id
 from shopguard.gateway.audit_mw import AuditMiddleware
 from shopguard.gateway.hardening import BodyLimit, SecurityHeaders
 from shopguard.gateway.jwt_auth import JwtVerifier
@@ -43,6 +45,7 @@ from shopguard.gateway.schemas import (
     ConsentPurposeOut,
     FraudScoreOut,
     ProductReviewsOut,
+    ReasonOut,
     RecommendationsOut,
     ReviewIn,
     ReviewOut,
@@ -93,6 +96,7 @@ STORE_SCOPES: tuple[str, ...] = (
     "consent:read",
     "consent:write",
     "assistant:chat",
+    "decisions:review",
 )
 #: Routes that need no credentials. Everything else must declare scopes.
 PUBLIC_PATHS = frozenset({"/healthz"})
@@ -237,8 +241,18 @@ def create_app(
         decision = (
             "decline" if score >= DECLINE_AT else "review" if score >= REVIEW_AT else "approve"
         )
+        reasons = await run_in_threadpool(fraud_reasons, svc, tx) if decision != "approve" else []
+        ctx.findings.extend(f"reason:{r['code']}" for r in reasons)
         out = FraudScoreOut(
-            transaction_id=body.transaction_id, score=round(score, 6), decision=decision
+            transaction_id=body.transaction_id,
+            score=round(score, 6),
+            decision=decision,
+            reasons=[ReasonOut(**r) for r in reasons],
+            decision_id=issue_decision_id(
+                rt.keyring, ctx.tenant, ctx.request.scope["state"]["request_id"]
+            )
+            if decision != "approve"
+            else None,
         )
         return await ctx.outputs(out)
 
@@ -352,6 +366,7 @@ def create_app(
 
     for name, base_url in settings.upstreams.items():
         _add_upstream(app, guarded, upstream_client, name, base_url)
+    install_review_routes(app, settings)
 
     install_assistant_routes(app, settings)
     _refuse_undeclared(app)

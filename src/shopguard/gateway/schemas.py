@@ -57,10 +57,20 @@ class TransactionIn(_Strict):
         return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
 
 
+class ReasonOut(BaseModel):
+    code: str
+    description: str
+    contribution: float
+
+
 class FraudScoreOut(BaseModel):
     transaction_id: str
     score: float
     decision: str
+    #: Why (declines and reviews): reason codes, largest contribution first.
+    reasons: list[ReasonOut] = []
+    #: Quote it to ask for human review (``POST /v1/decisions/{decision_id}/review``).
+    decision_id: str | None = None
 
 
 class RecommendationsOut(BaseModel):

@@ -62,6 +62,7 @@ __all__ = [
     "PROMO_DISCOUNTS",
     "TABLES",
     "StoreData",
+    "add_sensitive_attributes",
     "generate_store",
     "ip_country",
     "write_store",
@@ -1406,6 +1407,8 @@ def generate_store(
     start: date | None = None,
     days: int = 90,
     progress: ProgressFn | None = None,
+    sensitive: bool = False,
+    bias: float = 0.0,
 ) -> StoreData:
     """Generate a synthetic store, deterministically for ``seed``.
 
@@ -1424,6 +1427,19 @@ def generate_store(
         Length of the activity window in days (at least 7).
     progress:
         Called as ``progress(stage, done, total)`` after each stage.
+    sensitive:
+        Add sensitive and proxy attributes for fairness audits: customers gain
+        ``age_band``, ``region``, ``gender`` (declared or ``undeclared``) and
+        ``device_type``; products gain ``seller_size``. Off by default: the
+        other tables are then byte-identical to a store generated without it.
+    bias:
+        Strength in [0, 1] of a historical bias baked into the data (implies
+        ``sensitive``; 0 = none): genuine ``EU-south`` payments more often look
+        foreign to IP geolocation and some of those were labelled fraud by past
+        reviewers (``TX_FRAUD`` = 1 while ``fraud_pattern`` stays empty: the true
+        label is ``fraud_pattern != ""``); older shoppers pay personalised
+        mark-ups and ``EU-south`` shoppers get fewer promotion codes; large
+        sellers hold the most popular products. See :func:`add_sensitive_attributes`.
 
     Returns
     -------
@@ -1443,6 +1459,8 @@ def generate_store(
         raise ValueError("customers must be >= 1")
     if days < 7:
         raise ValueError("days must be >= 7")
+    if not 0.0 <= bias <= 1.0:
+        raise ValueError("bias must be in [0, 1]")
     origin = pd.Timestamp(start or DEFAULT_START)
     end = days * _DAY
     stages = ("customers", "products", "sessions", "fraud", "orders", "reviews")
@@ -1606,6 +1624,8 @@ def generate_store(
         "transactions": transactions,
         "reviews": reviews,
     }
+    if sensitive or bias > 0:
+        add_sensitive_attributes(out, popularity=prods.popularity, seed=seed, bias=bias)
     for name, frame in out.items():
         for col in ("created_at", "started_at", "TX_DATETIME", "date_of_birth"):
             if col in frame.columns:
@@ -1614,6 +1634,105 @@ def generate_store(
                 )
         out[name] = conform(name, frame)
     return StoreData(**out)
+
+
+#: Region of each customer country (a sensitive attribute of the fairness audits).
+REGIONS: dict[str, str] = {
+    "US": "US",
+    "GB": "UK",
+    "DE": "EU-north",
+    "NL": "EU-north",
+    "FR": "EU-south",
+    "ES": "EU-south",
+    "IT": "EU-south",
+}
+AGE_BANDS: tuple[tuple[str, float], ...] = (
+    ("18-24", 25),
+    ("25-34", 35),
+    ("35-44", 45),
+    ("45-54", 55),
+    ("55-64", 65),
+    ("65+", 200),
+)
+
+
+def add_sensitive_attributes(
+    tables: dict[str, pd.DataFrame],
+    *,
+    popularity: np.ndarray,
+    seed: int,
+    bias: float,
+) -> None:
+    """Add sensitive / proxy columns (and, when ``bias`` > 0, a historical bias) in place.
+
+    Works on the raw tables of :func:`generate_store` (times still in seconds,
+    ``date_of_birth`` in days from the start). Draws come from their own seed
+    stream, so the store's other values do not change.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xFA15]))
+    cust = tables["customers"]
+    n = len(cust)
+    age_years = -cust["date_of_birth"].to_numpy() / 365.25
+    edges = np.array([hi for _, hi in AGE_BANDS])
+    band = np.array([b for b, _ in AGE_BANDS])[np.searchsorted(edges, age_years, side="right")]
+    region = cust["country"].map(REGIONS).fillna("other").to_numpy()
+    gender = np.array(["female", "male", "undeclared"])[rng.choice(3, n, p=[0.46, 0.42, 0.12])]
+    mobile = np.clip(0.85 - 0.012 * (age_years - 18), 0.2, 0.85)
+    u = rng.random(n)
+    device_type = np.where(
+        u < mobile * 0.45, "ios", np.where(u < mobile, "android", "desktop")
+    ).astype(object)
+    tables["customers"] = cust.assign(
+        age_band=band, region=region, gender=gender, device_type=device_type
+    )
+
+    prods = tables["products"]
+    if bias > 0:
+        # Large sellers own the bestsellers (historical placement deals).
+        rank = np.argsort(np.argsort(-popularity + rng.normal(0, 0.05 * (1 - bias), len(prods))))
+        large = rank < round(0.3 * len(prods))
+    else:
+        large = rng.random(len(prods)) < 0.3
+    tables["products"] = prods.assign(seller_size=np.where(large, "large", "small"))
+    if bias <= 0:
+        return
+
+    region_of = dict(zip(cust["customer_id"], region, strict=True))
+    band_of = dict(zip(cust["customer_id"], band, strict=True))
+    tx = tables["transactions"].copy()
+    t_region = tx["CUSTOMER_ID"].map(region_of).to_numpy()
+    genuine = tx["fraud_pattern"].to_numpy() == ""
+    south = (t_region == "EU-south") & genuine
+    # Measurement bias: mobile-carrier IPs of the region geolocate abroad.
+    mism = tx["ip_country_mismatch"].to_numpy().copy()
+    mism[south & (rng.random(len(tx)) < 0.15 * bias)] = 1
+    tx["ip_country_mismatch"] = mism
+    # Label bias: past reviewers marked some of those payments as fraud.
+    suspicious = (mism == 1) | (tx["device_is_new"].to_numpy() == 1)
+    flip = south & suspicious & (rng.random(len(tx)) < 0.08 * bias)
+    label = tx["TX_FRAUD"].to_numpy().copy()
+    label[flip] = 1
+    tx["TX_FRAUD"] = label
+
+    # Pricing bias: mark-ups for older shoppers, fewer promotion codes in EU-south.
+    orders = tables["orders"].copy()
+    o_band = orders["customer_id"].map(band_of).to_numpy()
+    o_region = orders["customer_id"].map(region_of).to_numpy()
+    markup = np.where(np.isin(o_band, ("55-64", "65+")), 1.0 + 0.10 * bias, 1.0)
+    orders["price"] = np.round(orders["price"].to_numpy() * markup, 2)
+    promo = orders["promo_code"].to_numpy().copy()
+    order_u = (
+        pd.Series(rng.random(len(orders))).groupby(orders["order_id"].to_numpy()).transform("first")
+    )
+    drop = (o_region == "EU-south") & (promo != "") & (order_u.to_numpy() < 0.6 * bias)
+    promo[drop] = ""
+    orders["promo_code"] = promo
+    gross = (orders["price"] * orders["quantity"]).groupby(orders["order_id"]).sum()
+    code = orders.groupby("order_id")["promo_code"].first()
+    amount = (gross * (1 - code.map(lambda p: PROMO_DISCOUNTS.get(p, 0.0)))).round(2)
+    tx["TX_AMOUNT"] = tx["order_id"].map(amount).to_numpy()
+    tables["orders"] = orders
+    tables["transactions"] = tx
 
 
 def write_store(

@@ -133,6 +133,11 @@ class StoreService:
     # -- fraud ----------------------------------------------------------------------
     def score_transaction(self, tx: dict[str, Any]) -> float:
         """Fraud probability of one transaction, with the customer's and terminal's history."""
+        row, hist = self.fraud_inputs(tx)
+        return float(self.fraud.score(row, history=hist)[0])
+
+    def fraud_inputs(self, tx: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """The row and the history ``FraudModel.score`` gets for one transaction."""
         row = pd.DataFrame([tx])
         at = pd.Timestamp(tx["TX_DATETIME"])
         idx = np.concatenate(
@@ -149,7 +154,7 @@ class StoreService:
         for col in self.fraud.extra_columns_:
             if col not in row.columns:
                 row[col] = 0
-        return float(self.fraud.score(row, history=hist if len(hist) else None)[0])
+        return row, hist if len(hist) else None
 
     # -- recommendations --------------------------------------------------------------
     def recommend(self, customer_id: str, k: int = 10, *, personalised: bool = True) -> list[str]:

@@ -1,0 +1,125 @@
+"""Fairness in production: per-group decision rates over a sliding window, with an alert.
+
+:class:`FairnessMonitor` counts decisions (and, once known, outcomes) per group over the
+last ``window`` decisions of each group. When every compared group has at least
+``min_group_size`` decisions and the gap between the highest and lowest rate crosses its bar,
+it publishes one :class:`~shopguard.core.events.Alert` (topic ``fairness.gap``) on the event
+bus; it alerts again only after the gap has gone back under the bar. Groups below the minimum
+are listed as too small to judge, never as fair.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from shopguard.core.events import Alert, EventBus, Severity
+
+__all__ = ["FairnessMonitor", "GapStatus"]
+
+TOPIC = "fairness.gap"
+
+
+@dataclass(frozen=True)
+class GapStatus:
+    metric: str  # "selection_rate" or "false_positive_rate"
+    rates: Mapping[str, float]
+    too_small: tuple[str, ...]
+    gap: float | None
+    bar: float
+    alerting: bool
+
+
+class FairnessMonitor:
+    """Sliding-window selection and false-positive rates per group of one attribute.
+
+    Parameters
+    ----------
+    bus:
+        Where the alert goes.
+    attribute:
+        The sensitive attribute's name (in the alert; group names are categories, not people).
+    selection_bar, fpr_bar:
+        Largest tolerated gap in selection rate and in false-positive rate.
+    min_group_size:
+        Decisions (or, for the FPR, negative outcomes) a group needs before it is compared.
+    window:
+        Decisions remembered per group.
+    """
+
+    def __init__(
+        self,
+        bus: EventBus,
+        *,
+        attribute: str,
+        model: str = "fraud",
+        selection_bar: float = 0.1,
+        fpr_bar: float = 0.05,
+        min_group_size: int = 30,
+        window: int = 5000,
+    ) -> None:
+        self.bus = bus
+        self.attribute = attribute
+        self.model = model
+        self.bars = {"selection_rate": selection_bar, "false_positive_rate": fpr_bar}
+        self.min_group_size = min_group_size
+        self.window = window
+        self._decisions: dict[str, deque[int]] = {}
+        self._negatives: dict[str, deque[int]] = {}
+        self._alerting = {"selection_rate": False, "false_positive_rate": False}
+        self._lock = threading.Lock()
+
+    def observe(self, group: str, decision: int, outcome: int | None = None) -> None:
+        """Record one decision (1 = the adverse/positive decision) and, if known, its outcome."""
+        if decision not in (0, 1) or outcome not in (None, 0, 1):
+            raise ValueError("decision and outcome must be 0 or 1")
+        with self._lock:
+            self._decisions.setdefault(group, deque(maxlen=self.window)).append(decision)
+            if outcome == 0:
+                self._negatives.setdefault(group, deque(maxlen=self.window)).append(decision)
+        self.check()
+
+    def status(self, metric: str) -> GapStatus:
+        source = self._decisions if metric == "selection_rate" else self._negatives
+        with self._lock:
+            counts = {g: (len(d), sum(d)) for g, d in source.items()}
+        rates = {g: s / n for g, (n, s) in counts.items() if n >= self.min_group_size}
+        small = tuple(sorted(g for g, (n, _) in counts.items() if n < self.min_group_size))
+        gap = max(rates.values()) - min(rates.values()) if len(rates) >= 2 else None
+        return GapStatus(metric, rates, small, gap, self.bars[metric], self._alerting[metric])
+
+    def check(self) -> list[GapStatus]:
+        """Evaluate both gaps; publish an alert for each that newly crosses its bar."""
+        out = []
+        for metric in self.bars:
+            st = self.status(metric)
+            over = st.gap is not None and st.gap > st.bar
+            with self._lock:
+                fire = over and not self._alerting[metric]
+                self._alerting[metric] = over
+            if fire:
+                assert st.gap is not None  # over implies a gap
+                self.bus.publish(
+                    Alert(
+                        topic=TOPIC,
+                        severity=Severity.WARNING,
+                        source=f"fairness.monitor.{self.model}",
+                        summary=(
+                            f"{metric.replace('_', ' ')} gap across {self.attribute} is "
+                            f"{st.gap:.3f}, over the bar {st.bar:.3f}"
+                        ),
+                        details={
+                            "attribute": self.attribute,
+                            "metric": metric,
+                            "gap": round(st.gap, 6),
+                            "bar": st.bar,
+                            "rates": {g: round(r, 6) for g, r in st.rates.items()},
+                            "too_small": list(st.too_small),
+                            "min_group_size": self.min_group_size,
+                        },
+                    )
+                )
+            out.append(st)
+        return out
