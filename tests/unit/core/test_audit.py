@@ -197,3 +197,50 @@ from hypothesis import strategies as st  # noqa: E402
 def test_scrub_when_prechecks_skip_regexes_then_same_result_as_reference(text: str) -> None:
     fake = lambda v: f"<{len(v)}>"  # noqa: E731
     assert scrub_personal_data(text, fake) == _scrub_reference(text, fake)
+
+
+_field = st.one_of(st.none(), st.text(max_size=40))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {
+            "event_id": st.text(max_size=32),
+            "at": st.text(max_size=32),
+            "request_id": _field,
+            "principal": _field,
+            "action": st.text(max_size=40),
+            "target": _field,
+            "decision": st.text(max_size=10),
+            "findings": st.text(max_size=40),
+            "input_digest": _field,
+            "details": st.text(max_size=80),
+            "prev_hash": st.text(max_size=64),
+        }
+    ),
+    st.integers(min_value=0, max_value=2**62),
+)
+def test_entry_hash_when_fields_prequoted_then_same_as_canonical_json(
+    fields: dict, seq: int
+) -> None:
+    # The writer's template must hash exactly what verify() recomputes from the stored row.
+    from shopguard.core.audit import _entry_hash, _fast_entry_hash, _q
+
+    f = fields
+    quoted = tuple(
+        _q(f[k])
+        for k in (
+            "action",
+            "at",
+            "decision",
+            "details",
+            "event_id",
+            "findings",
+            "input_digest",
+            "principal",
+            "request_id",
+            "target",
+        )
+    )
+    assert _fast_entry_hash(seq, f["prev_hash"], quoted) == _entry_hash(seq=seq, **f)
