@@ -30,7 +30,6 @@ from shopguard.core.errors import ConfigError, ModelError, NotFoundError
 from shopguard.core.runtime import Runtime
 from shopguard.core.settings import Settings
 from shopguard.gateway.audit_mw import AuditMiddleware
-from shopguard.gateway.hardening import BodyLimit, SecurityHeaders
 from shopguard.gateway.jwt_auth import JwtVerifier
 from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.metrics import GatewayMetrics
@@ -359,8 +358,8 @@ def create_app(
         _add_upstream(app, guarded, upstream_client, name, base_url)
 
     _refuse_undeclared(app)
-    # Outermost first: body limit, security headers, CORS (closed unless configured), audit.
-    app.add_middleware(AuditMiddleware, audit=rt.audit, metrics=metrics)
+    # Outermost: the edge (body limit, security headers, audit, metrics), then CORS
+    # (closed unless configured). add_middleware puts the last one added outermost.
     if settings.gateway_cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -368,8 +367,13 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["authorization", "x-api-key", "content-type"],
         )
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodyLimit, max_bytes=settings.gateway_max_body_bytes)
+    app.add_middleware(
+        AuditMiddleware,
+        audit=rt.audit,
+        metrics=metrics,
+        max_bytes=settings.gateway_max_body_bytes,
+        harden=True,
+    )
     return app
 
 
