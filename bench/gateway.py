@@ -134,6 +134,16 @@ class WrkResult:
     requests: int
     non_2xx: int
     errors: int
+    cpu_us: float = 0.0  # server CPU (all its threads, user + system) per request
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, every thread) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 def _free_port() -> int:
@@ -252,7 +262,9 @@ def wrk(srv: Server, *, connections: int, seconds: int, threads: int = 1) -> Wrk
     ]
     for k, v in srv.headers.items():
         cmd += ["-H", f"{k}: {v}"]
+    cpu_before = _cpu_s(srv.proc.pid)
     out = subprocess.run([*cmd, srv.url], capture_output=True, text=True, check=True).stdout
+    cpu = _cpu_s(srv.proc.pid) - cpu_before
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
@@ -260,7 +272,7 @@ def wrk(srv: Server, *, connections: int, seconds: int, threads: int = 1) -> Wrk
     m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     e = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = sum(int(x) for x in e.groups()) if e else 0
-    return WrkResult(rps, p50, p99, n, int(m.group(1)) if m else 0, errors)
+    return WrkResult(rps, p50, p99, n, int(m.group(1)) if m else 0, errors, cpu / n * 1e6)
 
 
 def _rss_mib(pid: int) -> tuple[float, float]:
@@ -363,28 +375,41 @@ def run(args: argparse.Namespace) -> str:
     base_rps = med(tput["bare"], "rps")
     base_p50 = med(tput["bare"], "p50_ms")
     base_lat50 = med(lat["bare"], "p50_ms")
+    base_cpu = med(tput["bare"], "cpu_us")
     lines = [
         f"Throughput: wrk -t1 -c{args.connections} -d{args.duration}s --latency, "
         f"{args.reps} repetitions (median); latency: wrk -t1 -c1 -d{args.latency_duration}s.",
         "",
         "| variant | req/s | vs bare | p50 ms | p99 ms | p50 added ms | "
-        "1-conn p50 ms | 1-conn p99 ms | 1-conn p50 added ms | RSS MiB (peak) | non-2xx/errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "1-conn p50 ms | 1-conn p99 ms | 1-conn p50 added ms | server CPU us/req | "
+        "CPU vs bare | RSS MiB (peak) | non-2xx/errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for v in variants:
         t, lt = tput[v], lat[v]
         bad = sum(r.non_2xx for r in t + lt)
         errs = sum(r.errors for r in t + lt)
+        cpu = med(t, "cpu_us")
         lines.append(
             f"| {v} | {med(t, 'rps'):,.0f} | {_fmt_ratio(med(t, 'rps') / base_rps)} | "
             f"{med(t, 'p50_ms'):.2f} | {med(t, 'p99_ms'):.2f} | {med(t, 'p50_ms') - base_p50:+.2f} | "
             f"{med(lt, 'p50_ms'):.3f} | {med(lt, 'p99_ms'):.3f} | {med(lt, 'p50_ms') - base_lat50:+.3f} | "
+            f"{cpu:.0f} | {_fmt_ratio(base_cpu / cpu)} | "
             f"{rss[v][0]:.0f} ({rss[v][1]:.0f}) | {bad}/{errs} |"
         )
     lines.append("")
     lines.append(
         "Per-repetition req/s: "
         + "; ".join(f"{v} " + ", ".join(f"{r.rps:,.0f}" for r in tput[v]) for v in variants)
+    )
+    lines.append(
+        "Per-repetition ratio to bare (same repetition): "
+        + "; ".join(
+            f"{v} "
+            + ", ".join(f"{r.rps / b.rps:.2f}x" for r, b in zip(tput[v], tput["bare"], strict=True))
+            for v in variants
+            if v != "bare"
+        )
     )
     for v, n in audit.items():
         served = sum(r.requests for r in tput[v] + lat[v])

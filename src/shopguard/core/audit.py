@@ -41,6 +41,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -203,6 +204,8 @@ def _details_json(details: Mapping[str, Any]) -> str:
         return orjson.dumps(details, default=str, option=_ORJSON_DETAILS).decode()
     except (TypeError, orjson.JSONEncodeError):  # e.g. a lone surrogate, an int over 64 bits
         return _DETAILS.encode(dict(details))
+
+
 # The string encoder ``_CANONICAL`` itself uses (the C one where available).
 _quote: Callable[[str], str] = json.encoder.encode_basestring
 
@@ -322,10 +325,15 @@ def _sql_for(engine: Engine) -> _Sql:
     # Constant SQL: table and column names come from the schema; every value is bound.
     ph = "?" if engine.dialect.paramstyle == "qmark" else "%s"
     pg = is_postgres(engine)
+    # SQLite: take the write lock first, so no other process interleaves in the chain;
+    # with RETURNING (SQLite 3.35+) the same statement reads the head.
+    returning = not pg and sqlite3.sqlite_version_info >= (3, 35, 0)
+    lock = "UPDATE audit_head SET seq = seq WHERE id = 1"
     return _Sql(
-        # SQLite: take the write lock first, so no other process interleaves in the chain.
-        lock=None if pg else "UPDATE audit_head SET seq = seq WHERE id = 1",
-        select_head="SELECT seq, entry_hash FROM audit_head WHERE id = 1"  # noqa: S608
+        lock=None if pg or returning else lock,
+        select_head=f"{lock} RETURNING seq, entry_hash"
+        if returning
+        else "SELECT seq, entry_hash FROM audit_head WHERE id = 1"  # noqa: S608
         + (" FOR UPDATE" if pg else ""),
         update_head=(
             f"UPDATE audit_head SET seq = {ph}, entry_hash = {ph}, mac = {ph}, mac_key_id = {ph}"  # noqa: S608
@@ -621,14 +629,17 @@ class AuditLog:
         # Everything that may touch the key ring (and so the database) happens
         # before the chain's write lock is taken.
         key = self._keyring.active(_PURPOSE)
-        secret, kid = key.secret, key.key_id
+        # Copies of one keyed HMAC: hmac.digest() releases the GIL on every call, and
+        # each release makes this thread queue behind the event loop to get it back.
+        keyed, kid = hmac.new(key.secret, digestmod="sha256"), key.key_id
         at = self._clock().astimezone(UTC).isoformat(timespec="microseconds")
         q_at = _quote(at)
-        ids = os.urandom(16 * len(events)).hex()
+        # Event ids as request ids are made (no getrandom() call, which gives up the GIL).
+        prefix, counter = self._id_prefix, self._ids
         scrub, cached = self._scrub, self._scrub_cached
         prepared: list[tuple[tuple[Any, ...], tuple[str, ...], tuple[str, ...]]] = []
-        for i, ev in enumerate(events):
-            event_id = ids[32 * i : 32 * i + 32]
+        for ev in events:
+            event_id = f"{prefix}{next(counter):016x}"
             principal = None if ev.principal is None else cached(ev.principal)
             action = cached(ev.action) or ev.action
             target = None if ev.target is None else cached(ev.target)
@@ -677,7 +688,9 @@ class AuditLog:
             for values, quoted_fields, findings_t in prepared:
                 seq += 1
                 h = _fast_entry_hash(seq, prev, quoted_fields)
-                tag = hmac.digest(secret, bytes.fromhex(h), "sha256").hex()
+                mac = keyed.copy()
+                mac.update(bytes.fromhex(h))
+                tag = mac.hexdigest()
                 flat.append(seq)
                 flat.extend(values)
                 flat += (prev, h, tag, kid)
@@ -705,7 +718,9 @@ class AuditLog:
             for i in range(0, len(records), _ROWS_PER_INSERT):
                 n = min(_ROWS_PER_INSERT, len(records) - i)
                 cur.execute(sql.insert(n), flat[i * width : (i + n) * width])
-            head_tag = hmac.digest(secret, _head_bytes(seq, prev), "sha256").hex()
+            mac = keyed.copy()
+            mac.update(_head_bytes(seq, prev))
+            head_tag = mac.hexdigest()
             cur.execute(sql.update_head, (seq, prev, head_tag, kid))
             conn.commit()
         finally:

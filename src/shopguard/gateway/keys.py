@@ -92,7 +92,7 @@ class IssuedKey:
 class _Cached:
     record: KeyRecord
     digest: bytes
-    mac_key: bytes  # the key ring's HMAC key this row's digest was made with
+    mac: hmac.HMAC  # HMAC-SHA256 keyed with the key this row's digest was made with
     expires: datetime | None
     fetched: float
 
@@ -203,7 +203,7 @@ class ApiKeyStore:
         entry = _Cached(
             rec,
             bytes.fromhex(row["digest"]),
-            self._keyring.get(row["digest_key_id"]).secret,
+            hmac.new(self._keyring.get(row["digest_key_id"]).secret, digestmod="sha256"),
             datetime.fromisoformat(rec.expires_at) if rec.expires_at else None,
             now,
         )
@@ -218,9 +218,15 @@ class ApiKeyStore:
             raise AuthenticationError("invalid API key")
         key_id, secret = m.group(1), m.group(2)
         entry = self._load(key_id)
-        mac_key = entry.mac_key if entry else self._keyring.active(_PURPOSE).secret
-        # The same HMAC-SHA256 as crypto.mac, one-shot through the standard library.
-        digest = hmac.digest(mac_key, secret.encode(), "sha256")
+        # The same HMAC-SHA256 as crypto.mac, from a keyed copy: hmac.digest() would
+        # release the GIL for every key checked, and the event loop would queue for it.
+        mac = (
+            entry.mac.copy()
+            if entry
+            else hmac.new(self._keyring.active(_PURPOSE).secret, digestmod="sha256")
+        )
+        mac.update(secret.encode())
+        digest = mac.digest()
         # SECURITY: compare_digest; == leaks timing. Compare even on a miss so timing says nothing.
         ok = hmac.compare_digest(digest, entry.digest if entry else b"\0" * 32)
         if entry is None or not ok:
