@@ -11,14 +11,24 @@ loop and HTTP parser for all), driven in one run by ``wrk`` (a real HTTP load ge
   hash-chained, MAC'd SQLite log group-committed before each response starts, Prometheus
   metrics, security headers, body limit); the endpoint added with ``add_guarded_route``.
 * ``shopguard-redis``: the same with ``SHOPGUARD_REDIS_URL`` (shared counters in Redis, one Lua
-  script call per request).
+  script call per request at most, shared by the requests that arrive while one is in flight).
+* ``shopguard-memory-normal``: ``shopguard-memory`` with ``audit_sqlite_synchronous = "NORMAL"``
+  (an entry is durable against a process crash, not a power loss: no fsync per commit).
+* With ``--baseline-src OTHER/src``: ``shopguard-memory@baseline`` and ``shopguard-redis@baseline``
+  serve the same app from another checkout's code, in the same run (before/after figures).
 
 The handler body is the same function in every variant. Rate limits are generous (no 429s
 expected; any non-2xx response is counted and reported). Throughput runs use many connections
 (closed loop, saturating the server: there p50 is mostly queueing, p50 ~ connections / rate);
 latency runs use one connection (p50 is then the service time each request pays).
 
-Run: ``python bench/gateway.py`` (about 4 minutes; needs ``wrk`` on PATH and, for the Redis
+Besides wrk's figures, the server's own CPU time (user + system, all its threads, from
+``/proc``) per request is reported: on a machine shared with other jobs, wall-clock rates
+swing with their load, while CPU per request is what bounds a server's rate on a core of its
+own. "CPU vs bare" is bare's CPU per request over the variant's (the rate ratio a CPU-bound
+server would reach).
+
+Run: ``python bench/gateway.py`` (about 7 minutes; needs ``wrk`` on PATH and, for the Redis
 variant, Redis at 127.0.0.1:6379). Writes the table to stdout and, with ``--out``, a file.
 """
 
@@ -48,7 +58,7 @@ from fastapi import FastAPI, Request
 PATH = "/v1/bench/score/{item_id}"
 URL_PATH = "/v1/bench/score/item-42"
 BIG = "1000000/second;60000000/minute"  # two limits, as the defaults have, never reached
-VARIANTS = ("bare", "slowapi", "shopguard-memory", "shopguard-redis")
+VARIANTS = ("bare", "slowapi", "shopguard-memory", "shopguard-redis", "shopguard-memory-normal")
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
@@ -88,6 +98,7 @@ def build_app(variant: str, home: Path) -> Any:
         rate_limit_key=BIG,
         rate_limit_ip=BIG,
         redis_url=REDIS_URL if variant == "shopguard-redis" else None,
+        **({"audit_sqlite_synchronous": "NORMAL"} if variant.endswith("-normal") else {}),
     )
     app = create_app(settings)
     add_guarded_route(app, PATH, score, policy_id="bench.score", scopes=["bench:score"])
@@ -182,16 +193,24 @@ def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
         return int(e.code), e.read()
 
 
-def _start(variant: str, root: Path) -> Server:
+#: Suffix of a variant served by another checkout's code (``--baseline-src``).
+BASELINE = "@baseline"
+
+
+def _start(variant: str, root: Path, baseline_src: Path | None = None) -> Server:
     home, headers = _prepare_home(root, variant)
     port = _free_port()
+    env = dict(os.environ)
+    if variant.endswith(BASELINE):
+        assert baseline_src is not None
+        env["PYTHONPATH"] = str(baseline_src)
     with (root / f"{variant}.log").open("wb") as log:
         proc = subprocess.Popen(
             [
                 sys.executable,
                 __file__,
                 "--serve",
-                variant,
+                variant.removesuffix(BASELINE),
                 "--home",
                 str(home),
                 "--port",
@@ -200,6 +219,7 @@ def _start(variant: str, root: Path) -> Server:
             stdout=subprocess.DEVNULL,
             stderr=log,
             start_new_session=True,
+            env=env,
         )
     srv = Server(variant, home, port, proc, headers)
     try:
@@ -330,12 +350,12 @@ def _versions() -> str:
 
 
 @contextlib.contextmanager
-def _servers(variants: list[str]) -> Iterator[dict[str, Server]]:
+def _servers(variants: list[str], baseline_src: Path | None = None) -> Iterator[dict[str, Server]]:
     root = Path(tempfile.mkdtemp(prefix="sg-bench-gw-"))
     started: dict[str, Server] = {}
     try:
         for v in variants:
-            started[v] = _start(v, root)
+            started[v] = _start(v, root, baseline_src)
         yield started
     finally:
         for srv in started.values():
@@ -349,11 +369,13 @@ def _fmt_ratio(x: float) -> str:
 
 def run(args: argparse.Namespace) -> str:
     variants = [v for v in VARIANTS if v in args.variants]
+    if args.baseline_src:
+        variants += [v + BASELINE for v in variants if v in ("shopguard-memory", "shopguard-redis")]
     load_before = _load()
     tput: dict[str, list[WrkResult]] = {v: [] for v in variants}
     lat: dict[str, list[WrkResult]] = {v: [] for v in variants}
     redis_before = _redis_used() if "shopguard-redis" in variants else None
-    with _servers(variants) as servers:
+    with _servers(variants, args.baseline_src) as servers:
         for srv in servers.values():  # warm-up: imports, caches, JIT-free but lazy paths
             wrk(srv, connections=args.connections, seconds=args.warmup)
         for rep in range(args.reps):
@@ -439,6 +461,12 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--out", type=Path)
+    p.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="also serve the shopguard variants from this src/ folder (another checkout), "
+        "as '<variant>@baseline', in the same run",
+    )
     args = p.parse_args()
     if args.serve:
         serve(args.serve, args.home, args.port)

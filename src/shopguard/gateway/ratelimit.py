@@ -151,6 +151,8 @@ return out
 
 #: One limit to check: (counter key, amount, window in ms).
 _Spec = tuple[str, int, int]
+#: Most (caller, IP, route) combinations whose counter keys are kept built.
+_SPEC_CACHE = 4096
 
 
 class _SlidingWindowCounters:
@@ -246,6 +248,7 @@ class RateLimiter:
         self._script: Any = None
         self._memory: _SlidingWindowCounters | None = None
         self._queued: list[tuple[list[_Spec], int, asyncio.Future[Any]]] = []
+        self._specs: dict[tuple[str | None, str, str], list[_Spec]] = {}
         self._sending = False
         self._sender: asyncio.Future[None] | None = None
         if redis_url:
@@ -261,6 +264,16 @@ class RateLimiter:
         return "redis" if self._redis is not None else "memory"
 
     def _applicable(self, principal: str | None, ip: str, route: str) -> list[_Spec]:
+        # The same callers come back: their limits' keys are built once (bounded cache).
+        who = (principal, ip, route)
+        specs = self._specs.get(who)
+        if specs is None:
+            if len(self._specs) >= _SPEC_CACHE:
+                self._specs.clear()
+            specs = self._specs[who] = self._build_specs(principal, ip, route)
+        return specs
+
+    def _build_specs(self, principal: str | None, ip: str, route: str) -> list[_Spec]:
         # Keys as ``limits``' ``item.key_for(kind, *ids)`` spells them, under our namespace.
         ns = self._ns
         out = [(f"{ns}:LIMITER/ip/{ip}/{sfx}", n, w) for sfx, n, w in self._ip_limits]
