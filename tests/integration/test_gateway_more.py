@@ -185,11 +185,9 @@ def test_route_when_included_from_a_plain_router_then_still_guarded(gateway: Gat
 def test_add_guarded_route_when_endpoint_takes_the_request_then_it_gets_it(
     gateway: Gateway,
 ) -> None:
-    from fastapi import Request as FastAPIRequest
-
     from shopguard.gateway.app import add_guarded_route, route_policy
 
-    async def whoami(item: str, request: FastAPIRequest) -> dict:
+    async def whoami(item: str, request: Request) -> dict:  # starlette's, as FastAPI's
         return {"item": item, "path": request.url.path}
 
     add_guarded_route(
