@@ -42,9 +42,7 @@ def test_unsubscribe_when_called_then_no_more_alerts() -> None:
 
 
 def test_persist_alerts_when_published_then_stored_newest_first(runtime: Runtime) -> None:
-    persist_alerts(
-        runtime.bus, runtime.engine
-    )  # the runtime already persists; a second sink doubles
+    persist_alerts(runtime.bus, runtime.engine)  # the runtime already persists; a second sink doubles
     runtime.bus.publish(_alert("a.first", n=1))
     runtime.bus.publish(_alert("a.second", n=2))
     rows = recent_alerts(runtime.engine, limit=10)
