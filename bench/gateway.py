@@ -11,14 +11,24 @@ loop and HTTP parser for all), driven in one run by ``wrk`` (a real HTTP load ge
   hash-chained, MAC'd SQLite log group-committed before each response starts, Prometheus
   metrics, security headers, body limit); the endpoint added with ``add_guarded_route``.
 * ``shopguard-redis``: the same with ``SHOPGUARD_REDIS_URL`` (shared counters in Redis, one Lua
-  script call per request).
+  script call per request at most, shared by the requests that arrive while one is in flight).
+* ``shopguard-memory-normal``: ``shopguard-memory`` with ``audit_sqlite_synchronous = "NORMAL"``
+  (an entry is durable against a process crash, not a power loss: no fsync per commit).
+* With ``--baseline-src OTHER/src``: ``shopguard-memory@baseline`` and ``shopguard-redis@baseline``
+  serve the same app from another checkout's code, in the same run (before/after figures).
 
 The handler body is the same function in every variant. Rate limits are generous (no 429s
 expected; any non-2xx response is counted and reported). Throughput runs use many connections
 (closed loop, saturating the server: there p50 is mostly queueing, p50 ~ connections / rate);
 latency runs use one connection (p50 is then the service time each request pays).
 
-Run: ``python bench/gateway.py`` (about 4 minutes; needs ``wrk`` on PATH and, for the Redis
+Besides wrk's figures, the server's own CPU time (user + system, all its threads, from
+``/proc``) per request is reported: on a machine shared with other jobs, wall-clock rates
+swing with their load, while CPU per request is what bounds a server's rate on a core of its
+own. "CPU vs bare" is bare's CPU per request over the variant's (the rate ratio a CPU-bound
+server would reach).
+
+Run: ``python bench/gateway.py`` (about 7 minutes; needs ``wrk`` on PATH and, for the Redis
 variant, Redis at 127.0.0.1:6379). Writes the table to stdout and, with ``--out``, a file.
 """
 
@@ -48,7 +58,7 @@ from fastapi import FastAPI, Request
 PATH = "/v1/bench/score/{item_id}"
 URL_PATH = "/v1/bench/score/item-42"
 BIG = "1000000/second;60000000/minute"  # two limits, as the defaults have, never reached
-VARIANTS = ("bare", "slowapi", "shopguard-memory", "shopguard-redis")
+VARIANTS = ("bare", "slowapi", "shopguard-memory", "shopguard-redis", "shopguard-memory-normal")
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
@@ -88,6 +98,7 @@ def build_app(variant: str, home: Path) -> Any:
         rate_limit_key=BIG,
         rate_limit_ip=BIG,
         redis_url=REDIS_URL if variant == "shopguard-redis" else None,
+        **({"audit_sqlite_synchronous": "NORMAL"} if variant.endswith("-normal") else {}),
     )
     app = create_app(settings)
     add_guarded_route(app, PATH, score, policy_id="bench.score", scopes=["bench:score"])
@@ -134,6 +145,16 @@ class WrkResult:
     requests: int
     non_2xx: int
     errors: int
+    cpu_us: float = 0.0  # server CPU (all its threads, user + system) per request
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, every thread) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 def _free_port() -> int:
@@ -172,16 +193,24 @@ def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
         return int(e.code), e.read()
 
 
-def _start(variant: str, root: Path) -> Server:
+#: Suffix of a variant served by another checkout's code (``--baseline-src``).
+BASELINE = "@baseline"
+
+
+def _start(variant: str, root: Path, baseline_src: Path | None = None) -> Server:
     home, headers = _prepare_home(root, variant)
     port = _free_port()
+    env = dict(os.environ)
+    if variant.endswith(BASELINE):
+        assert baseline_src is not None
+        env["PYTHONPATH"] = str(baseline_src)
     with (root / f"{variant}.log").open("wb") as log:
         proc = subprocess.Popen(
             [
                 sys.executable,
                 __file__,
                 "--serve",
-                variant,
+                variant.removesuffix(BASELINE),
                 "--home",
                 str(home),
                 "--port",
@@ -190,6 +219,7 @@ def _start(variant: str, root: Path) -> Server:
             stdout=subprocess.DEVNULL,
             stderr=log,
             start_new_session=True,
+            env=env,
         )
     srv = Server(variant, home, port, proc, headers)
     try:
@@ -252,7 +282,9 @@ def wrk(srv: Server, *, connections: int, seconds: int, threads: int = 1) -> Wrk
     ]
     for k, v in srv.headers.items():
         cmd += ["-H", f"{k}: {v}"]
+    cpu_before = _cpu_s(srv.proc.pid)
     out = subprocess.run([*cmd, srv.url], capture_output=True, text=True, check=True).stdout
+    cpu = _cpu_s(srv.proc.pid) - cpu_before
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
@@ -260,7 +292,7 @@ def wrk(srv: Server, *, connections: int, seconds: int, threads: int = 1) -> Wrk
     m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     e = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = sum(int(x) for x in e.groups()) if e else 0
-    return WrkResult(rps, p50, p99, n, int(m.group(1)) if m else 0, errors)
+    return WrkResult(rps, p50, p99, n, int(m.group(1)) if m else 0, errors, cpu / n * 1e6)
 
 
 def _rss_mib(pid: int) -> tuple[float, float]:
@@ -318,12 +350,12 @@ def _versions() -> str:
 
 
 @contextlib.contextmanager
-def _servers(variants: list[str]) -> Iterator[dict[str, Server]]:
+def _servers(variants: list[str], baseline_src: Path | None = None) -> Iterator[dict[str, Server]]:
     root = Path(tempfile.mkdtemp(prefix="sg-bench-gw-"))
     started: dict[str, Server] = {}
     try:
         for v in variants:
-            started[v] = _start(v, root)
+            started[v] = _start(v, root, baseline_src)
         yield started
     finally:
         for srv in started.values():
@@ -337,11 +369,13 @@ def _fmt_ratio(x: float) -> str:
 
 def run(args: argparse.Namespace) -> str:
     variants = [v for v in VARIANTS if v in args.variants]
+    if args.baseline_src:
+        variants += [v + BASELINE for v in variants if v in ("shopguard-memory", "shopguard-redis")]
     load_before = _load()
     tput: dict[str, list[WrkResult]] = {v: [] for v in variants}
     lat: dict[str, list[WrkResult]] = {v: [] for v in variants}
     redis_before = _redis_used() if "shopguard-redis" in variants else None
-    with _servers(variants) as servers:
+    with _servers(variants, args.baseline_src) as servers:
         for srv in servers.values():  # warm-up: imports, caches, JIT-free but lazy paths
             wrk(srv, connections=args.connections, seconds=args.warmup)
         for rep in range(args.reps):
@@ -363,28 +397,41 @@ def run(args: argparse.Namespace) -> str:
     base_rps = med(tput["bare"], "rps")
     base_p50 = med(tput["bare"], "p50_ms")
     base_lat50 = med(lat["bare"], "p50_ms")
+    base_cpu = med(tput["bare"], "cpu_us")
     lines = [
         f"Throughput: wrk -t1 -c{args.connections} -d{args.duration}s --latency, "
         f"{args.reps} repetitions (median); latency: wrk -t1 -c1 -d{args.latency_duration}s.",
         "",
         "| variant | req/s | vs bare | p50 ms | p99 ms | p50 added ms | "
-        "1-conn p50 ms | 1-conn p99 ms | 1-conn p50 added ms | RSS MiB (peak) | non-2xx/errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "1-conn p50 ms | 1-conn p99 ms | 1-conn p50 added ms | server CPU us/req | "
+        "CPU vs bare | RSS MiB (peak) | non-2xx/errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for v in variants:
         t, lt = tput[v], lat[v]
         bad = sum(r.non_2xx for r in t + lt)
         errs = sum(r.errors for r in t + lt)
+        cpu = med(t, "cpu_us")
         lines.append(
             f"| {v} | {med(t, 'rps'):,.0f} | {_fmt_ratio(med(t, 'rps') / base_rps)} | "
             f"{med(t, 'p50_ms'):.2f} | {med(t, 'p99_ms'):.2f} | {med(t, 'p50_ms') - base_p50:+.2f} | "
             f"{med(lt, 'p50_ms'):.3f} | {med(lt, 'p99_ms'):.3f} | {med(lt, 'p50_ms') - base_lat50:+.3f} | "
+            f"{cpu:.0f} | {_fmt_ratio(base_cpu / cpu)} | "
             f"{rss[v][0]:.0f} ({rss[v][1]:.0f}) | {bad}/{errs} |"
         )
     lines.append("")
     lines.append(
         "Per-repetition req/s: "
         + "; ".join(f"{v} " + ", ".join(f"{r.rps:,.0f}" for r in tput[v]) for v in variants)
+    )
+    lines.append(
+        "Per-repetition ratio to bare (same repetition): "
+        + "; ".join(
+            f"{v} "
+            + ", ".join(f"{r.rps / b.rps:.2f}x" for r, b in zip(tput[v], tput["bare"], strict=True))
+            for v in variants
+            if v != "bare"
+        )
     )
     for v, n in audit.items():
         served = sum(r.requests for r in tput[v] + lat[v])
@@ -414,6 +461,12 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--out", type=Path)
+    p.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="also serve the shopguard variants from this src/ folder (another checkout), "
+        "as '<variant>@baseline', in the same run",
+    )
     args = p.parse_args()
     if args.serve:
         serve(args.serve, args.home, args.port)

@@ -145,3 +145,58 @@ def test_openapi_when_served_then_problem_schema_documented(gateway: Gateway) ->
 def test_sync_client_is_a_real_asgi_client(gateway: Gateway) -> None:
     with SyncASGIClient(gateway.app) as c:
         assert c.get("/healthz").json() == {"status": "ok"}
+
+
+def test_guards_when_unauthenticated_then_refused_before_the_body_is_parsed(
+    gateway: Gateway,
+) -> None:
+    # The guards run as pure ASGI in front of the route: a caller without credentials
+    # learns nothing about the schema (no 422 with field names) and costs no parsing.
+    with gateway.client() as c:
+        r = c.post(
+            "/v1/fraud/score",
+            content=b'{"transaction_id": "T", "is_admin": true',
+            headers={"content-type": "application/json"},
+        )
+    assert r.status_code == 401
+    assert "transaction_id" not in r.text and "is_admin" not in r.text
+
+
+def test_route_when_included_from_a_plain_router_then_still_guarded(gateway: Gateway) -> None:
+    from fastapi import APIRouter
+
+    router = APIRouter()  # plain APIRoute: the guards run from the route's dependency instead
+
+    @router.get("/v1/extra/ping")
+    async def ping(ctx=gateway.app.state.guarded("extra.ping", "reviews:read")) -> dict:
+        return {"tenant": ctx.tenant}
+
+    gateway.app.include_router(router)
+    with gateway.client() as c:
+        none = c.get("/v1/extra/ping")
+        under = c.get("/v1/extra/ping", headers={"X-API-Key": gateway.key("fraud:score")})
+        ok = c.get("/v1/extra/ping", headers={"X-API-Key": gateway.key("reviews:read")})
+    assert (none.status_code, under.status_code, ok.status_code) == (401, 403, 200)
+    assert ok.json() == {"tenant": "default"}
+    ids = {r.request_id for r in gateway.runtime.audit.records()}
+    assert ok.headers["x-request-id"] in ids
+
+
+def test_add_guarded_route_when_endpoint_takes_the_request_then_it_gets_it(
+    gateway: Gateway,
+) -> None:
+    from shopguard.gateway.app import add_guarded_route, route_policy
+
+    async def whoami(item: str, request: Request) -> dict:  # starlette's, as FastAPI's
+        return {"item": item, "path": request.url.path}
+
+    add_guarded_route(
+        gateway.app, "/v1/extra/{item}", whoami, policy_id="extra.who", scopes=["reviews:read"]
+    )
+    route = gateway.app.routes[-1]
+    assert route_policy(route).scopes == frozenset({"reviews:read"})
+    with gateway.client() as c:
+        denied = c.get("/v1/extra/x1")
+        ok = c.get("/v1/extra/x1", headers={"X-API-Key": gateway.key("reviews:read")})
+    assert denied.status_code == 401
+    assert ok.json() == {"item": "x1", "path": "/v1/extra/x1"}

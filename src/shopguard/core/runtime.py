@@ -69,7 +69,13 @@ class Runtime:
         if migrate_schema:
             migrate(engine)
         keyring = KeyRing.open(engine, settings)
-        audit = AuditLog(engine, keyring, batch_max=settings.audit_batch_max)
+        audit = AuditLog(
+            engine,
+            keyring,
+            batch_max=settings.audit_batch_max,
+            commit_delay_ms=settings.audit_commit_delay_ms,
+            sqlite_synchronous=settings.audit_sqlite_synchronous,
+        )
         bus = EventBus()
         persist_alerts(bus, engine)
         return cls(settings, engine, keyring, audit, bus)

@@ -44,6 +44,17 @@ class Settings(BaseSettings):
         description="Key-encryption key (32 bytes, urlsafe base64). Default: <home>/master.key.",
     )
     audit_batch_max: int = Field(default=256, ge=1, le=10_000)
+    audit_commit_delay_ms: float = Field(
+        default=2.0,
+        ge=0.0,
+        le=50.0,
+        description="Longest wait for a group commit to grow while entries keep arriving.",
+    )
+    audit_sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        default="FULL",
+        description="FULL: an acknowledged audit entry survives power loss. NORMAL (WAL): "
+        "it survives a process crash only; commits are cheaper.",
+    )
     log_level: str = Field(default="INFO")
 
     # -- gateway ---------------------------------------------------------------------

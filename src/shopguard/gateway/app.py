@@ -23,6 +23,7 @@ from fastapi import Path as PathParam
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shopguard import __version__
 from shopguard.assistant.routes import install_assistant_routes
@@ -32,7 +33,6 @@ from shopguard.core.settings import Settings
 from shopguard.fairness.explain import fraud_reasons
 from shopguard.fairness.review import install_review_routes, issue_decision_id
 from shopguard.gateway.audit_mw import AuditMiddleware
-from shopguard.gateway.hardening import BodyLimit, SecurityHeaders
 from shopguard.gateway.jwt_auth import JwtVerifier
 from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.metrics import GatewayMetrics
@@ -58,6 +58,8 @@ from shopguard.store.service import StoreService, TenantStores
 __all__ = [
     "POLICY_ATTR",
     "STORE_SCOPES",
+    "GuardedRoute",
+    "RouteGuard",
     "add_guarded_route",
     "app_from_environment",
     "create_app",
@@ -85,6 +87,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 DECLINE_AT = 0.8
 REVIEW_AT = 0.3
 POLICY_ATTR = "__shopguard_policy__"
+GUARD_ATTR = "__shopguard_guard__"
+_CTX = "shopguard.ctx"
 #: Every scope the built-in routes declare (a test pins it to the routes). Upstream routes
 #: add ``upstream:<name>`` scopes of their own.
 STORE_SCOPES: tuple[str, ...] = (
@@ -164,6 +168,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    # Every route is a GuardedRoute: its guards run as pure ASGI before FastAPI's
+    # dependency injection (see RouteGuard), whoever adds the route and when.
+    app.router.route_class = GuardedRoute
     _install_problem_schema(app)
     app.state.runtime = rt
     app.state.stores = stores
@@ -174,22 +181,23 @@ def create_app(
     gateway_hook.attach(app, rt)  # incidents from gateway alerts; ops.containment guard state
     install_problem_handlers(app)
 
+    def guard_for(policy_id: str, *scopes: str, public: bool = False) -> RouteGuard:
+        return RouteGuard(
+            RoutePolicy(policy_id, frozenset(scopes), public), pipeline, rt.audit.pseudonym
+        )
+
     def guarded(policy_id: str, *scopes: str, public: bool = False) -> Any:
-        policy = RoutePolicy(policy_id, frozenset(scopes), public)
+        guard = guard_for(policy_id, *scopes, public=public)
 
         async def dependency(request: Request) -> GuardContext:
-            state = request.scope.setdefault("state", {})
-            state["route_id"] = policy.id
-            ctx = GuardContext(request, policy, pipeline)
-            if request.client is not None:
-                state["client_pseudonym"] = rt.audit.pseudonym(request.client.host)
-            await pipeline.run_pre(ctx)
-            return ctx
+            return await guard.context(request)
 
-        setattr(dependency, POLICY_ATTR, policy)
+        setattr(dependency, POLICY_ATTR, guard.policy)
+        setattr(dependency, GUARD_ATTR, guard)
         return Depends(dependency)
 
     app.state.guarded = guarded
+    app.state.guard_for = guard_for
 
     def target(kind: str, value: str) -> str:
         # Customer ids identify people: the audit log gets their keyed pseudonym.
@@ -370,8 +378,8 @@ def create_app(
 
     install_assistant_routes(app, settings)
     _refuse_undeclared(app)
-    # Outermost first: body limit, security headers, CORS (closed unless configured), audit.
-    app.add_middleware(AuditMiddleware, audit=rt.audit, metrics=metrics)
+    # Outermost: the edge (body limit, security headers, audit, metrics), then CORS
+    # (closed unless configured). add_middleware puts the last one added outermost.
     if settings.gateway_cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -379,8 +387,13 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["authorization", "x-api-key", "content-type"],
         )
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodyLimit, max_bytes=settings.gateway_max_body_bytes)
+    app.add_middleware(
+        AuditMiddleware,
+        audit=rt.audit,
+        metrics=metrics,
+        max_bytes=settings.gateway_max_body_bytes,
+        harden=True,
+    )
     return app
 
 
@@ -432,28 +445,37 @@ def add_guarded_route(
     """
     if not scopes:
         raise ConfigError(f"route {path} declares no scopes")
-    guarded: Callable[..., Any] = app.state.guarded
+    guard: RouteGuard = app.state.guard_for(policy_id, *scopes)
+    pipeline = guard.pipeline
     hints = get_type_hints(endpoint)
     params = [
         p.replace(annotation=hints.get(p.name, p.annotation))
         for p in inspect.signature(endpoint).parameters.values()
     ]
-    ctx_param = inspect.Parameter(
-        "_shopguard_ctx",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=guarded(policy_id, *scopes),
-        annotation=GuardContext,
+    # The request reaches the wrapper as a plain ``Request`` parameter (the endpoint's own,
+    # if it has one): no dependency for FastAPI to solve on every call.
+    own = next((p.name for p in params if p.annotation is Request), None)
+    req_name = own or "_shopguard_request"
+    extra = (
+        []
+        if own
+        else [inspect.Parameter(req_name, inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
     )
 
     async def route(**kwargs: Any) -> Any:
-        ctx: GuardContext = kwargs.pop("_shopguard_ctx")
-        await ctx.inputs(kwargs)
-        return await ctx.outputs(await endpoint(**kwargs))
+        request: Request = kwargs[req_name] if own else kwargs.pop(req_name)
+        ctx = await guard.context(request)
+        if pipeline.has_inputs:
+            await ctx.inputs(kwargs)
+        result = await endpoint(**kwargs)
+        return await ctx.outputs(result) if pipeline.has_outputs else result
 
     route.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [*params, ctx_param], return_annotation=hints.get("return", Any)
+        [*params, *extra], return_annotation=hints.get("return", Any)
     )
     route.__name__ = getattr(endpoint, "__name__", "guarded_route")
+    setattr(route, POLICY_ATTR, guard.policy)
+    setattr(route, GUARD_ATTR, guard)
     app.add_api_route(path, route, methods=list(methods), responses=ERRORS, **route_kwargs)
 
 
@@ -521,11 +543,86 @@ def _consent_out(
 
 def route_policy(route: APIRoute) -> RoutePolicy | None:
     """The policy a route declared, if any."""
+    guard = _declared_guard(route)
+    return guard.policy if guard is not None else None
+
+
+def _declared_guard(route: APIRoute) -> RouteGuard | None:
+    guard = getattr(route.endpoint, GUARD_ATTR, None)
+    if isinstance(guard, RouteGuard):
+        return guard
     for dep in route.dependant.dependencies:
-        policy = getattr(dep.call, POLICY_ATTR, None)
-        if isinstance(policy, RoutePolicy):
-            return policy
+        guard = getattr(dep.call, GUARD_ATTR, None)
+        if isinstance(guard, RouteGuard):
+            return guard
     return None
+
+
+class RouteGuard:
+    """A route's policy and the app's pipeline: runs authN, authZ and rate limits.
+
+    Runs as pure ASGI in front of the route (:class:`GuardedRoute`), after
+    routing and before FastAPI parses the body or solves dependencies: a
+    refused request costs no more than the guards. The context it builds is
+    left in the scope for the route's ``guarded(...)`` dependency or
+    :func:`add_guarded_route` wrapper. A route that was not wrapped (say, one
+    included from another router) runs the same guards from there instead.
+    """
+
+    __slots__ = ("pipeline", "policy", "pseudonym")
+
+    def __init__(
+        self, policy: RoutePolicy, pipeline: Pipeline, pseudonym: Callable[[str], str]
+    ) -> None:
+        self.policy = policy
+        self.pipeline = pipeline
+        self.pseudonym = pseudonym
+
+    async def run(self, scope: Scope, receive: Receive) -> GuardContext:
+        state = scope.get("state")
+        if state is None:
+            state = scope["state"] = {}
+        state["route_id"] = self.policy.id
+        client = scope.get("client")
+        if client is not None:
+            state["client_pseudonym"] = self.pseudonym(client[0])
+        ctx = GuardContext(Request(scope, receive), self.policy, self.pipeline)
+        await self.pipeline.run_pre(ctx)
+        scope[_CTX] = ctx
+        return ctx
+
+    async def context(self, request: Request) -> GuardContext:
+        """The request's guarded context (running the guards here if the route was not wrapped)."""
+        ctx = request.scope.get(_CTX)
+        if ctx is None or ctx.policy is not self.policy:
+            ctx = await self.run(request.scope, request.receive)
+        ctx.request = request  # FastAPI's own: it holds the body it already read
+        return ctx
+
+
+class _Guarded:
+    """Pure-ASGI wrapper of a route's app: the route's guards first."""
+
+    __slots__ = ("app", "guard")
+
+    def __init__(self, app: ASGIApp, guard: RouteGuard) -> None:
+        self.app = app
+        self.guard = guard
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.guard.run(scope, receive)
+        await self.app(scope, receive, send)
+
+
+class GuardedRoute(APIRoute):
+    """An ``APIRoute`` whose declared guards run before FastAPI's request handling."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        guard = _declared_guard(self)
+        if guard is not None:
+            self.app = _Guarded(self.app, guard)
 
 
 def _refuse_undeclared(app: FastAPI) -> None:

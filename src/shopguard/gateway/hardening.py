@@ -10,9 +10,16 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "SecurityHeaders"]
+__all__ = [
+    "HSTS",
+    "SECURITY_HEADERS",
+    "BodyLimit",
+    "SecurityHeaders",
+    "TooLarge",
+    "problem_response",
+]
 
-_SECURITY_HEADERS = [
+SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
@@ -21,14 +28,15 @@ _SECURITY_HEADERS = [
     (b"cross-origin-resource-policy", b"same-origin"),
     (b"permissions-policy", b"interest-cohort=()"),
 ]
-_HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 
 
-class _TooLarge(Exception):
-    pass
+class TooLarge(Exception):
+    """The request body grew past the limit while streaming."""
 
 
-async def _problem(send: Send, status: int, title: str) -> None:
+async def problem_response(send: Send, status: int, title: str) -> None:
+    """A problem+json response that closes the connection (the body may not have been read)."""
     data = json.dumps({"type": "about:blank", "title": title, "status": status}).encode()
     await send(
         {
@@ -60,10 +68,10 @@ class BodyLimit:
                 try:
                     declared = int(value)
                 except ValueError:
-                    await _problem(send, 400, "Bad request")
+                    await problem_response(send, 400, "Bad request")
                     return
                 if declared > self.max_bytes:
-                    await _problem(send, 413, "Request body too large")
+                    await problem_response(send, 413, "Request body too large")
                     return
         seen = 0
         started = False
@@ -74,7 +82,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    raise TooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -85,9 +93,9 @@ class BodyLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
+        except TooLarge:
             if not started:
-                await _problem(send, 413, "Request body too large")
+                await problem_response(send, 413, "Request body too large")
 
 
 class SecurityHeaders:
@@ -104,9 +112,9 @@ class SecurityHeaders:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"server"]
-                headers.extend(_SECURITY_HEADERS)
+                headers.extend(SECURITY_HEADERS)
                 if scope.get("scheme") == "https":
-                    headers.append(_HSTS)
+                    headers.append(HSTS)
                 rl = scope.get("state", {}).get("ratelimit")
                 if rl is not None and rl.limit:
                     headers.append((b"ratelimit-limit", str(rl.limit).encode()))

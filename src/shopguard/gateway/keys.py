@@ -92,7 +92,8 @@ class IssuedKey:
 class _Cached:
     record: KeyRecord
     digest: bytes
-    digest_key_id: str
+    mac: hmac.HMAC  # HMAC-SHA256 keyed with the key this row's digest was made with
+    expires: datetime | None
     fetched: float
 
 
@@ -187,8 +188,7 @@ class ApiKeyStore:
 
     def _load(self, key_id: str) -> _Cached | None:
         now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(key_id)
+        hit = self._cache.get(key_id)  # a dict read is atomic; writers take the lock
         if hit is not None and now - hit.fetched < self._ttl:
             return hit
         with self._engine.connect() as conn:
@@ -199,7 +199,14 @@ class ApiKeyStore:
             )
         if row is None:
             return None
-        entry = _Cached(_record(row), bytes.fromhex(row["digest"]), row["digest_key_id"], now)
+        rec = _record(row)
+        entry = _Cached(
+            rec,
+            bytes.fromhex(row["digest"]),
+            hmac.new(self._keyring.get(row["digest_key_id"]).secret, digestmod="sha256"),
+            datetime.fromisoformat(rec.expires_at) if rec.expires_at else None,
+            now,
+        )
         with self._lock:
             self._cache[key_id] = entry
         return entry
@@ -211,7 +218,15 @@ class ApiKeyStore:
             raise AuthenticationError("invalid API key")
         key_id, secret = m.group(1), m.group(2)
         entry = self._load(key_id)
-        _, digest = self._digest(secret, entry.digest_key_id if entry else None)
+        # The same HMAC-SHA256 as crypto.mac, from a keyed copy: hmac.digest() would
+        # release the GIL for every key checked, and the event loop would queue for it.
+        mac = (
+            entry.mac.copy()
+            if entry
+            else hmac.new(self._keyring.active(_PURPOSE).secret, digestmod="sha256")
+        )
+        mac.update(secret.encode())
+        digest = mac.digest()
         # SECURITY: compare_digest; == leaks timing. Compare even on a miss so timing says nothing.
         ok = hmac.compare_digest(digest, entry.digest if entry else b"\0" * 32)
         if entry is None or not ok:
@@ -219,7 +234,7 @@ class ApiKeyStore:
         rec = entry.record
         if rec.revoked_at is not None:
             raise AuthenticationError("invalid API key")
-        if rec.expires_at is not None and datetime.fromisoformat(rec.expires_at) <= self._clock():
+        if entry.expires is not None and entry.expires <= self._clock():
             raise AuthenticationError("invalid API key")
         return rec
 

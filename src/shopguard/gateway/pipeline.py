@@ -22,6 +22,7 @@ from enum import IntEnum
 from typing import Any, ClassVar
 
 from fastapi import Request
+from starlette.types import Scope
 
 from shopguard.core.errors import (
     AuthenticationError,
@@ -158,10 +159,8 @@ class Authenticate(Guard):
     async def before(self, ctx: GuardContext) -> None:
         if ctx.policy.public:
             return
-        headers = ctx.request.headers
-        api_key = headers.get("x-api-key")
-        auth = headers.get("authorization", "")
-        bearer = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+        api_key, auth = _credential_headers(ctx.request.scope)
+        bearer = auth[7:].strip() if auth is not None and auth[:7].lower() == "bearer " else None
         if api_key is None and bearer is not None and bearer.startswith("sgk_"):
             api_key, bearer = bearer, None
         if api_key is not None:
@@ -174,6 +173,17 @@ class Authenticate(Guard):
             ctx.principal = Principal(f"jwt:{claims.subject}", "jwt", claims.tenant, claims.scopes)
         else:
             raise AuthenticationError("authentication required")
+
+
+def _credential_headers(scope: Scope) -> tuple[str | None, str | None]:
+    """``(X-API-Key, Authorization)`` from the raw ASGI headers (first of each; latin-1)."""
+    api_key = auth = None
+    for name, value in scope["headers"]:
+        if name == b"x-api-key" and api_key is None:
+            api_key = value.decode("latin-1")
+        elif name == b"authorization" and auth is None:
+            auth = value.decode("latin-1")
+    return api_key, auth
 
 
 @guards.register
@@ -241,35 +251,53 @@ class Pipeline:
     ) -> Any:
         try:
             return await call()
-        except ShopguardError as exc:
-            ctx.request.scope.setdefault("state", {})["reason"] = (
-                f"{guard.name}: {type(exc).__name__}"
-            )
-            raise
         except Exception as exc:
-            logger.exception("guard %s failed", guard.name)
-            self.deps.bus.publish(
-                Alert(
-                    topic="gateway.guard.failed",
-                    severity=Severity.HIGH,
-                    source=f"gateway.{guard.name}",
-                    summary=f"guard {guard.name} failed; request refused (fail closed)",
-                    details={"route": ctx.policy.id, "error": type(exc).__name__},
-                )
+            raise self._refusal(guard, ctx, exc) from None
+
+    def _refusal(self, guard: Guard, ctx: GuardContext, exc: Exception) -> ShopguardError:
+        """The error to answer with when ``guard`` raised ``exc`` (its own, or 503 and an alert)."""
+        state = ctx.request.scope.setdefault("state", {})
+        if isinstance(exc, ShopguardError):
+            state["reason"] = f"{guard.name}: {type(exc).__name__}"
+            return exc
+        logger.exception("guard %s failed", guard.name)  # called while handling ``exc``
+        self.deps.bus.publish(
+            Alert(
+                topic="gateway.guard.failed",
+                severity=Severity.HIGH,
+                source=f"gateway.{guard.name}",
+                summary=f"guard {guard.name} failed; request refused (fail closed)",
+                details={"route": ctx.policy.id, "error": type(exc).__name__},
             )
-            ctx.request.scope.setdefault("state", {})["reason"] = f"{guard.name}: failed"
-            raise GuardFailed(f"guard {guard.name} is unavailable") from None
+        )
+        state["reason"] = f"{guard.name}: failed"
+        return GuardFailed(f"guard {guard.name} is unavailable")
 
     async def run_pre(self, ctx: GuardContext) -> None:
+        """AuthN, authZ and rate limits, in order; raises the first refusal."""
         state = ctx.request.scope.setdefault("state", {})
         try:
             for g in self._pre:
-                await self._guarded(g, ctx, lambda g=g: g.before(ctx))  # type: ignore[misc]
+                try:
+                    await g.before(ctx)
+                except Exception as exc:
+                    refusal = self._refusal(g, ctx, exc)
+                    if refusal is exc:
+                        raise
+                    raise refusal from None
         finally:
             if ctx.principal is not None:
                 state["principal"] = ctx.principal.id
                 state["tenant"] = ctx.principal.tenant
             state["findings"] = ctx.findings
+
+    @property
+    def has_inputs(self) -> bool:
+        return bool(self._inputs)
+
+    @property
+    def has_outputs(self) -> bool:
+        return bool(self._outputs)
 
     async def run_inputs(self, ctx: GuardContext, body: Any) -> None:
         for g in self._inputs:

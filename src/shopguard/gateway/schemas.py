@@ -1,5 +1,5 @@
 """Request and response bodies. Strict: unknown fields are refused (422), and booleans and
-integers are not coerced from other JSON types (``0`` is not ``false``)."""
+numbers are not coerced from other JSON types (``0`` is not ``false``, ``true`` is not 1)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,15 @@ def _json_int(value: object) -> object:
     return value
 
 
+def _json_number(value: object) -> object:
+    # JSON Schema's "number": not true, not "4.5" (lax float would take both).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a JSON number")
+    return value
+
+
 JsonInt = Annotated[int, BeforeValidator(_json_int)]
+JsonNumber = Annotated[float, BeforeValidator(_json_number)]
 #: Years 1970-2200 only: documented in the schema, checked by the pattern.
 _TIMESTAMP_PATTERN = r"^(19[7-9][0-9]|20[0-9]{2}|21[0-9]{2}|2200)-"
 
@@ -34,7 +42,7 @@ class TransactionIn(_Strict):
     transaction_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     customer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     terminal_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-    amount: float = Field(ge=0, le=1_000_000)
+    amount: JsonNumber = Field(ge=0, le=1_000_000)
     timestamp: datetime = Field(json_schema_extra={"pattern": _TIMESTAMP_PATTERN})
     device_is_new: StrictBool = False
     ship_bill_mismatch: StrictBool = False

@@ -104,3 +104,25 @@ def test_memory_counters_when_window_slides_then_previous_window_weighs_in() -> 
     # Half-way into the next window, half of the previous 4 still count: 2 more fit.
     assert counters.hit(spec, now_ms=6_500)[0] and counters.hit(spec, now_ms=6_501)[0]
     assert not counters.hit(spec, now_ms=6_502)[0]
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_hit_when_concurrent_requests_share_a_call_then_limit_exact_and_in_order(
+    backend,
+) -> None:
+    # Concurrent checks are sent to Redis together; each must still count atomically.
+    lim = _limiter(redis_url=REDIS if backend == "redis" else None)
+
+    async def go():
+        first = await asyncio.gather(
+            *[lim.hit(principal="k1", ip="1.1.1.1", route="r") for _ in range(12)]
+        )
+        other = await lim.hit(principal="k2", ip="1.1.1.1", route="r")
+        await lim.close()
+        return first, other
+
+    decisions, other = asyncio.run(go())
+    assert [d.allowed for d in decisions] == [True] * 5 + [False] * 7
+    assert [d.remaining for d in decisions[:5]] == [4, 3, 2, 1, 0]
+    assert all(d.retry_after >= 1 for d in decisions[5:])
+    assert other.allowed
