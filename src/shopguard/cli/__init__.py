@@ -54,6 +54,10 @@ _COMMAND_MODULES = (
     "privacy",
     "serve",
     "demo",
+    "sbom",
+    "audit_cmds",
+    "vendors",
+    "evidence",
 )
 
 

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     )
     upstream_timeout_s: float = Field(default=10.0, gt=0, le=300)
 
+    # -- governance: supply chain ----------------------------------------------------
+    governance_advisories_file: Path | None = Field(
+        default=None,
+        description="An OSV advisory export for offline dependency audits (and the scorecard).",
+    )
+
     @field_validator("jwt_algorithms")
     @classmethod
     def _asymmetric_only(cls, value: list[str]) -> list[str]:

@@ -34,6 +34,7 @@ from shopguard.demo.report import write_report
 from shopguard.gateway.app import STORE_SCOPES, create_app
 from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.ratelimit import parse_limits
+from shopguard.governance.supply_demo import setup_supply_chain_demo
 from shopguard.privacy.consent import ConsentLedger, training_subjects
 from shopguard.store.fraud import train_fraud
 from shopguard.store.generate import StoreData, generate_store, write_store
@@ -282,6 +283,7 @@ def run_demo(
             other.customers["customer_id"].astype(str)
         ):  # pragma: no cover - sizes differ
             raise RuntimeError("demo tenants overlap")
+        supply_chain = setup_supply_chain_demo(rt)
         app = create_app(settings, runtime=rt)
         say("serving the API on loopback and sending storefront traffic")
         with serve_in_thread(app) as base_url:
@@ -304,6 +306,7 @@ def run_demo(
                         .index[0]
                     ),
                     "other_tenant_customers": n_other,
+                    **supply_chain,
                 }
             )
             card = run_checks(ctx)

@@ -47,6 +47,7 @@ from shopguard.gateway.schemas import (
     ReviewOut,
     TransactionIn,
 )
+from shopguard.governance.api import add_vendor_routes
 from shopguard.privacy.consent import ConsentLedger, ConsentState, Purpose
 from shopguard.store.service import StoreService, TenantStores
 
@@ -90,6 +91,8 @@ STORE_SCOPES: tuple[str, ...] = (
     "metrics:read",
     "consent:read",
     "consent:write",
+    "vendors:read",
+    "vendors:write",
 )
 #: Routes that need no credentials. Everything else must declare scopes.
 PUBLIC_PATHS = frozenset({"/healthz"})
@@ -348,6 +351,7 @@ def create_app(
 
     for name, base_url in settings.upstreams.items():
         _add_upstream(app, guarded, upstream_client, name, base_url)
+    add_vendor_routes(app)
 
     _refuse_undeclared(app)
     # Outermost first: body limit, security headers, CORS (closed unless configured), audit.

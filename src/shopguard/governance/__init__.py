@@ -1,0 +1,9 @@
+"""Governance: supply chain (SBOM, dependency and configuration audits), vendor risk,
+regulator-ready records, and the people side of running the store's AI safely.
+
+Each part lives in its own module; import what you use from it directly
+(``shopguard.governance.sbom``, ``.depaudit``, ``.configaudit``, ``.vendors``,
+``.records``).
+"""
+
+from __future__ import annotations
