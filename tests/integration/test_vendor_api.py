@@ -1,0 +1,77 @@
+"""The vendor register's HTTP routes behind the gateway's guards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shopguard.governance.vendors import QUESTIONS, Answer, Clause
+from tests.integration.conftest import Gateway, make_settings
+
+GOOD = {q.id: (Answer.YES if q.good is Answer.YES else Answer.NO).value for q in QUESTIONS}
+VENDOR = {
+    "name": "Example LLM API",
+    "supplies": "hosted LLM for the assistant",
+    "personal_data": ["free_text"],
+    "depends": {"models": ["assistant"]},
+    "clauses": [c.value for c in Clause],
+    "breach_notification_hours": 24,
+    "certifications": [{"name": "SOC 2 Type II", "expires": "2099-01-01"}],
+}
+
+
+@pytest.fixture
+def gw(tmp_path: Path) -> Iterator[Gateway]:
+    g = Gateway(make_settings(tmp_path / ".shopguard"))
+    yield g
+    g.close()
+
+
+def test_vendors_when_no_credentials_or_wrong_scope_then_refused(gw):
+    with gw.client() as c:
+        assert c.get("/v1/vendors").status_code == 401
+        reader = {"X-API-Key": gw.key("vendors:read")}
+        assert c.get("/v1/vendors", headers=reader).status_code == 200
+        assert c.put("/v1/vendors/llm", json=VENDOR, headers=reader).status_code == 403
+        other = {"X-API-Key": gw.key("fraud:score")}
+        assert c.get("/v1/vendors", headers=other).status_code == 403
+
+
+def test_vendors_when_registered_assessed_and_incident_then_rating_tracks(gw):
+    h = {"X-API-Key": gw.key("vendors:read", "vendors:write")}
+    with gw.client() as c:
+        r = c.put("/v1/vendors/llm", json=VENDOR, headers=h)
+        assert r.status_code == 200, r.text
+        assert r.json()["rating"]["overdue"] is True
+        r = c.post("/v1/vendors/llm/assessments", json={"answers": GOOD}, headers=h)
+        assert r.status_code == 200
+        body = r.json()
+        assert body["latest_assessment"]["passed"] is True
+        low = body["rating"]["risk"]
+        r = c.post(
+            "/v1/vendors/llm/events",
+            json={"kind": "incident", "severity": "high", "summary": "prompt logs exposed"},
+            headers=h,
+        )
+        assert r.status_code == 200 and r.json()["rating"]["risk"] > low
+        listed = c.get("/v1/vendors", headers=h).json()["vendors"]
+        assert [v["vendor_id"] for v in listed] == ["llm"]
+        assert len(c.get("/v1/vendors/llm", headers=h).json()["risk_history"]) >= 2
+
+
+def test_vendors_when_bad_input_then_problem_json_and_nothing_stored(gw):
+    h = {"X-API-Key": gw.key("vendors:read", "vendors:write")}
+    with gw.client() as c:
+        r = c.put("/v1/vendors/llm", json={**VENDOR, "personal_data": ["dna"]}, headers=h)
+        assert r.status_code == 422
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert c.get("/v1/vendors/llm", headers=h).status_code == 404
+        assert c.put("/v1/vendors/llm", json=VENDOR, headers=h).status_code == 200
+        r = c.post("/v1/vendors/llm/assessments", json={"answers": {"nope": "yes"}}, headers=h)
+        assert r.status_code == 422 and "unknown question" in r.json()["detail"]
+        r = c.post("/v1/vendors/llm/assessments", json={"answers": {"ac.mfa": "yes"}}, headers=h)
+        assert r.status_code == 200
+        assert r.json()["latest_assessment"]["complete"] is False
+        assert r.json()["latest_assessment"]["passed"] is False
