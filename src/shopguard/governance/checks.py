@@ -58,7 +58,7 @@ class NoVulnerableDependencies(Check):
     """No installed package has a known vulnerability at or above the bar (default: high).
 
     Needs ``advisories``: the path of an OSV advisory export (the demo passes the
-    ``governance_advisories_file`` setting when one is configured).
+    ``governance_advisories_file`` setting, else the bundled curated snapshot).
     """
 
     name = "supply_chain.no_vulnerable_dependencies"
@@ -73,8 +73,14 @@ class NoVulnerableDependencies(Check):
         report = depaudit.audit_dependencies(service, source=source.name)
         over = report.at_least(bar)
         ids = ", ".join(f"{f.package} {f.version}: {f.id}" for f in over[:5])
+        curated = (
+            " (the bundled curated snapshot: a smoke test, not a full advisory database)"
+            if source.resolve() == depaudit.CURATED_ADVISORIES.resolve()
+            else ""
+        )
         evidence = (
-            f"{report.audited} packages audited against {source.name}; "
+            f"{report.audited} packages audited against {source.name}, "
+            f"{len(service.severities)} advisories{curated}; "
             f"{len(report.findings)} known vulnerabilities, {len(over)} at or above {bar.value}"
             + (f" ({ids})" if ids else "")
         )

@@ -50,6 +50,7 @@ from pip_audit._service import (
 from shopguard.core.errors import ConfigError, DataValidationError
 
 __all__ = [
+    "CURATED_ADVISORIES",
     "Advisory",
     "DependencyAuditReport",
     "OsvExportService",
@@ -63,6 +64,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: A small curated set of real advisories shipped with shopguard (see advisories/README.md):
+#: a smoke test of the gate for offline demos, not a vulnerability database.
+CURATED_ADVISORIES = Path(__file__).parent / "advisories" / "pypi-curated.json"
 
 
 class Severity(StrEnum):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shopguard.core.runtime import Runtime
+from shopguard.governance.depaudit import CURATED_ADVISORIES
 from shopguard.governance.vendors import QUESTIONS, Answer, Clause, VendorRegister
 
 __all__ = ["DEMO_VENDORS", "setup_supply_chain_demo"]
@@ -57,7 +58,7 @@ def setup_supply_chain_demo(rt: Runtime, *, now: datetime | None = None) -> dict
             certifications=[("ISO/IEC 27001", (when + timedelta(days=300)).date())],
         )
         reg.assess(spec["vendor_id"], good, assessor="demo")
-    resources: dict[str, Any] = {}
-    if rt.settings.governance_advisories_file is not None:
-        resources["advisories"] = rt.settings.governance_advisories_file
-    return resources
+    # Offline by default: the online advisory services are unreachable from many CI
+    # machines, so the demo falls back to the small curated snapshot (and says so).
+    advisories = rt.settings.governance_advisories_file or CURATED_ADVISORIES
+    return {"advisories": advisories}

@@ -18,7 +18,8 @@ overdue, a certificate expires or its rating degrades.
 
 References
 ----------
-ENISA, *Supply chain security in the AI era* (2023); NIST SP 800-161r1 (C-SCRM);
+ENISA, *Multilayer framework for good cybersecurity practices for AI* (2023); NIST SP 800-161r1
+(C-SCRM);
 GDPR art. 28 (processor contracts: clauses) and art. 33 (72-hour breach notification).
 """
 

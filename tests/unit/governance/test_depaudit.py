@@ -156,3 +156,15 @@ def test_audit_when_online_service_answers_then_severity_looked_up_by_alias():
     assert report.findings[0].severity is Severity.CRITICAL
     bare = audit_dependencies(Online(), dependencies=_deps(requests="2.19.0"))
     assert bare.findings[0].severity is Severity.UNKNOWN
+
+
+def test_curated_snapshot_when_loaded_then_valid_real_records_each_scored():
+    from shopguard.governance.depaudit import CURATED_ADVISORIES
+
+    advisories = load_osv_export(CURATED_ADVISORIES)
+    assert len(advisories) >= 8
+    assert all(a.id.startswith("GHSA-") and a.cvss_score is not None for a in advisories)
+    old = audit_dependencies(
+        OsvExportService(advisories), dependencies=_deps(pyjwt="2.3.0", certifi="2022.9.24")
+    )
+    assert {f.package for f in old.findings} == {"pyjwt", "certifi"}
