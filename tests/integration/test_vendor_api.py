@@ -75,3 +75,33 @@ def test_vendors_when_bad_input_then_problem_json_and_nothing_stored(gw):
         assert r.status_code == 200
         assert r.json()["latest_assessment"]["complete"] is False
         assert r.json()["latest_assessment"]["passed"] is False
+
+
+CANARY_EMAIL = "canary.5d81c2@example.org"
+CANARY_CARD = "4000 0566 5566 5556"
+
+
+def test_canary_when_personal_data_in_bad_vendor_input_then_never_in_logs_audit_or_errors(
+    gw, caplog
+):
+    h = {"X-API-Key": gw.key("vendors:read", "vendors:write")}
+    bodies = []
+    with gw.client() as c:
+        assert c.put("/v1/vendors/llm", json=VENDOR, headers=h).status_code == 200
+        attempts = [
+            ("PUT", "/v1/vendors/llm", {**VENDOR, "personal_data": [CANARY_EMAIL]}),
+            ("PUT", "/v1/vendors/llm", {**VENDOR, "clauses": [CANARY_CARD]}),
+            ("POST", "/v1/vendors/llm/assessments", {"answers": {CANARY_EMAIL: "yes"}}),
+            ("POST", "/v1/vendors/llm/assessments", {"answers": {"ac.mfa": CANARY_CARD}}),
+            ("PUT", f"/v1/vendors/{CANARY_EMAIL}", VENDOR),
+        ]
+        for method, url, body in attempts:
+            r = c.request(method, url, json=body, headers=h)
+            assert r.status_code in {404, 422}, (url, r.status_code)
+            bodies.append(r.text)
+    gw.runtime.audit.close()
+    audit = "\n".join(str(r.to_json()) for r in gw.runtime.audit.records())
+    logs = "\n".join(r.getMessage() for r in caplog.records if r.name != "httpx")
+    for needle in (CANARY_EMAIL, CANARY_CARD):
+        assert needle not in audit and needle not in logs
+        assert all(needle not in b for b in bodies)

@@ -104,8 +104,7 @@ class Severity(StrEnum):
             return cls(v)
         except ValueError:
             raise DataValidationError(
-                f"unknown severity {value[:20]!r}; expected one of "
-                + ", ".join(s.value for s in cls)
+                "unknown severity; expected one of " + ", ".join(s.value for s in cls)
             ) from None
 
 

@@ -244,7 +244,7 @@ def score_questionnaire(answers: Mapping[str, str | None]) -> Assessment:
     unknown = sorted(set(answers) - set(_BY_ID))
     if unknown:
         raise DataValidationError(
-            f"unknown question id(s): {', '.join(u[:40] for u in unknown[:5])}"
+            f"{len(unknown)} unknown question id(s); list them with `shopguard vendors questions`"
         )
     got = 0.0
     total = 0.0
@@ -560,7 +560,7 @@ class VendorRegister:
                 cats.append(DataCategory(c))
             except ValueError:
                 raise DataValidationError(
-                    f"unknown personal data category {c[:30]!r}; expected one of "
+                    "unknown personal data category; expected one of "
                     + ", ".join(x.value for x in DataCategory)
                 ) from None
         dep = {k: tuple(v) for k, v in (depends or {}).items()}
@@ -573,16 +573,15 @@ class VendorRegister:
                 Clause(c)
             except ValueError:
                 raise DataValidationError(
-                    f"unknown contract clause {c[:40]!r}; expected one of "
-                    + ", ".join(x.value for x in Clause)
+                    "unknown contract clause; expected one of " + ", ".join(x.value for x in Clause)
                 ) from None
         certs = []
-        for cname, expires in certifications:
+        for i, (cname, expires) in enumerate(certifications, start=1):
             try:
                 exp = expires if isinstance(expires, date) else date.fromisoformat(str(expires))
             except ValueError:
                 raise DataValidationError(
-                    f"certification {cname[:40]!r}: expiry must be an ISO date (YYYY-MM-DD)"
+                    f"certification {i}: expiry must be an ISO date (YYYY-MM-DD)"
                 ) from None
             certs.append({"name": cname, "expires": exp.isoformat()})
         if not 1 <= reassess_days <= 3 * 365:
