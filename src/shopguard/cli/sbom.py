@@ -21,7 +21,7 @@ def sbom_cmd(
 ) -> None:
     """Write a CycloneDX SBOM: packages (hashed), models, datasets, AI services and vendors."""
     from shopguard.governance import sbom
-    from shopguard.governance.checks import vendor_services
+    from shopguard.governance.checks import sbom_inputs
 
     if validate is not None:
         require_file(validate, what="SBOM file")
@@ -38,7 +38,7 @@ def sbom_cmd(
         )
         return
     with console.status("collecting packages, models and datasets"), open_runtime() as rt:
-        summary = sbom.write_sbom(settings(), out, vendors=vendor_services(rt))
+        summary = sbom.write_sbom(settings(), out, **sbom_inputs(rt))
     console.print(
         f"wrote {summary.path}: CycloneDX {summary.spec_version}, {summary.packages} packages, "
         f"{summary.models} models, {summary.datasets} datasets, {summary.services} services "

@@ -28,6 +28,14 @@ def vendor_services(rt: Runtime) -> list[sbom.VendorService]:
     ]
 
 
+def sbom_inputs(rt: Runtime) -> dict[str, Any]:
+    """What the SBOM takes from the rest of governance: vendors and the data map's datasets."""
+    return {
+        "vendors": vendor_services(rt),
+        "model_datasets": records.model_datasets(records.load_data_map(rt.settings)),
+    }
+
+
 @checks.register
 class SbomComplete(Check):
     """The SBOM validates against CycloneDX 1.6 and lists every installed package and model."""
@@ -41,7 +49,7 @@ class SbomComplete(Check):
         rt: Runtime = ctx["runtime"]
         packages = sbom.installed_packages()
         models = sbom.model_artifacts(rt.settings.models_dir)
-        bom = sbom.build_bom(rt.settings, packages=packages, vendors=vendor_services(rt))
+        bom = sbom.build_bom(rt.settings, packages=packages, **sbom_inputs(rt))
         doc = sbom.validate_bom_json(sbom.bom_to_json(bom))
         done = sbom.check_completeness(doc, packages=packages, models=models)
         evidence = (

@@ -247,9 +247,9 @@ def write_evidence_bundle(
 
     # SBOM
     reg = VendorRegister(rt.engine, audit=rt.audit, bus=rt.bus, clock=lambda: now)
-    from shopguard.governance.checks import vendor_services
+    from shopguard.governance.checks import sbom_inputs
 
-    summary = sbom.write_sbom(rt.settings, out_dir / "sbom.cdx.json", vendors=vendor_services(rt))
+    summary = sbom.write_sbom(rt.settings, out_dir / "sbom.cdx.json", **sbom_inputs(rt))
     files.append(summary.path.name)
 
     # dependency audit

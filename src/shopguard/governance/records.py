@@ -47,6 +47,7 @@ __all__ = [
     "draft_dpia",
     "generate_records",
     "load_data_map",
+    "model_datasets",
     "record_of_processing",
 ]
 
@@ -149,6 +150,16 @@ def default_data_map(controller: str = "the store operator") -> DataMap:
         ),
     )  # fmt: skip
     return DataMap(controller, "privacy officer (see privacy notice)", acts)
+
+
+def model_datasets(data_map: DataMap) -> dict[str, tuple[str, ...]]:
+    """Model name -> the datasets the data map declares for its activities."""
+    out: dict[str, list[str]] = {}
+    for a in data_map.activities:
+        for m in a.models:
+            out.setdefault(m, [])
+            out[m] += [d for d in a.datasets if d not in out[m]]
+    return {m: tuple(ds) for m, ds in out.items()}
 
 
 def _tuple_of_str(obj: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:

@@ -291,9 +291,16 @@ def build_bom(
     *,
     packages: Sequence[InstalledPackage] | None = None,
     vendors: Sequence[VendorService] = (),
+    model_datasets: Mapping[str, Sequence[str]] | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> Bom:
-    """The deployment's bill of materials (packages, models, datasets, services)."""
+    """The deployment's bill of materials (packages, models, datasets, services).
+
+    ``model_datasets`` maps a model name to the dataset labels the data map declares
+    for it (``store/transactions``); each becomes a dependency of the model component
+    and the dataset's SHA-256 a ``shopguard:declared-data`` property, kept apart from a
+    training-data hash the model itself recorded.
+    """
     bom = Bom()
     bom.metadata.timestamp = (clock or (lambda: datetime.now(UTC)))()
     root = Component(
@@ -317,6 +324,16 @@ def build_bom(
         )
         parts.append(comp)
     home = settings.home
+    data_parts: dict[str, Component] = {}
+    for label, path in _datasets(home):
+        data_parts[label] = Component(
+            type=ComponentType.DATA,
+            name=label,
+            bom_ref=f"data:{label}",
+            hashes=[HashType(alg=HashAlgorithm.SHA_256, content=_sha256_file(path))],
+            properties=[_prop("bytes", path.stat().st_size)],
+        )
+    model_deps: list[tuple[Component, list[Component]]] = []
     for model in model_artifacts(settings.models_dir):
         refs = []
         props = [
@@ -335,30 +352,31 @@ def build_bom(
             )
         else:
             props.append(_prop("model-card", "missing"))
-        parts.append(
-            Component(
-                type=ComponentType.MACHINE_LEARNING_MODEL,
-                name=model.name,
-                version=model.sha256[:12],
-                bom_ref=f"model:{model.name}",
-                hashes=[HashType(alg=HashAlgorithm.SHA_256, content=model.sha256)],
-                external_references=refs,
-                properties=props,
-            )
+        used = []
+        for declared in (model_datasets or {}).get(model.name, ()):
+            for label, comp in data_parts.items():
+                if label.rsplit(".", 1)[0] == declared:
+                    used.append(comp)
+                    digest = next(iter(comp.hashes)).content
+                    props.append(_prop("declared-data", f"{label}=sha256:{digest}"))
+        comp = Component(
+            type=ComponentType.MACHINE_LEARNING_MODEL,
+            name=model.name,
+            version=model.sha256[:12],
+            bom_ref=f"model:{model.name}",
+            hashes=[HashType(alg=HashAlgorithm.SHA_256, content=model.sha256)],
+            external_references=refs,
+            properties=props,
         )
-    for label, path in _datasets(home):
-        parts.append(
-            Component(
-                type=ComponentType.DATA,
-                name=label,
-                bom_ref=f"data:{label}",
-                hashes=[HashType(alg=HashAlgorithm.SHA_256, content=_sha256_file(path))],
-                properties=[_prop("bytes", path.stat().st_size)],
-            )
-        )
+        parts.append(comp)
+        if used:
+            model_deps.append((comp, used))
+    parts.extend(data_parts.values())
     for comp in parts:
         bom.components.add(comp)
     bom.register_dependency(root, parts)
+    for model_comp, used in model_deps:
+        bom.register_dependency(model_comp, used)
     services = [
         Service(
             name=f"upstream:{name}",
@@ -460,10 +478,13 @@ def write_sbom(
     *,
     packages: Sequence[InstalledPackage] | None = None,
     vendors: Sequence[VendorService] = (),
+    model_datasets: Mapping[str, Sequence[str]] | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> SbomSummary:
     """Build, validate and write the SBOM to ``out`` (atomically)."""
-    bom = build_bom(settings, packages=packages, vendors=vendors, clock=clock)
+    bom = build_bom(
+        settings, packages=packages, vendors=vendors, model_datasets=model_datasets, clock=clock
+    )
     text = bom_to_json(bom)
     doc = validate_bom_json(text, source=out.name)
     by_type: dict[str, int] = {}

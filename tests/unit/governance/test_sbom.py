@@ -158,3 +158,14 @@ def test_write_sbom_when_called_then_file_written_and_counts_reported(home, tmp_
     summary = write_sbom(load_settings(home=home), out, packages=PKGS)
     assert (summary.packages, summary.models, summary.datasets) == (2, 2, 1)
     validate_bom_json(out.read_text())
+
+
+def test_bom_when_data_map_declares_model_datasets_then_model_depends_on_hashed_data(home):
+    doc = _doc(home, model_datasets={"fraud": ("store/orders",), "recommender": ()})
+    fraud = next(c for c in doc["components"] if c["name"] == "fraud")
+    props = [p["value"] for p in fraud["properties"] if p["name"] == "shopguard:declared-data"]
+    expected = hashlib.sha256(b"PAR1 fake").hexdigest()
+    assert props == [f"store/orders.parquet=sha256:{expected}"]
+    deps = {d["ref"]: d.get("dependsOn", []) for d in doc["dependencies"]}
+    assert deps["model:fraud"] == ["data:store/orders.parquet"]
+    validate_bom_json(json.dumps(doc))
