@@ -481,5 +481,13 @@ def audit_dependencies(
             f"advisory service unavailable ({type(exc).__name__}); "
             "pass an OSV advisory export with --advisories"
         ) from None
+    resolvable = sum(1 for d in deps if isinstance(d, ResolvedDependency))
+    if resolvable and audited == 0:
+        # SECURITY: a service that answered for nothing has not cleared anything (fail closed).
+        raise ConfigError(
+            f"the advisory service could not audit any of {resolvable} packages "
+            f"({skipped[0][1][:80] if skipped else 'no answer'}); "
+            "pass an OSV advisory export with --advisories"
+        )
     findings.sort(key=lambda f: (-f.severity.rank, f.package, f.id))
     return DependencyAuditReport(source, audited, tuple(skipped), tuple(findings))

@@ -168,3 +168,14 @@ def test_curated_snapshot_when_loaded_then_valid_real_records_each_scored():
         OsvExportService(advisories), dependencies=_deps(pyjwt="2.3.0", certifi="2022.9.24")
     )
     assert {f.package for f in old.findings} == {"pyjwt", "certifi"}
+
+
+def test_audit_when_online_service_skips_every_package_then_error_not_clean_pass():
+    from pip_audit._service import SkippedDependency
+
+    class NotFound(VulnerabilityService):
+        def query(self, spec):
+            return SkippedDependency(name=spec.name, skip_reason="not found on PyPI"), []
+
+    with pytest.raises(ConfigError, match="could not audit any"):
+        audit_dependencies(NotFound(), dependencies=_deps(requests="2.19.0", urllib3="1.26.4"))
