@@ -194,3 +194,11 @@ def test_report_evidence_when_scorecard_malformed_then_exit_2(home, tmp_path):
         cli.main(["report", "evidence", "--out", str(tmp_path / "e"), "--scorecard", str(card)])
         == 2
     )
+
+
+def test_report_group_when_registered_twice_then_one_group_shared():
+    # Another command module may own ``report``; evidence attaches to it instead of clashing.
+    from shopguard.cli.evidence import _report_group, report_group
+
+    assert _report_group() is report_group
+    assert sum(1 for g in cli.app.registered_groups if g.name == "report") == 1
