@@ -417,7 +417,7 @@ def add_guarded_route(
     if not scopes:
         raise ConfigError(f"route {path} declares no scopes")
     guarded: Callable[..., Any] = app.state.guarded
-    hints = get_type_hints(endpoint)
+    hints = get_type_hints(endpoint, include_extras=True)  # keep Annotated constraints
     params = [
         p.replace(annotation=hints.get(p.name, p.annotation))
         for p in inspect.signature(endpoint).parameters.values()

@@ -57,7 +57,10 @@ __all__ = [
     "score_questionnaire",
 ]
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+VENDOR_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
+ENDPOINT_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
+_ID = re.compile(VENDOR_ID_PATTERN)
+_ENDPOINT = re.compile(ENDPOINT_PATTERN)
 
 vendors_table = sa.Table(
     "governance_vendors",
@@ -584,6 +587,8 @@ class VendorRegister:
                     f"certification {i}: expiry must be an ISO date (YYYY-MM-DD)"
                 ) from None
             certs.append({"name": cname, "expires": exp.isoformat()})
+        if not all(isinstance(e, str) and _ENDPOINT.match(e) for e in endpoints):
+            raise DataValidationError("endpoints must be http:// or https:// URLs")
         if not 1 <= reassess_days <= 3 * 365:
             raise DataValidationError("reassess_days must be between 1 and 1095")
         if breach_notification_hours is not None and breach_notification_hours < 0:
