@@ -6,7 +6,16 @@ from shopguard.assistant import checks as assistant_checks
 from shopguard.core import checks as core_checks
 from shopguard.fairness import checks as fairness_checks
 from shopguard.gateway import checks as gateway_checks
+from shopguard.governance import checks as governance_checks
 from shopguard.governance import ops_checks
 from shopguard.privacy import checks as privacy_checks
 
-__all__ = ["assistant_checks", "core_checks", "fairness_checks", "gateway_checks", "ops_checks", "privacy_checks"]
+__all__ = [
+    "assistant_checks",
+    "core_checks",
+    "fairness_checks",
+    "gateway_checks",
+    "governance_checks",
+    "ops_checks",
+    "privacy_checks",
+]

@@ -58,6 +58,10 @@ _COMMAND_MODULES = (
     "ops",
     "fairness",
     "report",
+    "sbom",
+    "audit_cmds",
+    "vendors",
+    "evidence",
 )
 
 

@@ -149,6 +149,12 @@ class Settings(BaseSettings):
         default=3600, ge=1, le=7 * 86_400, description="Alerts of one threat this close group."
     )
 
+    # -- governance: supply chain ----------------------------------------------------
+    governance_advisories_file: Path | None = Field(
+        default=None,
+        description="An OSV advisory export for offline dependency audits (and the scorecard).",
+    )
+
     @field_validator("jwt_algorithms")
     @classmethod
     def _asymmetric_only(cls, value: list[str]) -> list[str]:

@@ -37,6 +37,7 @@ from shopguard.gateway.app import STORE_SCOPES, create_app
 from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.ratelimit import parse_limits
 from shopguard.governance.ops_demo import setup_operations
+from shopguard.governance.supply_demo import setup_supply_chain_demo
 from shopguard.privacy.consent import ConsentLedger, training_subjects
 from shopguard.privacy.dsar import record_training_subjects
 from shopguard.privacy.protect import protect_store
@@ -336,6 +337,7 @@ def run_demo(
             other.customers["customer_id"].astype(str)
         ):  # pragma: no cover - sizes differ
             raise RuntimeError("demo tenants overlap")
+        supply_chain = setup_supply_chain_demo(rt)
         app = create_app(settings, runtime=rt)
         say("setting up staff accounts, MFA and training records")
         ops_resources = setup_operations(
@@ -368,6 +370,7 @@ def run_demo(
                     **assistant_resources(store, idp),
                     **ops_resources,
                     **fairness,
+                    **supply_chain,
                 }
             )
             card = run_checks(ctx)

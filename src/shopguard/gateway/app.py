@@ -52,6 +52,7 @@ from shopguard.gateway.schemas import (
     TransactionIn,
 )
 from shopguard.governance import gateway_hook  # registers the ops.containment guard
+from shopguard.governance.api import add_vendor_routes
 from shopguard.privacy.consent import ConsentLedger, ConsentState, Purpose
 from shopguard.store.service import StoreService, TenantStores
 
@@ -101,6 +102,8 @@ STORE_SCOPES: tuple[str, ...] = (
     "consent:write",
     "assistant:chat",
     "decisions:review",
+    "vendors:read",
+    "vendors:write",
 )
 #: Routes that need no credentials. Everything else must declare scopes.
 PUBLIC_PATHS = frozenset({"/healthz"})
@@ -375,6 +378,7 @@ def create_app(
     for name, base_url in settings.upstreams.items():
         _add_upstream(app, guarded, upstream_client, name, base_url)
     install_review_routes(app, settings)
+    add_vendor_routes(app)
 
     install_assistant_routes(app, settings)
     _refuse_undeclared(app)
@@ -447,7 +451,7 @@ def add_guarded_route(
         raise ConfigError(f"route {path} declares no scopes")
     guard: RouteGuard = app.state.guard_for(policy_id, *scopes)
     pipeline = guard.pipeline
-    hints = get_type_hints(endpoint)
+    hints = get_type_hints(endpoint, include_extras=True)  # keep Annotated constraints
     params = [
         p.replace(annotation=hints.get(p.name, p.annotation))
         for p in inspect.signature(endpoint).parameters.values()
