@@ -364,6 +364,7 @@ def run_demo(
                     "sample_customer": str(store.customers["customer_id"].iloc[0]),
                     "sample_product": str(store.reviews["product_id"].iloc[0]),
                     "flood_limit": parse_limits(settings.rate_limit_key)[0].amount,
+                    "flood_window_s": parse_limits(settings.rate_limit_key)[0].get_expiry(),
                     "consent_subject": consent_subject,
                     "other_tenant_customers": n_other,
                     **_privacy_resources(store, exclude=exclude),

@@ -181,31 +181,36 @@ class Flood(Check):
 
                 return list(await asyncio.gather(*(one() for _ in range(n))))
 
+        window = float(ctx.resources.get("flood_window_s", 1.0))
+        start = time.perf_counter()
         responses = asyncio.run(burst())
         ok = sum(1 for r in responses if r.status_code == 200)
         limited = [r for r in responses if r.status_code == 429]
         retry = all("retry-after" in r.headers for r in limited)
-        # Completion order: how many got through before the limiter first said no.
-        before = 0
-        for r in sorted(responses, key=lambda r: r.extensions["shopguard_done"]):
-            if r.status_code == 429:
-                break
-            before += r.status_code == 200
-        # The limiter is a sliding-window counter (as in the Redis script): a burst that
-        # straddles a window boundary can get up to twice the per-window limit through
-        # before the weighted count refuses it. Beyond that, the limit is not holding.
+        # The limiter is a sliding-window counter (as in the Redis script): in any one
+        # window at most twice the per-window limit gets through (a burst straddling a
+        # boundary). So count what was served within the burst's first window: on a slow
+        # machine the burst outlasts the window, and later windows rightly admit more.
+        served_in_window = sum(
+            1
+            for r in responses
+            if r.status_code == 200 and r.extensions["shopguard_done"] - start <= window
+        )
         ceiling = 2 * limit
-        status = Status.PASS if limited and retry and before <= ceiling else Status.FAIL
+        status = (
+            Status.PASS if limited and retry and served_in_window <= ceiling else Status.FAIL
+        )
         evidence = (
-            f"{n} concurrent requests: {before} served before the first 429 "
-            f"(limit {limit}/window, at most {ceiling} across a window boundary); "
-            f"{ok} served and {len(limited)} refused in all"
+            f"{n} concurrent requests: {served_in_window} served in the first "
+            f"{window:g} s window (limit {limit}/window, at most {ceiling} across a window "
+            f"boundary); {ok} served and {len(limited)} refused in all over "
+            f"{time.perf_counter() - start:.1f} s"
             + ("" if retry else "; Retry-After missing")
         )
         others = sorted({r.status_code for r in responses} - {200, 429})
         if others:
             evidence += f"; unexpected statuses {others}"
-        return status, Figure("served_before_first_429", before, ceiling), evidence
+        return status, Figure("served_in_first_window", served_in_window, ceiling), evidence
 
 
 @checks.register
