@@ -54,6 +54,7 @@ _COMMAND_MODULES = (
     "privacy",
     "serve",
     "demo",
+    "models",
 )
 
 
