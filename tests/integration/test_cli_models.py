@@ -37,7 +37,9 @@ def test_models_scan_when_path_missing_then_exit_2(tmp_path: Path, capsys) -> No
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_models_vault_cli_when_imported_then_list_show_promote_export(tmp_path: Path, capsys) -> None:
+def test_models_vault_cli_when_imported_then_list_show_promote_export(
+    tmp_path: Path, capsys
+) -> None:
     assert main(["init"]) == 0
     src = _model_dir(tmp_path)
     assert main(["models", "import", str(src), "--name", "demo", "--owner", "ml-team"]) == 0
@@ -65,7 +67,9 @@ def test_models_vault_cli_when_imported_then_list_show_promote_export(tmp_path: 
     assert "refusing to load" in capsys.readouterr().err
 
 
-def test_models_import_when_malicious_then_exit_2_and_nothing_stored(tmp_path: Path, capsys) -> None:
+def test_models_import_when_malicious_then_exit_2_and_nothing_stored(
+    tmp_path: Path, capsys
+) -> None:
     assert main(["init"]) == 0
     d = tmp_path / "evil"
     d.mkdir()

@@ -38,7 +38,13 @@ def list_models(
     table = Table("name", "version", "kind", "stage", "owner", "created", "signing key")
     for i in infos:
         table.add_row(
-            i.name, str(i.version), i.kind.value, i.stage.value, i.owner, i.created_at, i.sign_key_id
+            i.name,
+            str(i.version),
+            i.kind.value,
+            i.stage.value,
+            i.owner,
+            i.created_at,
+            i.sign_key_id,
         )
     console.print(table)
 
@@ -60,7 +66,9 @@ def show(
         console.print(f"owner {info.owner}; created {info.created_at}")
         console.print(f"training data sha256 {m.get('training_data_sha256') or '-'}")
         console.print(f"bundle sha256 {m.get('bundle_sha256')}; signed by {info.sign_key_id}")
-        console.print(f"integrity: {m['integrity']['verdict']} ({len(m['integrity']['files'])} files)")
+        console.print(
+            f"integrity: {m['integrity']['verdict']} ({len(m['integrity']['files'])} files)"
+        )
         metrics = m.get("metrics") or {}
         flat = {k: v for k, v in metrics.items() if isinstance(v, int | float)}
         if flat:
@@ -100,7 +108,9 @@ def import_model(
         )
         if promote:
             info = vault.promote(name, info.version, who=OPERATOR)
-    console.print(f"stored {info.name}@{info.version} ({info.stage.value}), signed by {info.sign_key_id}")
+    console.print(
+        f"stored {info.name}@{info.version} ({info.stage.value}), signed by {info.sign_key_id}"
+    )
 
 
 @models_app.command("import-store")

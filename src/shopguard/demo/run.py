@@ -34,6 +34,7 @@ from shopguard.demo.report import write_report
 from shopguard.gateway.app import STORE_SCOPES, create_app
 from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.ratelimit import parse_limits
+from shopguard.modelsec.demo import prepare_demo
 from shopguard.privacy.consent import ConsentLedger, training_subjects
 from shopguard.store.fraud import train_fraud
 from shopguard.store.generate import StoreData, generate_store, write_store
@@ -282,6 +283,10 @@ def run_demo(
             other.customers["customer_id"].astype(str)
         ):  # pragma: no cover - sizes differ
             raise RuntimeError("demo tenants overlap")
+        say("storing the models in the vault and turning the extraction watch on")
+        settings, theft = prepare_demo(
+            settings, rt, storefront_key=api_keys["full"], transactions=store.transactions
+        )
         app = create_app(settings, runtime=rt)
         say("serving the API on loopback and sending storefront traffic")
         with serve_in_thread(app) as base_url:
@@ -304,6 +309,7 @@ def run_demo(
                         .index[0]
                     ),
                     "other_tenant_customers": n_other,
+                    **theft,
                 }
             )
             card = run_checks(ctx)

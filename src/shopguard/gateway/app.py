@@ -35,6 +35,7 @@ from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.metrics import GatewayMetrics
 from shopguard.gateway.pipeline import GatewayDeps, GuardContext, Pipeline, RoutePolicy
 from shopguard.gateway.problems import install_problem_handlers
+from shopguard.modelsec import guard as _modelsec_guard  # noqa: F401  (registers extraction guards)
 from shopguard.gateway.ratelimit import RateLimiter, parse_limits
 from shopguard.gateway.schemas import (
     ConsentChangeIn,
@@ -159,6 +160,7 @@ def create_app(
     )
     _install_problem_schema(app)
     app.state.runtime = rt
+    app.state.settings = settings
     app.state.stores = stores
     app.state.keys = keys
     app.state.pipeline = pipeline

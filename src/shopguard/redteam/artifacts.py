@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CorpusItem", "build_corpus"]
+__all__ = ["CorpusItem", "build_corpus", "malicious_artifacts"]
 
 _CMD = "echo shopguard-canary"
 
@@ -281,6 +281,11 @@ def _benign(rng: np.random.Generator) -> list[tuple[str, str, bytes]]:
 
     out.append(("logreg.skops", "skops", sio.dumps(models["logreg"])))
     return out
+
+
+def malicious_artifacts() -> list[tuple[str, str, bytes]]:
+    """``(file name, family, bytes)`` of every malicious artifact (no torch needed)."""
+    return _malicious()
 
 
 def _malicious() -> list[tuple[str, str, bytes]]:

@@ -53,9 +53,7 @@ def test_scan_when_obfuscated_payload_then_names_the_construct(
 
 def test_scan_when_stack_global_name_computed_then_unsafe() -> None:
     # The module name comes from a call result: it cannot be resolved without running it.
-    data = (
-        b"\x80\x04cbuiltins\nstr\n\x8c\x02os\x85R\x8c\x06system\x93\x8c\x02id\x85R."
-    )
+    data = b"\x80\x04cbuiltins\nstr\n\x8c\x02os\x85R\x8c\x06system\x93\x8c\x02id\x85R."
     report = scan_bytes(data, "computed.pkl")
     assert not report.safe
     assert any("STACK_GLOBAL" in str(f) for f in report.findings)
