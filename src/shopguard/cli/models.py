@@ -183,3 +183,97 @@ def scan(
     if unsafe:
         err_console.print(f"{unsafe} of {len(reports)} unsafe")
     raise typer.Exit(1 if unsafe else 0)
+
+
+@models_app.command("fingerprint")
+def fingerprint(
+    name: str = typer.Argument("fraud", help="A fraud model in the vault."),
+    version: int = typer.Option(None, "--version"),
+) -> None:
+    """Take a keyed black-box fingerprint of a vault fraud model; stored encrypted as NAME.fingerprint."""
+    import tempfile
+
+    from shopguard.modelsec.ownership import fingerprint_fraud_model
+    from shopguard.store.schema import load_store
+
+    with open_runtime() as rt:
+        vault = ModelVault(rt)
+        info, _ok, _reason = vault.show(name, version, who=OPERATOR)
+        if info.kind is not ModelKind.FRAUD:
+            raise DataValidationError(f"model {name} is not a fraud model")
+        model = vault.load(name, info.version, who=OPERATOR)
+        store_dir = rt.settings.home / "store"
+        if not store_dir.is_dir():
+            raise DataValidationError(
+                "no store data to train reference models", file=str(store_dir)
+            )
+        tx = load_store(store_dir).transactions
+        with progress(transient=True) as bar:
+            bar.add_task("training reference models", total=None)
+            fp = fingerprint_fraud_model(
+                model, tx, key=rt.keyring.active("modelsec.fingerprint").secret
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "fingerprint.json").write_bytes(fp.dumps())
+            stored = vault.put(
+                f"{name}.fingerprint",
+                tmp,
+                kind=ModelKind.GENERIC,
+                who=OPERATOR,
+                extra={"model": name, "model_version": info.version},
+            )
+            vault.promote(stored.name, stored.version, who=OPERATOR)
+    console.print(
+        f"fingerprint of {name}@{info.version}: {len(fp.bodies)} queries, stored as {stored.name}@{stored.version}"
+    )
+
+
+@models_app.command("verify-ownership")
+def verify_ownership_cmd(
+    suspect: str = typer.Option(
+        ..., "--suspect", help="A suspect's scoring URL, or a fraud model directory."
+    ),
+    name: str = typer.Option("fraud", "--model", help="Our model (its fingerprint must exist)."),
+    api_key: str = typer.Option(
+        None, "--api-key", envvar="SHOPGUARD_SUSPECT_API_KEY", help="Header for the suspect URL."
+    ),
+    alpha: float = typer.Option(0.01, "--alpha", min=1e-9, max=0.5),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Query a suspect with our fingerprint; exit 0 if it is a copy of ours (p < alpha), else 1."""
+    from shopguard.modelsec.ownership import (
+        Fingerprint,
+        fraud_model_scorer,
+        http_scorer,
+        verify_ownership,
+    )
+
+    if suspect.startswith(("http://", "https://")):
+        scorer = http_scorer(suspect, api_key=api_key)
+    else:
+        path = Path(suspect)
+        if not path.is_dir():
+            raise DataValidationError(
+                "suspect is neither a URL nor a model directory", file=suspect
+            )
+        report = scan_path(path)
+        if not report.safe:
+            raise DataValidationError(
+                f"suspect artifact is unsafe: {report.findings[0]}", file=suspect
+            )
+        from shopguard.store.fraud import FraudModel
+
+        scorer = fraud_model_scorer(FraudModel.load(path))
+    with open_runtime() as rt:
+        files = ModelVault(rt).files(f"{name}.fingerprint", who=OPERATOR)
+    fp = Fingerprint.from_json(json.loads(files["fingerprint.json"]))
+    result = verify_ownership(scorer, fp, alpha=alpha)
+    if as_json:
+        typer.echo(json.dumps(result.to_json()))
+    else:
+        verdict = "[red]a copy of ours[/]" if result.ours else "not shown to be ours"
+        console.print(
+            f"{verdict}: distance {result.distance:.4f}, p-value {result.p_value:.3g} "
+            f"(alpha {alpha}), {result.queries} queries"
+        )
+    raise typer.Exit(0 if result.ours else 1)
