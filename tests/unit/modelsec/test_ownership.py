@@ -36,9 +36,12 @@ def test_ownership_when_copy_then_small_p_and_independent_not_claimed() -> None:
         candidates=600,
     )
     assert len(fp.bodies) == 50
-    noisy = lambda bodies: np.clip(
-        np.asarray(ours(bodies)) + np.random.default_rng(0).normal(0, 0.01, len(bodies)), 0, 1
-    )  # noqa: E731
+
+    def noisy(bodies):
+        return np.clip(
+            np.asarray(ours(bodies)) + np.random.default_rng(0).normal(0, 0.01, len(bodies)), 0, 1
+        )
+
     stolen = verify_ownership(noisy, fp)
     assert stolen.ours and stolen.p_value < 0.01
     other = verify_ownership(_model(99), fp)
