@@ -33,6 +33,7 @@ from shopguard.modelsec.extraction import (
 )
 from shopguard.modelsec.hardening import harden_score
 from shopguard.redteam.extraction import (
+    ADAPTIVE_FAMILIES,
     FAMILIES,
     decision,
     legit_sessions,
@@ -138,7 +139,7 @@ def main() -> int:
     benign_pool = [s for s in sessions if len(s) >= 3]
     rows: list[dict[str, Any]] = []
     per_family: dict[str, list[Any]] = {}
-    for family in FAMILIES:
+    for family in (*FAMILIES, *ADAPTIVE_FAMILIES):
         runs = []
         for k in range(args.runs):
             benign = benign_pool[k % len(benign_pool)]
@@ -168,6 +169,18 @@ def main() -> int:
             limit=args.limit,
             seed=0,
         )
+        # ... and to ten times the limit: what the guard denies.
+        free10 = run_extraction(
+            family,
+            BenchTarget(model, None),
+            public=public,
+            test_bodies=test_bodies,
+            test_victim=test_victim,
+            test_y=test_y,
+            benign=benign_pool[0],
+            limit=10 * args.limit,
+            seed=0,
+        )
         per_family[family] = runs
         alarms = [r.alarm_at for r in runs if r.alarm_at is not None]
         rows.append(
@@ -182,6 +195,7 @@ def main() -> int:
                 ),
                 "fid_stop": statistics.median([r.fidelity_at_stop for r in runs]),
                 "fid_free": free.fidelity_at_stop,
+                "fid_free10": free10.fidelity_at_stop,
                 "acc_free": free.accuracy_at_stop,
                 "reasons": "",
             }
@@ -240,14 +254,14 @@ def write(rows, fa_rate, block_rate, n_sessions, lengths, hardening, base_rate, 
         "",
         f"## Attacks ({args.runs} sessions per family, query limit {args.limit})",
         "",
-        "| family | sessions flagged | median queries to alarm | median queries to stop | fidelity at alarm (median) | fidelity at stop | fidelity without guard | bar |",
+        "| family | sessions flagged | median queries to alarm | median queries to stop | fidelity at alarm (median) | fidelity at stop | fidelity without guard (limit / 10x limit) | bar |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         ok = r["flagged"] >= 0.95 and r["median_alarm"] <= 200 and (r["fid_alarm"] <= 0.70)
         lines.append(
             f"| {r['family']} | {r['flagged']:.0%} | {r['median_alarm']:.0f} | {r['median_block']:.0f} | "
-            f"{r['fid_alarm']:.3f} | {r['fid_stop']:.3f} | {r['fid_free']:.3f} | {'met' if ok else 'NOT met'} |"
+            f"{r['fid_alarm']:.3f} | {r['fid_stop']:.3f} | {r['fid_free']:.3f} / {r['fid_free10']:.3f} | {'met' if ok else 'NOT met'} |"
         )
     lines += [
         "",

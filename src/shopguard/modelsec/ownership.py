@@ -89,6 +89,7 @@ class Fingerprint:
     null_log_mean: float
     null_log_std: float
     model: str
+    null_n: int = 6
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +99,7 @@ class Fingerprint:
             "scores": list(self.scores),
             "null_log_mean": self.null_log_mean,
             "null_log_std": self.null_log_std,
+            "null_n": self.null_n,
         }
 
     @classmethod
@@ -111,6 +113,7 @@ class Fingerprint:
                 null_log_mean=float(data["null_log_mean"]),
                 null_log_std=float(data["null_log_std"]),
                 model=str(data["model"]),
+                null_n=int(data.get("null_n", 6)),
             )
         except (KeyError, TypeError, ValueError):
             raise DataValidationError("fingerprint is malformed") from None
@@ -208,7 +211,10 @@ def verify_ownership(
         raise DataValidationError("suspect answered a different number of queries")
     d = _distance(answers, fingerprint.scores)
     z = (math.log(max(d, 1e-9)) - fingerprint.null_log_mean) / fingerprint.null_log_std
-    p = float(stats.norm.cdf(z))
+    # Student's t with the null sample's degrees of freedom: a few null models must not
+    # make the test overconfident (a predictive interval for one more independent model).
+    n = max(fingerprint.null_n, 2)
+    p = float(stats.t.cdf(z / math.sqrt(1 + 1 / n), df=n - 1))
     return OwnershipResult(d, p, alpha, len(fingerprint.bodies))
 
 

@@ -38,6 +38,7 @@ from shopguard.core.scorecard import Area
 from shopguard.redteam._registry import Attack, Finding, attacks
 
 __all__ = [
+    "ADAPTIVE_FAMILIES",
     "FAMILIES",
     "AttackRun",
     "ExtractionTarget",
@@ -181,6 +182,9 @@ def _jacobian_bodies(
 
 
 FAMILIES = ("equation_solving", "jacobian", "knockoff", "camouflaged")
+#: Adaptive variants: one customer whose account age stays consistent with its timestamps
+#: (the identity signals see a single, coherent shopper).
+ADAPTIVE_FAMILIES = ("equation_solving_consistent", "knockoff_consistent")
 
 
 def attack_queries(
@@ -194,7 +198,24 @@ def attack_queries(
 ) -> Iterator[dict[str, Any]]:
     """Endless query stream of a (non-adaptive) family; ``public`` is the attacker's own data."""
     i = 0
-    if family == "equation_solving":
+    if family in ADAPTIVE_FAMILIES:
+        signup = _START - timedelta(days=400)
+        rows = public.to_dict("records")
+        while True:
+            i += 1
+            if family == "equation_solving_consistent":
+                b = _random_body(rng, i, customer=customer, terminal=terminal)
+            else:
+                b = tx_body(rows[int(rng.integers(0, len(rows)))], i)
+                b["customer_id"], b["terminal_id"] = customer, terminal
+                ts = _START + timedelta(minutes=7 * i)
+                b["timestamp"] = ts.replace(
+                    hour=datetime.fromisoformat(b["timestamp"]).hour
+                ).isoformat()
+            ts = datetime.fromisoformat(b["timestamp"])
+            b["account_age_days"] = (ts - signup).days
+            yield b
+    elif family == "equation_solving":
         while True:
             i += 1
             yield _random_body(rng, i, customer=customer, terminal=terminal)
