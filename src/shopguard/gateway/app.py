@@ -35,7 +35,6 @@ from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.metrics import GatewayMetrics
 from shopguard.gateway.pipeline import GatewayDeps, GuardContext, Pipeline, RoutePolicy
 from shopguard.gateway.problems import install_problem_handlers
-from shopguard.modelsec import guard as _modelsec_guard  # noqa: F401  (registers extraction guards)
 from shopguard.gateway.ratelimit import RateLimiter, parse_limits
 from shopguard.gateway.schemas import (
     ConsentChangeIn,
@@ -48,6 +47,7 @@ from shopguard.gateway.schemas import (
     ReviewOut,
     TransactionIn,
 )
+from shopguard.modelsec import guard as _modelsec_guard  # noqa: F401  (registers extraction guards)
 from shopguard.privacy.consent import ConsentLedger, ConsentState, Purpose
 from shopguard.store.service import StoreService, TenantStores
 
