@@ -47,7 +47,7 @@ from shopguard.gateway.schemas import (
     ReviewOut,
     TransactionIn,
 )
-from shopguard.modelsec import guard as _modelsec_guard  # noqa: F401  (registers extraction guards)
+from shopguard.modelsec import guard as _modelsec_guard  # registers the extraction guards
 from shopguard.privacy.consent import ConsentLedger, ConsentState, Purpose
 from shopguard.store.service import StoreService, TenantStores
 
@@ -148,6 +148,7 @@ def create_app(
         finally:
             await upstream_client.aclose()
             await limiter.close()
+            await _modelsec_guard.close_monitor(app)
             if owns_runtime:
                 rt.close()
 

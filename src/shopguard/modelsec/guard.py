@@ -33,7 +33,13 @@ from shopguard.modelsec.extraction import (
 )
 from shopguard.modelsec.hardening import harden
 
-__all__ = ["ExtractionBlocked", "ExtractionDegrade", "ExtractionWatch", "monitor_for"]
+__all__ = [
+    "ExtractionBlocked",
+    "ExtractionDegrade",
+    "ExtractionWatch",
+    "close_monitor",
+    "monitor_for",
+]
 
 _ROUTES = {
     "fraud.score": fraud_observation,
@@ -63,6 +69,13 @@ def monitor_for(ctx: GuardContext) -> ExtractionMonitor:
         monitor = ExtractionMonitor(config=config, store=store)
         app_state.modelsec_monitor = monitor
     return monitor
+
+
+async def close_monitor(app: Any) -> None:
+    """Close the monitor's Redis connection, if one was opened (the app's shutdown calls it)."""
+    monitor: ExtractionMonitor | None = getattr(app.state, "modelsec_monitor", None)
+    if monitor is not None and isinstance(monitor.store, RedisStateStore):
+        await monitor.store.close()
 
 
 def _settings(app_state: Any) -> Any:
