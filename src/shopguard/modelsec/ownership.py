@@ -192,16 +192,7 @@ def build_fingerprint(
     mine = np.asarray(ours(bodies), dtype=np.float64)
     refs = np.vstack([np.asarray(r(bodies), dtype=np.float64) for r in references])
     gap = np.abs(mine - refs.mean(axis=0))
-    # Half from each candidate origin (perturbed real transactions / uniform over the box):
-    # a thief's queries follow one or the other, and its copy inherits our behaviour there.
-    origin = np.arange(len(bodies)) % 2
-    halves = [np.flatnonzero(origin == o) for o in (0, 1)]
-    if natural is None or not len(natural):
-        halves = [np.arange(len(bodies))]
-    per = [k // len(halves) + (1 if i < k % len(halves) else 0) for i in range(len(halves))]
-    chosen = np.concatenate(
-        [h[np.argsort(-gap[h], kind="stable")[:m]] for h, m in zip(halves, per, strict=True)]
-    )
+    chosen = np.argsort(-gap, kind="stable")[:k]
     fp_bodies = [bodies[int(i)] for i in chosen]
     fp_scores = [float(mine[int(i)]) for i in chosen]
     null_d = [math.log(max(_distance(n(fp_bodies), fp_scores), 1e-9)) for n in nulls]
