@@ -118,7 +118,7 @@ class ExtractionBlocked(Check):
         from shopguard.redteam.extraction import HttpFraudTarget, decision, run_extraction, tx_body
 
         public = ctx["extraction_public"]
-        test = public.sample(n=min(300, len(public)), random_state=5)
+        test = public.sample(n=min(150, len(public)), random_state=5)
         test_bodies = [tx_body(r, 90_000 + i) for i, r in enumerate(test.to_dict("records"))]
         results: list[Any] = []
         with httpx.Client(base_url=ctx["base_url"], timeout=30) as client:
