@@ -62,6 +62,7 @@ _COMMAND_MODULES = (
     "audit_cmds",
     "vendors",
     "evidence",
+    "models",
 )
 
 

@@ -28,7 +28,10 @@ __all__ = [
     "new_key",
     "open_",
     "seal",
+    "sign_with_seed",
+    "signing_public_key",
     "verify_mac",
+    "verify_signature",
 ]
 
 KEY_BYTES = 32
@@ -127,6 +130,34 @@ def open_(key: bytes, token: bytes, *, context: bytes) -> bytes:
 def signing_keypair_pem() -> tuple[bytes, bytes]:
     """A fresh Ed25519 signing key pair as PEM: ``(private, public)``."""
     return _hazmat.ed25519_keypair_pem()
+
+
+def signing_public_key(seed: bytes) -> bytes:
+    """The raw Ed25519 public key (32 bytes) for a 32-byte signing seed (a key-ring data key)."""
+    if len(seed) != KEY_BYTES:
+        raise ValueError("seed must be 32 bytes")
+    return _hazmat.ed25519_public_from_seed(seed)
+
+
+def sign_with_seed(seed: bytes, data: bytes) -> bytes:
+    """Ed25519 signature (64 bytes) of ``data`` by the key whose seed is ``seed``.
+
+    The seed is a key-ring data key, so signing keys are wrapped, versioned and
+    rotated like every other key.
+    """
+    if len(seed) != KEY_BYTES:
+        raise ValueError("seed must be 32 bytes")
+    return _hazmat.ed25519_sign_seed(seed, data)
+
+
+def verify_signature(public: bytes, data: bytes, signature: bytes) -> None:
+    """Raise :class:`InvalidCiphertext` unless ``signature`` is a valid Ed25519 signature of ``data``."""
+    if len(public) != 32 or len(signature) != 64:
+        raise InvalidCiphertext("signature check failed")
+    try:
+        _hazmat.ed25519_verify_raw(public, signature, data)
+    except (_hazmat.InvalidSignature, ValueError):
+        raise InvalidCiphertext("signature check failed") from None
 
 
 def mac(key: bytes, data: bytes) -> bytes:

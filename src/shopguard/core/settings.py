@@ -155,6 +155,20 @@ class Settings(BaseSettings):
         description="An OSV advisory export for offline dependency audits (and the scorecard).",
     )
 
+    # -- modelsec ----------------------------------------------------------------------
+    extraction_query_budget: int = Field(
+        default=150, ge=10, le=10_000_000, description="Queries per client per day before block."
+    )
+    extraction_redis_prefix: str = Field(default="shopguard:extraction:")
+    extraction_exempt_keys: list[str] = Field(
+        default=[],
+        description="Key ids the extraction watch skips (server-side callers that score for every shopper).",
+    )
+    modelsec_output_hardening: dict[str, list[str]] = Field(
+        default={},
+        description="Per route, e.g. {'fraud.score': ['round:2']}: round:N, no_score, noise:S, top_k:K.",
+    )
+
     @field_validator("jwt_algorithms")
     @classmethod
     def _asymmetric_only(cls, value: list[str]) -> list[str]:

@@ -38,6 +38,7 @@ from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.ratelimit import parse_limits
 from shopguard.governance.ops_demo import setup_operations
 from shopguard.governance.supply_demo import setup_supply_chain_demo
+from shopguard.modelsec.demo import prepare_demo
 from shopguard.privacy.consent import ConsentLedger, training_subjects
 from shopguard.privacy.dsar import record_training_subjects
 from shopguard.privacy.protect import protect_store
@@ -338,6 +339,10 @@ def run_demo(
         ):  # pragma: no cover - sizes differ
             raise RuntimeError("demo tenants overlap")
         supply_chain = setup_supply_chain_demo(rt)
+        say("storing the models in the vault and turning the extraction watch on")
+        settings, theft = prepare_demo(
+            settings, rt, storefront_key=api_keys["full"], transactions=store.transactions
+        )
         app = create_app(settings, runtime=rt)
         say("setting up staff accounts, MFA and training records")
         ops_resources = setup_operations(
@@ -372,6 +377,7 @@ def run_demo(
                     **ops_resources,
                     **fairness,
                     **supply_chain,
+                    **theft,
                 }
             )
             card = run_checks(ctx)

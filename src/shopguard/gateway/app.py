@@ -53,6 +53,7 @@ from shopguard.gateway.schemas import (
 )
 from shopguard.governance import gateway_hook  # registers the ops.containment guard
 from shopguard.governance.api import add_vendor_routes
+from shopguard.modelsec import guard as _modelsec_guard  # registers the extraction guards
 from shopguard.privacy.consent import ConsentLedger, ConsentState, Purpose
 from shopguard.store.service import StoreService, TenantStores
 
@@ -161,6 +162,7 @@ def create_app(
         finally:
             await upstream_client.aclose()
             await limiter.close()
+            await _modelsec_guard.close_monitor(app)
             if owns_runtime:
                 rt.close()
 
@@ -176,6 +178,7 @@ def create_app(
     app.router.route_class = GuardedRoute
     _install_problem_schema(app)
     app.state.runtime = rt
+    app.state.settings = settings
     app.state.stores = stores
     app.state.keys = keys
     app.state.pipeline = pipeline
