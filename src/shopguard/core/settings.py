@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         default={}, description="Reverse-proxy mode: name -> base URL."
     )
     upstream_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    integrity_quarantine_at: float = Field(
+        default=0.8,
+        gt=0.0,
+        le=1.0,
+        description="Fake-review score at or above which an ingested review is quarantined.",
+    )
 
     @field_validator("jwt_algorithms")
     @classmethod
