@@ -22,12 +22,14 @@ Then one poisoned source: the fraud model's average precision on a later, clean 
 trained on the poisoned labels without and with the defence (suspects dropped and
 sources weighted), against the model trained on clean labels.
 
-Run: ``python bench/integrity_labels.py [--seeds 3]``.
+Run: ``python bench/integrity_labels.py --kinds random targeted [--seeds 1]`` (each kind
+may run as its own process; ``--report`` then writes the table from the saved partial results).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import time
 from pathlib import Path
@@ -50,7 +52,7 @@ RATES = (0.05, 0.10, 0.20, 0.40)
 SOURCES = np.array(["chargeback_feed", "manual_review", "processor_flags"])
 
 
-def load(seed: int) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray, pd.Series]:
+def load(seed: int) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray, pd.DataFrame]:
     tx = load_transactions(DATA)
     tx = tx[tx["TX_DATETIME"] < "2018-06-01"].reset_index(drop=True)
     feats = feature_frame(tx)
@@ -68,12 +70,12 @@ def load(seed: int) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray,
         tx["TX_FRAUD"].to_numpy()[idx].astype(np.int64),
         feats.iloc[test].reset_index(drop=True),
         tx["TX_FRAUD"].to_numpy()[test].astype(np.int64),
-        tx["TERMINAL_ID"].iloc[idx].reset_index(drop=True),
+        tx[["CUSTOMER_ID", "TERMINAL_ID", "TX_TIME_DAYS"]].iloc[idx].reset_index(drop=True),
     )
 
 
 def poison(
-    y: np.ndarray, terminals: pd.Series, rate: float, kind: str, rng: np.random.Generator
+    y: np.ndarray, meta: pd.DataFrame, rate: float, kind: str, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(noisy labels, flipped mask, source per row)."""
     n = len(y)
@@ -84,6 +86,7 @@ def poison(
     else:
         fraud = np.flatnonzero(y == 1)
         k = round(rate * len(fraud))
+        terminals = meta["TERMINAL_ID"]
         counts = terminals.iloc[fraud].value_counts()
         order = fraud[np.argsort(-terminals.iloc[fraud].map(counts).to_numpy(), kind="stable")]
         chosen = order[:k]
@@ -100,89 +103,100 @@ def prf(found: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
     return p, r, 2 * p * r / max(1e-12, p + r)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seeds", type=int, default=3)
-    args = ap.parse_args()
-    t_start = time.time()
-    rows = []
-    ap_rows = []
-    for seed in range(args.seeds):
-        x_df, y, xt_df, yt, terminals = load(seed)
-        x = x_df.to_numpy(dtype=np.float64)
-        xt = xt_df.to_numpy(dtype=np.float64)
-        for kind in ("random", "targeted"):
-            for rate in RATES:
-                rng = np.random.default_rng(1000 * seed + int(rate * 100) + (kind == "targeted"))
-                noisy, flipped, sources = poison(y, terminals, rate, kind, rng)
-                t0 = time.time()
-                base_p = oof_probabilities(x, noisy, random_state=seed)
-                plain = find_label_issues(noisy, np.column_stack([1 - base_p, base_p]))
-                t_plain = time.time() - t0
-                t0 = time.time()
-                det = LabelIssueDetector(random_state=seed).fit(x, noisy, sources=sources)
-                t_ours = time.time() - t0
-                rows.append(
-                    {
-                        "seed": seed,
-                        "kind": kind,
-                        "rate": rate,
-                        "flipped": int(flipped.sum()),
-                        **dict(
-                            zip(
-                                ("plain_p", "plain_r", "plain_f1"), prf(plain, flipped), strict=True
-                            )
-                        ),
-                        **dict(
-                            zip(
-                                ("ours_p", "ours_r", "ours_f1"),
-                                prf(det.suspected_, flipped),
-                                strict=True,
-                            )
-                        ),
-                        "t_plain": t_plain,
-                        "t_ours": t_ours,
-                    }
+def _groups(meta: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
+    days = meta["TX_TIME_DAYS"].to_numpy(dtype=float)
+    return {
+        "card": (meta["CUSTOMER_ID"].to_numpy(), days, 14.0),
+        "terminal": (meta["TERMINAL_ID"].to_numpy(), days, 28.0),
+    }
+
+
+def run(kind: str, seed: int, rates: tuple[float, ...]) -> tuple[list[dict], list[dict]]:
+    x_df, y, xt_df, yt, meta = load(seed)
+    x = x_df.to_numpy(dtype=np.float64)
+    xt = xt_df.to_numpy(dtype=np.float64)
+    rows: list[dict] = []
+    ap_rows: list[dict] = []
+    for rate in rates:
+        rng = np.random.default_rng(1000 * seed + int(rate * 100) + (kind == "targeted"))
+        noisy, flipped, sources = poison(y, meta, rate, kind, rng)
+        t0 = time.time()
+        base_p = oof_probabilities(x, noisy, random_state=seed)
+        plain = find_label_issues(noisy, np.column_stack([1 - base_p, base_p]))
+        t_plain = time.time() - t0
+        t0 = time.time()
+        det = LabelIssueDetector(rounds=2, random_state=seed).fit(
+            x, noisy, sources=sources, groups=_groups(meta)
+        )
+        t_ours = time.time() - t0
+        p, r, f = prf(plain, flipped)
+        op, orr, of = prf(det.suspected_, flipped)
+        rows.append(
+            {
+                "seed": seed,
+                "kind": kind,
+                "rate": rate,
+                "flipped": int(flipped.sum()),
+                "plain_p": p,
+                "plain_r": r,
+                "plain_f1": f,
+                "ours_p": op,
+                "ours_r": orr,
+                "ours_f1": of,
+                "t_plain": t_plain,
+                "t_ours": t_ours,
+            }
+        )
+        print(rows[-1], flush=True)
+        if kind == "targeted" and rate == max(rates):
+
+            def fit_ap(mask: np.ndarray, labels: np.ndarray, w: np.ndarray | None = None) -> float:
+                m = HistGradientBoostingClassifier(random_state=seed).fit(
+                    x[mask], labels[mask], sample_weight=None if w is None else w[mask]
                 )
-                print(rows[-1], flush=True)
-                if kind == "targeted" and rate == 0.40:
-                    clean = HistGradientBoostingClassifier(random_state=seed).fit(x, y)
-                    dirty = HistGradientBoostingClassifier(random_state=seed).fit(x, noisy)
-                    keep = ~det.suspected_
-                    defended = HistGradientBoostingClassifier(random_state=seed).fit(
-                        x[keep], noisy[keep], sample_weight=det.weights_[keep]
-                    )
-                    ap_rows.append(
-                        {
-                            "seed": seed,
-                            "clean": average_precision_score(yt, clean.predict_proba(xt)[:, 1]),
-                            "poisoned": average_precision_score(yt, dirty.predict_proba(xt)[:, 1]),
-                            "defended": average_precision_score(
-                                yt, defended.predict_proba(xt)[:, 1]
-                            ),
-                        }
-                    )
-                    print(ap_rows[-1], flush=True)
+                return float(average_precision_score(yt, m.predict_proba(xt)[:, 1]))
+
+            everything = np.ones(len(y), dtype=bool)
+            ap_rows.append(
+                {
+                    "seed": seed,
+                    "rate": rate,
+                    "clean": fit_ap(everything, y),
+                    "poisoned": fit_ap(everything, noisy),
+                    "defended": fit_ap(det.training_mask(), noisy, det.weights_),
+                }
+            )
+            print(ap_rows[-1], flush=True)
+    return rows, ap_rows
+
+
+def report(cmd: str, seconds: float, n_rows: int) -> None:
+    rows, ap_rows = [], []
+    for part in sorted(OUT.parent.glob("integrity_labels_*.json")):
+        data = json.loads(part.read_text("utf-8"))
+        rows += data["rows"]
+        ap_rows += data["ap"]
     res = pd.DataFrame(rows)
     med = res.groupby(["kind", "rate"]).median(numeric_only=True).reset_index()
-    aps = pd.DataFrame(ap_rows).median()
+    n_seeds = res["seed"].nunique()
     lines = [
         "# Label-poisoning detection (integrity)",
         "",
-        f"Command: `python bench/integrity_labels.py --seeds {args.seeds}` "
-        f"({time.time() - t_start:.0f} s on {platform.machine()}, {platform.python_version()}, "
-        "a shared 2-core machine under load).",
+        f"Command: `{cmd}` then `python bench/integrity_labels.py --report` "
+        f"(about {seconds:.0f} s per kind on {platform.machine()}, Python "
+        f"{platform.python_version()}, a shared 2-core machine under heavy load).",
         "",
         "Data: Fraud Detection Handbook simulated transactions; audited batch = every fraud of "
-        "2018-05-01..05-21 plus 3 legitimate per fraud (about "
-        f"{len(y)} rows); features: the store's point-in-time fraud features. Medians over "
-        f"{args.seeds} seeds. Detection figures: precision / recall / F1 of the flagged rows "
-        "against the truly flipped rows.",
+        f"2018-05-01..05-21 plus 3 legitimate per fraud ({n_rows} rows); features: the store's "
+        f"point-in-time fraud features. Medians over {n_seeds} seed(s). Detection figures: "
+        "precision / recall / F1 of the flagged rows against the truly flipped rows.",
         "",
-        "Plain = `cleanlab.filter.find_label_issues(labels, pred_probs)` (defaults) on the same "
-        "5-fold out-of-fold probabilities that shopguard's first round uses; shopguard = "
-        "`LabelIssueDetector` (3 rounds of re-estimation without the suspects, ensemble of "
-        "gradient-boosted trees + logistic regression, per-source influence bounding).",
+        "Plain = `cleanlab.filter.find_label_issues(labels, pred_probs)` (defaults) on 5-fold "
+        "out-of-fold probabilities of the same model ensemble (gradient-boosted trees + logistic "
+        "regression) over the fraud features. shopguard = `LabelIssueDetector`: the same, plus "
+        "the store's own label-consistency signals (other fraud labels of the same card within "
+        "14 days and the same terminal within 28 days), a second round re-estimated without "
+        "the first round's suspects, and per-source influence bounding.",
         "",
         "| flips | rate | plain P | plain R | plain F1 | shopguard P | shopguard R | "
         "shopguard F1 | F1 gain (points) |",
@@ -194,24 +208,60 @@ def main() -> None:
             f"{r.ours_p:.3f} | {r.ours_r:.3f} | {r.ours_f1:.3f} | "
             f"{100 * (r.ours_f1 - r.plain_f1):+.1f} |"
         )
-    lines += [
-        "",
-        "Bar: F1 >= 0.85 at 20 % and >= 3 points above plain cleanlab.",
-        "",
-        "## One poisoned source (targeted, 40 % of fraud labels flipped via the processor feed)",
-        "",
-        "Average precision of the store's gradient-boosted fraud model on the next week "
-        "(2018-05-22..05-28, clean labels), medians over seeds:",
-        "",
-        "| trained on | AP |",
-        "| --- | --- |",
-        f"| clean labels | {aps['clean']:.3f} |",
-        f"| poisoned labels, no defence | {aps['poisoned']:.3f} |",
-        f"| poisoned labels, suspects dropped + source weights | {aps['defended']:.3f} |",
-        "",
-    ]
+    lines += ["", "Bar: F1 >= 0.85 at 20 % and >= 3 points above plain cleanlab.", ""]
+    if ap_rows:
+        aps = pd.DataFrame(ap_rows).median(numeric_only=True)
+        lines += [
+            f"## One poisoned source (targeted, {aps['rate']:.0%} of fraud labels flipped via "
+            "the processor feed)",
+            "",
+            "Average precision of a gradient-boosted fraud model on the next week "
+            "(2018-05-22..05-28, clean labels); defended = trained without the suspects of "
+            "sources with an elevated suspect rate, with per-source weights:",
+            "",
+            "| trained on | AP |",
+            "| --- | --- |",
+            f"| clean labels | {aps['clean']:.3f} |",
+            f"| poisoned labels, no defence | {aps['poisoned']:.3f} |",
+            f"| poisoned labels, defended | {aps['defended']:.3f} |",
+            "",
+        ]
     OUT.write_text("\n".join(lines) + "\n", "utf-8")
     print("\n".join(lines))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--kinds", nargs="+", default=["random", "targeted"])
+    ap.add_argument("--rates", nargs="+", type=float, default=list(RATES))
+    ap.add_argument("--report", action="store_true")
+    args = ap.parse_args()
+    if args.report:
+        meta = json.loads((OUT.parent / "integrity_labels_meta.json").read_text("utf-8"))
+        report(meta["cmd"], meta["seconds"], meta["rows"])
+        return
+    t0 = time.time()
+    for kind in args.kinds:
+        rows, ap_rows = [], []
+        for seed in range(args.seeds):
+            r, a = run(kind, seed, tuple(args.rates))
+            rows += r
+            ap_rows += a
+        (OUT.parent / f"integrity_labels_{kind}.json").write_text(
+            json.dumps({"rows": rows, "ap": ap_rows}), "utf-8"
+        )
+    n_rows = len(load(0)[1])
+    (OUT.parent / "integrity_labels_meta.json").write_text(
+        json.dumps(
+            {
+                "cmd": f"python bench/integrity_labels.py --kinds <random|targeted> --seeds {args.seeds}",
+                "seconds": time.time() - t0,
+                "rows": n_rows,
+            }
+        ),
+        "utf-8",
+    )
 
 
 if __name__ == "__main__":

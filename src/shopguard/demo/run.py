@@ -34,6 +34,7 @@ from shopguard.demo.report import write_report
 from shopguard.gateway.app import STORE_SCOPES, create_app
 from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.ratelimit import parse_limits
+from shopguard.integrity.checks import demo_resources as integrity_demo_resources
 from shopguard.privacy.consent import ConsentLedger, training_subjects
 from shopguard.store.fraud import train_fraud
 from shopguard.store.generate import StoreData, generate_store, write_store
@@ -304,6 +305,7 @@ def run_demo(
                         .index[0]
                     ),
                     "other_tenant_customers": n_other,
+                    **integrity_demo_resources(store),
                 }
             )
             card = run_checks(ctx)

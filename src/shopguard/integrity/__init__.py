@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from shopguard.integrity.dedup import NearDuplicateIndex
-    from shopguard.integrity.ingest import IngestReport, Ingestor
+    from shopguard.integrity.ingest import Ingestor, IngestReport
     from shopguard.integrity.labels import LabelIssueDetector
     from shopguard.integrity.quarantine import Quarantine
     from shopguard.integrity.reviews import ReviewScorer

@@ -32,7 +32,7 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -49,6 +49,41 @@ from sklearn.preprocessing import StandardScaler
 from shopguard.core.errors import DataValidationError
 
 __all__ = ["LabelAudit", "LabelIssueDetector", "oof_probabilities", "source_weights"]
+
+
+def label_context(
+    labels: NDArray[np.int64],
+    groups: Mapping[str, tuple[NDArray[Any], NDArray[Any], float]],
+) -> NDArray[np.float64]:
+    """The store's own consistency signals: for each row and each group (e.g. the same
+    card within 14 days, the same terminal within 28 days), how many *other* rows of
+    the group in the window carry a positive label, how many rows the window has, and
+    the positive share. Frauds come in campaigns (a compromised card or terminal); a
+    lone fraud label among clean neighbours, or a clean label inside a fraud run, is
+    what a flipped label looks like.
+
+    ``groups`` maps a name to ``(group_ids, times_in_days, window_days)``.
+    """
+    cols = []
+    n = len(labels)
+    for ids, times, window in groups.values():
+        t = np.asarray(times, dtype=np.float64)
+        pos = np.zeros(n)
+        tot = np.zeros(n)
+        codes = np.unique(np.asarray(ids).astype(str), return_inverse=True)[1]
+        order = np.lexsort((t, codes))
+        sc, st, sy = codes[order], t[order], labels[order].astype(np.float64)
+        bounds = np.flatnonzero(np.diff(sc)) + 1
+        for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, n], strict=True):
+            tt = st[lo:hi]
+            cum = np.r_[0.0, np.cumsum(sy[lo:hi])]
+            a = np.searchsorted(tt, tt - window, side="left")
+            b = np.searchsorted(tt, tt + window, side="right")
+            idx = order[lo:hi]
+            pos[idx] = cum[b] - cum[a] - sy[lo:hi]
+            tot[idx] = (b - a) - 1
+        cols += [pos, tot, pos / np.maximum(tot, 1.0)]
+    return np.column_stack(cols) if cols else np.zeros((n, 0))
 
 
 def _models(random_state: int) -> list[Any]:
@@ -179,7 +214,21 @@ class LabelIssueDetector:
         *,
         sources: Sequence[str] | NDArray[Any] | None = None,
         trusted: NDArray[np.bool_] | None = None,
+        groups: Mapping[str, tuple[NDArray[Any], NDArray[Any], float]] | None = None,
     ) -> Self:
+        """Audit labels ``y`` of rows ``x``.
+
+        Parameters
+        ----------
+        sources:
+            Which feed each label came from (influence is bounded per source).
+        trusted:
+            Labels confirmed by an independent channel (never flagged).
+        groups:
+            Campaign groups for :func:`label_context` (e.g. card and terminal with
+            times in days and a window); their label-consistency signals are added
+            to the audit model's inputs (not to the fraud model's).
+        """
         labels = np.asarray(y, dtype=np.int64)
         x = np.asarray(x, dtype=np.float64)
         n = len(labels)
@@ -188,6 +237,8 @@ class LabelIssueDetector:
         if set(np.unique(labels)) - {0, 1} or len(np.unique(labels)) != 2:
             raise DataValidationError("labels must be 0/1 with both classes present")
         src = np.asarray(["all"] * n if sources is None else sources, dtype=object)
+        if groups:
+            x = np.column_stack([x, label_context(labels, groups)])
         conf = np.zeros(n, dtype=bool) if trusted is None else np.asarray(trusted, dtype=bool)
         weights = np.where(conf, 2.0, 1.0)
         suspected = np.zeros(n, dtype=bool)
@@ -209,12 +260,22 @@ class LabelIssueDetector:
                 break
             suspected = found
         self.labels_ = labels
+        self.sources_ = src
         self.suspected_ = suspected
         self.pred_probs_ = probs
         self.weights_ = weights * source_weights(src, suspected, max_share=self.max_source_share)
         names = np.unique(src)
         self.source_rates_ = {str(s): float(suspected[src == s].mean()) for s in names}
         return self
+
+    def training_mask(self) -> NDArray[np.bool_]:
+        """Rows to train the production model on: suspects are dropped where their source
+        looks poisoned (elevated suspect rate); elsewhere a suspect is more often a hard,
+        correct example than a flip, and its source weight already bounds it."""
+        rates = np.array([self.source_rates_[str(s)] for s in self.sources_])
+        median = float(np.median(list(self.source_rates_.values())))
+        elevated = rates > 2 * median + 0.02
+        return np.asarray(~(self.suspected_ & elevated), dtype=bool)
 
     def audit(self) -> LabelAudit:
         return LabelAudit(self.suspected_, self.pred_probs_, self.weights_, self.source_rates_)

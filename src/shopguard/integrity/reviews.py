@@ -11,8 +11,10 @@ Behaviour signals (each used when its columns are present):
 * **co-review clique** -- the reviewer shares three or more reviewed products
   with another reviewer (collusion groups review the same targets).
 
-A logistic regression over the text model's logit and these signals turns them
-into one probability; it is fitted on a labelled simulation of review
+The text model's log-odds enter as an offset (coefficient 1: its probability
+is already calibrated), and each behaviour signal multiplies the odds by a
+learned, non-negative factor -- a logistic regression with the text logit as
+offset turns them into one probability; it is fitted on a labelled simulation of review
 campaigns over real genuine / generated texts (see ``bench/integrity_reviews.py``)
 and stored as JSON. Each flagged review lists the signals that pushed its score up.
 
@@ -171,17 +173,22 @@ def behaviour_signals(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str | None]]
 
 
 def fit_monotone_logistic(
-    x: NDArray[np.float64], y: NDArray[np.float64], *, l2: float = 1e-3
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    *,
+    offset: NDArray[np.float64] | None = None,
+    l2: float = 1e-3,
 ) -> tuple[NDArray[np.float64], float]:
-    """Logistic regression with non-negative coefficients (L-BFGS-B).
+    """Logistic regression with non-negative coefficients (L-BFGS-B) and an optional offset.
 
     Monotone by construction: no signal can lower a review's score, so an
     attacker cannot buy a lower score by adding a suspicious trait.
     """
     n, d = x.shape
+    off = np.zeros(n) if offset is None else offset
 
     def loss(w: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
-        z = x @ w[:d] + w[d]
+        z = x @ w[:d] + w[d] + off
         p = 1.0 / (1.0 + np.exp(-z))
         eps = 1e-12
         nll = -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))
@@ -291,7 +298,10 @@ class ReviewScorer:
     def fit(self, df: pd.DataFrame, y: Sequence[int], *, text_p: NDArray[np.float64]) -> Self:
         """Fit the combiner on labelled reviews (1 = fake) given out-of-sample text probabilities."""
         x, *_ = self.design(df, text_p)
-        self.coef_, self.intercept_ = fit_monotone_logistic(x, np.asarray(y, dtype=np.float64))
+        w, self.intercept_ = fit_monotone_logistic(
+            x[:, 1:], np.asarray(y, dtype=np.float64), offset=x[:, 0]
+        )
+        self.coef_ = np.concatenate([[1.0], w])
         return self
 
     def save_combiner(self, path: Path) -> None:

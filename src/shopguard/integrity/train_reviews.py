@@ -73,19 +73,35 @@ def fit_combiner(
         x, *_ = scorer.design(df, p)
         xs.append(x)
         ys.append(lab)
-    scorer.coef_, scorer.intercept_ = fit_monotone_logistic(
-        np.vstack(xs), np.concatenate(ys).astype(np.float64)
+    x_all = np.vstack(xs)
+    # The text log-odds are an offset: the text model is calibrated on its own.
+    w, scorer.intercept_ = fit_monotone_logistic(
+        x_all[:, 1:], np.concatenate(ys).astype(np.float64), offset=x_all[:, 0]
     )
+    scorer.coef_ = np.concatenate([[1.0], w])
     return scorer
 
 
-def train(data: Path, out: Path = DEFAULT_MODEL_PATH, *, folds: int = 3, seed: int = 0) -> None:
+def train(
+    data: Path,
+    out: Path = DEFAULT_MODEL_PATH,
+    *,
+    folds: int = 3,
+    seed: int = 0,
+    oof_path: Path | None = None,
+    combiner_only: bool = False,
+) -> None:
     texts, y = load_salminen(data)
-    logger.info("out-of-fold text probabilities (%d folds)", folds)
-    text_p = oof_text_probabilities(texts, y, folds=folds, random_state=seed)
-    logger.info("fitting the text model on %d reviews", len(texts))
-    model = FakeReviewTextModel(random_state=seed).fit(texts, y)
-    model.save(out)
+    if oof_path is not None and oof_path.is_file():
+        text_p = np.load(oof_path, allow_pickle=False)
+    else:
+        logger.info("out-of-fold text probabilities (%d folds)", folds)
+        text_p = oof_text_probabilities(texts, y, folds=folds, random_state=seed)
+        if oof_path is not None:
+            np.save(oof_path, text_p, allow_pickle=False)
+    if not combiner_only:
+        logger.info("fitting the text model on %d reviews", len(texts))
+        FakeReviewTextModel(random_state=seed).fit(texts, y).save(out)
     scorer = fit_combiner(texts, y, text_p, seed=seed)
     scorer.save_combiner(out / "combiner.json")
 
@@ -96,9 +112,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
     ap.add_argument("--folds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--oof", type=Path, help="Cache file of out-of-fold text probabilities.")
+    ap.add_argument("--combiner-only", action="store_true", help="Keep the text model.")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    train(args.data, args.out, folds=args.folds, seed=args.seed)
+    train(
+        args.data,
+        args.out,
+        folds=args.folds,
+        seed=args.seed,
+        oof_path=args.oof,
+        combiner_only=args.combiner_only,
+    )
 
 
 if __name__ == "__main__":
