@@ -42,6 +42,7 @@ def test_ingest_when_batch_has_bad_and_copied_rows_then_exit_1_with_reasons_and_
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     assert main(["init"]) == 0
+    capsys.readouterr()
     path = _reviews(tmp_path)
     code, out, err = _run(
         capsys,
@@ -165,3 +166,61 @@ def test_score_reviews_when_rating_bad_then_exit_2_naming_row_and_no_output(
     src.write_text("id,text\na,fine\n", encoding="utf-8")
     code, _, err = _run(capsys, "integrity", "score-reviews", str(src), "--out", str(out))
     assert code == 2 and "rating" in err
+
+
+def test_train_fraud_when_labels_poisoned_then_refused_unless_risk_accepted_and_audited(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = 1800
+    t = pd.Timestamp("2018-04-01") + pd.to_timedelta(
+        np.sort(rng.integers(0, 30 * 86_400, n)), unit="s"
+    )
+    amount = rng.gamma(2.0, 25.0, n).round(2)
+    fraud = (rng.random(n) < 0.05).astype(int)
+    amount[fraud == 1] += 250.0
+    label = fraud.copy()
+    flip = rng.choice(n, int(0.2 * n), replace=False)  # a fifth of the labels flipped
+    label[flip] = 1 - label[flip]
+    tx = pd.DataFrame(
+        {
+            "TRANSACTION_ID": np.arange(n),
+            "TX_DATETIME": t.strftime("%Y-%m-%d %H:%M:%S"),
+            "CUSTOMER_ID": rng.integers(0, 2000, n),
+            "TERMINAL_ID": rng.integers(0, 500, n),
+            "TX_AMOUNT": amount,
+            "TX_FRAUD": label,
+        }
+    )
+    src = tmp_path / "tx.csv"
+    tx.to_csv(src, index=False)
+    out = tmp_path / "model"
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    code, _, err = _run(capsys, "train", "fraud", "--transactions", str(src), "--out", str(out))
+    assert code == 1 and "suspected_flipped_labels" in err and not (out / "integrity.json").exists()
+    code, _, _ = _run(
+        capsys,
+        "train",
+        "fraud",
+        "--transactions",
+        str(src),
+        "--out",
+        str(out),
+        "--accept-risk",
+        "labels re-checked by hand",
+    )
+    assert code == 0
+    report = json.loads((out / "integrity.json").read_text("utf-8"))
+    assert report["passed"] is False and report["accepted_risk"] == "labels re-checked by hand"
+    assert len(report["data_sha256"]) == 64
+    rt = Runtime.open(load_settings())
+    try:
+        overrides = [
+            r for r in rt.audit.records() if r.action == "integrity.training_gate.override"
+        ]
+        assert len(overrides) == 1 and overrides[0].details["reason"] == "labels re-checked by hand"
+    finally:
+        rt.close()
