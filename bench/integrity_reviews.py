@@ -21,6 +21,7 @@ Run: ``python bench/integrity_reviews.py [--seeds 5]``.
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import time
 from pathlib import Path
@@ -53,17 +54,80 @@ def metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     }
 
 
+def part2(
+    seed: int,
+    texts: np.ndarray,
+    y: np.ndarray,
+    te: np.ndarray,
+    p_ours: np.ndarray,
+    combiner: ReviewScorer,
+) -> dict[str, float]:
+    """Text alone vs text + behaviour on a simulated store of this seed's test texts."""
+    # Part 2: simulated store over the test split's texts.
+    gen = te[y[te] == 0]
+    fak = te[y[te] == 1]
+    sim, is_fake, tidx = simulate_review_campaigns(
+        list(texts[gen]),
+        list(texts[fak]),
+        n_genuine=1200,
+        n_campaigns=12,
+        n_lone_fakes=60,
+        seed=seed,
+    )
+    p_by_pos = dict(zip(te.tolist(), p_ours.tolist(), strict=True))
+    tp = np.array([p_by_pos[int(gen[k])] if k >= 0 else p_by_pos[int(fak[-1 - k])] for k in tidx])
+    combined = combiner.score_frame(sim, text_p=tp)["score"].to_numpy()
+    return {
+        "seed": seed,
+        "reviews": len(sim),
+        "fake_share": float(is_fake.mean()),
+        "text_auc": float(roc_auc_score(is_fake, tp)),
+        "combined_auc": float(roc_auc_score(is_fake, combined)),
+        "text_p_at_r90": precision_at_recall(is_fake, tp),
+        "combined_p_at_r90": precision_at_recall(is_fake, combined),
+        "combined_flag_precision": float(is_fake[combined >= 0.5].mean()),
+        "combined_flag_recall": float((combined[is_fake == 1] >= 0.5).mean()),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--only-seed", type=int, help="Run one seed and save it (for parallel runs).")
+    ap.add_argument("--report", action="store_true", help="Write the table from saved seeds.")
     args = ap.parse_args()
+    if args.report:
+        saved = [
+            json.loads(p.read_text("utf-8"))
+            for p in sorted(OUT.parent.glob("integrity_reviews_seed*.json"))
+        ]
+        # Part 2 is recomputed here with the shipped combiner from each seed's saved
+        # out-of-sample text probabilities (cheap), so it always matches the shipped model.
+        df = pd.read_csv(DATA)
+        texts = df["text"].astype(str).to_numpy(dtype=object)
+        y = (df["label"] == "CG").to_numpy(dtype=np.int64)
+        combiner = ReviewScorer().load_combiner(DEFAULT_MODEL_PATH / "combiner.json")
+        beh = [
+            part2(pr["seed"], texts, y, np.asarray(pr["te"]), np.asarray(pr["p"]), combiner)
+            for s_ in saved
+            for pr in s_["probs"]
+        ]
+        write(
+            [r for s_ in saved for r in s_["rows"]],
+            beh,
+            len(saved),
+            max(s_["seconds"] for s_ in saved),
+            "python bench/integrity_reviews.py --only-seed S  (S = 0..4, one process each), then --report",
+        )
+        return
     df = pd.read_csv(DATA)
     texts = df["text"].astype(str).to_numpy(dtype=object)
     y = (df["label"] == "CG").to_numpy(dtype=np.int64)
     combiner = ReviewScorer().load_combiner(DEFAULT_MODEL_PATH / "combiner.json")
-    rows, beh = [], []
+    rows, beh, probs = [], [], []
     t_all = time.time()
-    for seed in range(args.seeds):
+    seeds = [args.only_seed] if args.only_seed is not None else list(range(args.seeds))
+    for seed in seeds:
         tr, te = next(StratifiedShuffleSplit(1, test_size=0.2, random_state=seed).split(texts, y))
         t0 = time.time()
         vec = TfidfVectorizer()
@@ -91,36 +155,24 @@ def main() -> None:
             }
         )
         print(rows[-2], rows[-1], flush=True)
-        # Part 2: simulated store over the test split's texts.
-        gen = te[y[te] == 0]
-        fak = te[y[te] == 1]
-        sim, is_fake, tidx = simulate_review_campaigns(
-            list(texts[gen]),
-            list(texts[fak]),
-            n_genuine=1200,
-            n_campaigns=12,
-            n_lone_fakes=60,
-            seed=seed,
-        )
-        p_by_pos = dict(zip(te.tolist(), p_ours.tolist(), strict=True))
-        tp = np.array(
-            [p_by_pos[int(gen[k])] if k >= 0 else p_by_pos[int(fak[-1 - k])] for k in tidx]
-        )
-        combined = combiner.score_frame(sim, text_p=tp)["score"].to_numpy()
-        beh.append(
-            {
-                "seed": seed,
-                "reviews": len(sim),
-                "fake_share": float(is_fake.mean()),
-                "text_auc": float(roc_auc_score(is_fake, tp)),
-                "combined_auc": float(roc_auc_score(is_fake, combined)),
-                "text_p_at_r90": precision_at_recall(is_fake, tp),
-                "combined_p_at_r90": precision_at_recall(is_fake, combined),
-                "combined_flag_precision": float(is_fake[combined >= 0.5].mean()),
-                "combined_flag_recall": float((combined[is_fake == 1] >= 0.5).mean()),
-            }
-        )
+        beh.append(part2(seed, texts, y, te, p_ours, combiner))
         print(beh[-1], flush=True)
+        probs.append({"seed": seed, "te": te.tolist(), "p": p_ours.tolist()})
+    if args.only_seed is not None:
+        (OUT.parent / f"integrity_reviews_seed{args.only_seed}.json").write_text(
+            json.dumps({"rows": rows, "probs": probs, "seconds": time.time() - t_all}), "utf-8"
+        )
+        return
+    write(
+        rows,
+        beh,
+        args.seeds,
+        time.time() - t_all,
+        f"python bench/integrity_reviews.py --seeds {args.seeds}",
+    )
+
+
+def write(rows: list[dict], beh: list[dict], n_seeds: int, seconds: float, cmd: str) -> None:
     res = pd.DataFrame(rows)
     med = res.groupby("model", sort=False).median(numeric_only=True)
     spread = res.groupby("model", sort=False)["accuracy"].agg(["min", "max"])
@@ -129,12 +181,12 @@ def main() -> None:
     lines = [
         "# Fake-review detection (integrity)",
         "",
-        f"Command: `python bench/integrity_reviews.py --seeds {args.seeds}` "
-        f"({time.time() - t_all:.0f} s in all on {platform.machine()}, Python "
+        f"Command: `{cmd}` "
+        f"({seconds:.0f} s per process on {platform.machine()}, Python "
         f"{platform.python_version()}, a shared 2-core CPU machine under heavy load; no GPU).",
         "",
         "Data: Salminen et al. 2022 fake reviews (CC BY 4.0), 8,000-review sample, GPT-2 "
-        f"generated (CG) vs genuine (OR); {args.seeds} seeds of a stratified 80/20 split; "
+        f"generated (CG) vs genuine (OR); {n_seeds} seeds of a stratified 80/20 split; "
         "medians over seeds (accuracy range in brackets).",
         "",
         "| model | accuracy | ROC AUC | precision @ 90 % recall | fit + predict (s) |",

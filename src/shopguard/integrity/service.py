@@ -36,7 +36,11 @@ def publish_released(engine: Engine) -> Callable[[str, dict[str, Any]], None]:
     def publish(tenant: str, payload: dict[str, Any]) -> None:
         if payload.get("kind") != Kind.REVIEW.value or "title" not in payload:
             return
-        publish_review(engine, _store_row(tenant, payload))
+        # Stored times are naive UTC; the store keeps ISO-8601 with the offset.
+        at = datetime.fromisoformat(str(payload["created_at"]))
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        publish_review(engine, _store_row(tenant, {**payload, "created_at": at.isoformat()}))
 
     return publish
 
