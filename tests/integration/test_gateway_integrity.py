@@ -45,3 +45,28 @@ def test_post_review_when_copy_campaign_then_quarantined_hidden_until_released(
     actions = [r.action for r in gateway.runtime.audit.records()]
     assert actions.count("integrity.review.quarantine") == 5
     assert "integrity.quarantine.release" in actions
+
+
+def test_canary_when_review_text_holds_personal_data_then_absent_from_audit_and_reasons(
+    gateway: Gateway,
+) -> None:
+    email, card = "canary.int5.93b1@example.org", "4000 0566 5566 5556"
+    key = {"X-API-Key": gateway.key()}
+    text = f"{CAMPAIGN} write to {email} pay with {card}"
+    with gateway.client() as client:
+        for i in range(2):
+            body = {
+                "product_id": "P00003",
+                "customer_id": f"C{200 + i:06d}",
+                "rating": 5,
+                "title": "canary",
+                "text": text,
+            }
+            r = client.post("/v1/reviews", json=body, headers=key)
+            assert r.status_code == 201
+    rt = gateway.runtime
+    dumped = " ".join(str(r.to_json()) for r in rt.audit.records())
+    held = Quarantine(rt.engine, rt.audit).list(kind="review")
+    reasons = " ".join(" ".join(h.reasons) for h in held)
+    for secret in (email, card, card.replace(" ", "")):
+        assert secret not in dumped and secret not in reasons
