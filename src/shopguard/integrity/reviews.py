@@ -63,6 +63,14 @@ BEHAVIOUR_SIGNALS: tuple[str, ...] = (
     "clique",
 )
 _COMBINER_FILE = "combiner.json"
+#: Optional input columns the behaviour signals read.
+_BEHAVIOUR_COLUMNS = (
+    "product_id",
+    "reviewer_id",
+    "created_at",
+    "verified_purchase",
+    "account_age_days",
+)
 _BURST_WINDOW = pd.Timedelta(hours=24)
 _MAX_CLIQUE_PRODUCT_REVIEWERS = 200
 
@@ -348,8 +356,16 @@ class ReviewScorer:
             raise ModelError("review scorer is not fitted")
         x, text_p, sig, whom = self.design(df.reset_index(drop=True), text_p)
         contrib = x * self.coef_
-        z = contrib.sum(axis=1) + self.intercept_
-        score = 1.0 / (1.0 + np.exp(-z))
+        if not any(c in df.columns for c in _BEHAVIOUR_COLUMNS):
+            # Text only: no behaviour to weigh, and the combiner's intercept encodes the base
+            # rate of a store's review stream; the text model's own (balanced) calibration is
+            # the honest score here.
+            score = np.asarray(text_p, dtype=np.float64)
+            contrib = np.zeros_like(contrib)
+            contrib[:, 0] = np.where(score >= self.threshold, 1.0, 0.0)
+        else:
+            z = contrib.sum(axis=1) + self.intercept_
+            score = 1.0 / (1.0 + np.exp(-z))
         reasons = _reasons(df, text_p, sig, whom, contrib)
         return pd.DataFrame(
             {

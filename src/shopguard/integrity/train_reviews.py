@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from pathlib import Path
 
@@ -92,7 +93,19 @@ def train(
     combiner_only: bool = False,
 ) -> None:
     texts, y = load_salminen(data)
-    if oof_path is not None and oof_path.is_file():
+    if oof_path is not None and oof_path.suffix == ".json":
+        # Out-of-sample probabilities saved by bench/integrity_reviews.py (one file per seed):
+        # each text takes its probability from a split where it was in the test part.
+        text_p = np.full(len(texts), np.nan)
+        for part in sorted(oof_path.parent.glob(oof_path.name)):
+            for pr in json.loads(part.read_text("utf-8"))["probs"]:
+                text_p[np.asarray(pr["te"], dtype=np.int64)] = pr["p"]
+        covered = ~np.isnan(text_p)
+        logger.info("bench probabilities cover %d of %d texts", covered.sum(), len(texts))
+        texts = [t for t, c in zip(texts, covered, strict=True) if c]
+        y, text_p = y[covered], text_p[covered]
+        combiner_only = True
+    elif oof_path is not None and oof_path.is_file():
         text_p = np.load(oof_path, allow_pickle=False)
     else:
         logger.info("out-of-fold text probabilities (%d folds)", folds)
@@ -112,7 +125,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
     ap.add_argument("--folds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--oof", type=Path, help="Cache file of out-of-fold text probabilities.")
+    ap.add_argument(
+        "--oof",
+        type=Path,
+        help="Cache file of out-of-fold text probabilities (.npy), or a glob of the "
+        "benchmark's per-seed files (bench/results/integrity_reviews_seed*.json).",
+    )
     ap.add_argument("--combiner-only", action="store_true", help="Keep the text model.")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
