@@ -262,11 +262,16 @@ def main() -> None:
         done_rows: list[dict] = []
         done_ap: list[dict] = []
 
-        def save(rows: list[dict], ap_rows: list[dict], kind: str = kind) -> None:
+        def save(
+            rows: list[dict],
+            ap_rows: list[dict],
+            kind: str = kind,
+            done_rows: list[dict] = done_rows,
+            done_ap: list[dict] = done_ap,
+        ) -> None:
             # Saved after every scenario, so a long run reports what it finished.
             (OUT.parent / f"integrity_labels_{kind}.json").write_text(
-                json.dumps({"rows": done_rows + rows, "ap": done_ap + ap_rows}),
-                "utf-8",  # noqa: B023 - one kind per loop, lists live on
+                json.dumps({"rows": done_rows + rows, "ap": done_ap + ap_rows}), "utf-8"
             )
             (OUT.parent / "integrity_labels_meta.json").write_text(
                 json.dumps({"cmd": cmd, "seconds": time.time() - t0, "rows": N_ROWS}), "utf-8"
