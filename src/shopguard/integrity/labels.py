@@ -147,7 +147,7 @@ def source_weights(
         if len(names) > 1 and r > 2 * median + 0.02:
             w_src[i] = max(0.05, 1.0 - r)
     counts = np.bincount(inv, minlength=len(names)).astype(float)
-    for _ in range(len(names)):
+    for _ in range(100):
         mass = w_src * counts
         share = mass / mass.sum()
         over = share > max_share + 1e-9
@@ -190,6 +190,9 @@ class LabelIssueDetector:
         Cross-validation folds for out-of-fold probabilities.
     max_source_share:
         Largest share of training weight any one label source may hold.
+    source_z:
+        Two-proportion z above which a source's positive rate is judged to depart
+        from the other sources' (then the other sources' model audits its rows).
     random_state:
         Seed of folds and models.
     """
@@ -200,8 +203,10 @@ class LabelIssueDetector:
         rounds: int = 3,
         folds: int = 5,
         max_source_share: float = 0.5,
+        source_z: float = 4.0,
         random_state: int = 0,
     ) -> None:
+        self.source_z = source_z
         self.rounds = rounds
         self.folds = folds
         self.max_source_share = max_source_share
@@ -237,6 +242,7 @@ class LabelIssueDetector:
         if set(np.unique(labels)) - {0, 1} or len(np.unique(labels)) != 2:
             raise DataValidationError("labels must be 0/1 with both classes present")
         src = np.asarray(["all"] * n if sources is None else sources, dtype=object)
+        x_base = x
         if groups:
             x = np.column_stack([x, label_context(labels, groups)])
         conf = np.zeros(n, dtype=bool) if trusted is None else np.asarray(trusted, dtype=bool)
@@ -259,6 +265,7 @@ class LabelIssueDetector:
             if np.array_equal(found, suspected):
                 break
             suspected = found
+        suspected |= self._cross_source(x_base, labels, src, suspected) & ~conf
         self.labels_ = labels
         self.sources_ = src
         self.suspected_ = suspected
@@ -267,6 +274,55 @@ class LabelIssueDetector:
         names = np.unique(src)
         self.source_rates_ = {str(s): float(suspected[src == s].mean()) for s in names}
         return self
+
+    def _cross_source(
+        self,
+        x: NDArray[np.float64],
+        labels: NDArray[np.int64],
+        src: NDArray[Any],
+        suspected: NDArray[np.bool_],
+    ) -> NDArray[np.bool_]:
+        """Rows of a source whose positive rate departs from the other sources' (two-proportion
+        z-test, |z| > ``source_z``) that a model trained on the *other* sources contradicts.
+
+        A targeted flip through one feed (frauds of one pattern marked legitimate) is
+        self-consistent inside the feed -- neighbours carry the same flipped labels -- but
+        shows as a feed whose fraud rate is too low; the other feeds' model still knows the
+        pattern from its features.
+        """
+        out = np.zeros(len(labels), dtype=bool)
+        self.suspect_sources_: list[str] = []
+        names = np.unique(src)
+        if len(names) < 2:
+            return out
+        zs = {}
+        for name in names:
+            mine = src == name
+            n1, n2 = int(mine.sum()), int((~mine).sum())
+            if n1 < 50 or n2 < 50:
+                continue
+            pooled = labels.mean()
+            se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+            if se > 0:
+                zs[name] = abs(labels[mine].mean() - labels[~mine].mean()) / se
+        if not zs:
+            return out
+        # Only the most deviating source: the others then differ from "the rest" merely
+        # because the rest includes it.
+        name = max(zs, key=lambda k: zs[k])
+        if zs[name] <= self.source_z:
+            return out
+        self.suspect_sources_.append(str(name))
+        mine = src == name
+        train = ~mine & ~suspected
+        p = np.zeros(int(mine.sum()))
+        models = _models(self.random_state)
+        for m in models:
+            m.fit(x[train], labels[train])
+            p += m.predict_proba(x[mine])[:, 1] / len(models)
+        given = labels[mine]
+        out[np.flatnonzero(mine)] = ((given == 1) & (p < 0.5)) | ((given == 0) & (p > 0.5))
+        return out
 
     def training_mask(self) -> NDArray[np.bool_]:
         """Rows to train the production model on: suspects are dropped where their source
