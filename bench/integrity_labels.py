@@ -183,7 +183,10 @@ def run(
 
 def report(cmd: str, seconds: float, n_rows: int) -> None:
     rows, ap_rows = [], []
-    for part in sorted(OUT.parent.glob("integrity_labels_*.json")):
+    for kind in ("random", "targeted"):
+        part = OUT.parent / f"integrity_labels_{kind}.json"
+        if not part.is_file():
+            continue
         data = json.loads(part.read_text("utf-8"))
         rows += data["rows"]
         ap_rows += data["ap"]
