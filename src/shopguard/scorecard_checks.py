@@ -8,6 +8,7 @@ from shopguard.fairness import checks as fairness_checks
 from shopguard.gateway import checks as gateway_checks
 from shopguard.governance import checks as governance_checks
 from shopguard.governance import ops_checks
+from shopguard.integrity import checks as integrity_checks
 from shopguard.modelsec import checks as modelsec_checks
 from shopguard.privacy import checks as privacy_checks
 
@@ -17,6 +18,7 @@ __all__ = [
     "fairness_checks",
     "gateway_checks",
     "governance_checks",
+    "integrity_checks",
     "modelsec_checks",
     "ops_checks",
     "privacy_checks",

@@ -58,6 +58,7 @@ def model_dir(tmp_path_factory, csv_file) -> Path:
 
 def test_train_fraud_when_valid_then_exit_0_and_model_with_metrics(model_dir):
     assert sorted(p.name for p in model_dir.iterdir()) == [
+        "integrity.json",
         "metrics.json",
         "model.json",
         "model.skops",

@@ -52,6 +52,7 @@ _COMMAND_MODULES = (
     "score",
     "evaluate",
     "privacy",
+    "integrity",
     "serve",
     "demo",
     "assistant",

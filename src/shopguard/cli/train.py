@@ -20,16 +20,39 @@ def fraud(
     transactions: Path = typer.Option(..., "--transactions", help="Labelled transactions CSV."),
     out: Path = typer.Option(..., "--out", help="Model directory to write."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
+    accept_risk: str = typer.Option(
+        None,
+        "--accept-risk",
+        help="Train even if the data fails its integrity checks; the reason is audited.",
+    ),
 ) -> None:
-    """Train the fraud scorer; writes the model and metrics.json (validation metrics)."""
+    """Train the fraud scorer; writes the model, metrics.json and integrity.json.
+
+    The data must pass the integrity gate first (duplicates, flipped labels); exit 1
+    when it fails, unless --accept-risk REASON (recorded in the audit log).
+    """
+    from shopguard.integrity.gate import audit_fraud_training_data, record_override
     from shopguard.store.fraud import load_transactions, train_fraud
 
     console = Console(stderr=True)
     with console.status("reading transactions") as status:
         tx = load_transactions(transactions)
+        status.update("checking the data's integrity")
+        report = audit_fraud_training_data(tx, random_state=seed)
+    if not report.passed:
+        if accept_risk is None or not accept_risk.strip():
+            console.print(
+                "training data failed its integrity checks: " + "; ".join(report.failures())
+            )
+            console.print("fix the data, or pass --accept-risk REASON (audited)")
+            raise typer.Exit(1)
+        record_override(report, reason=accept_risk, model="fraud")
+        console.print(f"integrity checks failed; risk accepted and audited: {accept_risk}")
+    with console.status("training") as status:
         model = train_fraud(tx, random_state=seed, progress=status.update)
         status.update("saving the model")
         model.save(out)
+        report.write(out, accepted_risk=accept_risk if not report.passed else None)
     valid = model.metrics.get("validation")
     if valid and "roc_auc" in valid:
         console.print(

@@ -168,6 +168,12 @@ class Settings(BaseSettings):
         default={},
         description="Per route, e.g. {'fraud.score': ['round:2']}: round:N, no_score, noise:S, top_k:K.",
     )
+    integrity_quarantine_at: float = Field(
+        default=0.8,
+        gt=0.0,
+        le=1.0,
+        description="Fake-review score at or above which an ingested review is quarantined.",
+    )
 
     @field_validator("jwt_algorithms")
     @classmethod

@@ -38,6 +38,7 @@ from shopguard.gateway.keys import ApiKeyStore
 from shopguard.gateway.ratelimit import parse_limits
 from shopguard.governance.ops_demo import setup_operations
 from shopguard.governance.supply_demo import setup_supply_chain_demo
+from shopguard.integrity.checks import demo_resources as integrity_demo_resources
 from shopguard.modelsec.demo import prepare_demo
 from shopguard.privacy.consent import ConsentLedger, training_subjects
 from shopguard.privacy.dsar import record_training_subjects
@@ -378,6 +379,7 @@ def run_demo(
                     **fairness,
                     **supply_chain,
                     **theft,
+                    **integrity_demo_resources(store),
                 }
             )
             card = run_checks(ctx)

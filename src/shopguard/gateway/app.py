@@ -53,6 +53,7 @@ from shopguard.gateway.schemas import (
 )
 from shopguard.governance import gateway_hook  # registers the ops.containment guard
 from shopguard.governance.api import add_vendor_routes
+from shopguard.integrity.service import ReviewIntake
 from shopguard.modelsec import guard as _modelsec_guard  # registers the extraction guards
 from shopguard.privacy.consent import ConsentLedger, ConsentState, Purpose
 from shopguard.store.service import StoreService, TenantStores
@@ -153,6 +154,7 @@ def create_app(
     pipeline = Pipeline(list(settings.gateway_guards), deps)
     metrics = GatewayMetrics()
     consent = ConsentLedger(rt.engine)
+    intake = ReviewIntake(rt.engine, rt.audit, quarantine_at=settings.integrity_quarantine_at)
     upstream_client = httpx.AsyncClient(timeout=settings.upstream_timeout_s, transport=transport)
 
     @contextlib.asynccontextmanager
@@ -362,7 +364,8 @@ def create_app(
         await ctx.inputs(body)
         svc = stores.get(ctx.tenant)
         review = await run_in_threadpool(
-            svc.add_review,
+            intake.submit,
+            svc,
             product_id=body.product_id,
             customer_id=body.customer_id,
             rating=body.rating,
@@ -375,6 +378,7 @@ def create_app(
             title=review["title"],
             text=review["text"],
             verified_purchase=bool(review["verified_purchase"]),
+            status=review["status"],
         )
         return await ctx.outputs(out)
 

@@ -102,6 +102,8 @@ class ReviewOut(BaseModel):
     text: str
     verified_purchase: bool
     helpfulness: float | None = None
+    #: On submission: ``accepted`` (published) or ``quarantined`` (held for moderation).
+    status: str | None = None
 
 
 class ProductReviewsOut(BaseModel):

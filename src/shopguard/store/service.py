@@ -35,6 +35,7 @@ __all__ = [
     "StoreService",
     "TenantStores",
     "erase_submitted_reviews",
+    "publish_review",
     "submitted_reviews",
     "submitted_reviews_of",
 ]
@@ -124,6 +125,10 @@ class StoreService:
 
     def has_product(self, product_id: str) -> bool:
         return product_id in self._products
+
+    def is_verified_purchase(self, customer_id: str, product_id: str) -> bool:
+        """Whether the customer bought the product (a review's verified-purchase badge)."""
+        return product_id in self._purchases.get(customer_id, ())
 
     def jurisdiction(self, customer_id: str) -> str | None:
         """The customer's jurisdiction (drives consent defaults); None when unknown."""
@@ -236,6 +241,15 @@ class StoreService:
         with self.engine.begin() as conn:
             conn.execute(submitted_reviews.insert().values(**review))
         return {k: v for k, v in review.items() if k != "tenant"}
+
+
+def publish_review(engine: Engine, review: dict[str, Any]) -> None:
+    """Store a submitted review so shoppers see it (``review_id``, ``tenant``, ``product_id``,
+    ``customer_id``, ``rating``, ``title``, ``text``, ``created_at``, ``verified_purchase``);
+    the integrity pipeline calls this for accepted and released reviews."""
+    row = {c.name: review[c.name] for c in submitted_reviews.columns}
+    with engine.begin() as conn:
+        conn.execute(submitted_reviews.insert().values(**row))
 
 
 def submitted_reviews_of(engine: Engine, *, tenant: str, customer_id: str) -> list[dict[str, Any]]:
