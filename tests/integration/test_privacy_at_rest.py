@@ -32,6 +32,15 @@ from shopguard.store.service import STORE_DIR
 from tests.integration.conftest import Gateway, make_settings
 
 
+def _ingested_of(rt: Runtime, cid: str) -> int:
+    from shopguard.integrity.tables import records
+
+    with rt.engine.connect() as conn:
+        rows = conn.execute(sa.select(records.c.payload)).scalars().all()
+    docs = [json.loads(p) for p in rows]
+    return sum(cid in (d.get("customer_id"), d.get("reviewer_id")) for d in docs)
+
+
 def _canaries(store) -> list[str]:
     c = store.customers
     return [str(v) for col in ("name", "email", "phone", "card_number", "street")
@@ -124,6 +133,11 @@ def test_erase_when_requested_then_gone_from_api_store_keys_and_backups(
         backup = conn.execute(sa.select(customers).where(customers.c.customer_id == cid)).all()
     with gw.client() as c:
         assert c.get(f"/v1/recommendations/{cid}", headers=key).status_code == 200
+        product = str(store.products["product_id"].iloc[0])
+        review = {"product_id": product, "customer_id": cid, "rating": 4, "title": "fine",
+                  "text": "Arrived on time and works as described."}  # fmt: skip
+        assert c.post("/v1/reviews", json=review, headers=key).status_code == 201
+        assert _ingested_of(rt, cid) == 1
         before = export_subject(rt, tenant="default", customer_id=cid)
         assert before["encrypted_personal_record"]["email"]
         assert all(v["value"] for v in before["pseudonymised_values"])
@@ -137,8 +151,10 @@ def test_erase_when_requested_then_gone_from_api_store_keys_and_backups(
         "store_rows_deleted",
         "submitted_reviews_deleted",
         "consent_history_deleted",
+        "hook:integrity.ingested_records",
         "models_flagged_for_retraining",
     ]
+    assert _ingested_of(rt, cid) == 0
     with pytest.raises(NotFoundError):
         export_subject(rt, tenant="default", customer_id=cid)
     after = load_store(gw.settings.home / STORE_DIR)
@@ -152,7 +168,7 @@ def test_erase_when_requested_then_gone_from_api_store_keys_and_backups(
         table.read_rows(backup)
     assert {f["model"] for f in models_to_retrain(rt)} >= {"fraud"}
     steps = [r for r in rt.audit.records() if r.action == "privacy.dsar.erase"]
-    assert len(steps) == 6 and all(cid not in json.dumps(r.to_json()) for r in steps)
+    assert len(steps) == 7 and all(cid not in json.dumps(r.to_json()) for r in steps)
     with pytest.raises(NotFoundError):
         erase_subject(rt, tenant="default", customer_id=cid)
     assert RequestLedger(rt.engine).all(status=RequestStatus.OPEN) == []

@@ -155,6 +155,7 @@ def dsar_erase(
     yes: bool = typer.Option(False, "--yes", help="Confirm: erasure cannot be undone."),
 ) -> None:
     """Erase a customer: shred their keys, delete their rows, flag models for retraining."""
+    import shopguard.integrity.erasure  # noqa: F401  (its records are erased too)
     from shopguard.cli._common import console, open_runtime
     from shopguard.privacy.dsar import erase_subject
 

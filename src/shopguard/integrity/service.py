@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from shopguard.core.audit import AuditEvent, AuditLog
 from shopguard.core.errors import NotFoundError
+from shopguard.integrity import erasure as _erasure  # noqa: F401  (registers the erasure hook)
 from shopguard.integrity.ingest import Ingestor, ReviewScoring, Status
 from shopguard.integrity.validate import Kind
 from shopguard.store.service import StoreService, publish_review
