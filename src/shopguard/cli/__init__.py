@@ -54,6 +54,8 @@ _COMMAND_MODULES = (
     "privacy",
     "serve",
     "demo",
+    "images",
+    "adversarial",
 )
 
 

@@ -18,8 +18,12 @@ app.add_typer(keys_app, name="keys")
 def create(
     name: str = typer.Option(..., "--name", help="What the key is for."),
     tenant: str = typer.Option(..., "--tenant", help="The tenant (store) the key may act for."),
-    scopes: str = typer.Option(..., "--scopes", help="Comma-separated, e.g. fraud:score,reviews:read."),
-    expires: str = typer.Option(None, "--expires", help="Lifetime such as 30d, 12h; default: no expiry."),
+    scopes: str = typer.Option(
+        ..., "--scopes", help="Comma-separated, e.g. fraud:score,reviews:read."
+    ),
+    expires: str = typer.Option(
+        None, "--expires", help="Lifetime such as 30d, 12h; default: no expiry."
+    ),
 ) -> None:
     """Create a key and print it once; only a keyed hash is stored."""
     lifetime = parse_duration(expires) if expires else None
@@ -49,7 +53,9 @@ def list_keys() -> None:
     table = Table("key id", "name", "tenant", "scopes", "expires", "state")
     for r in records:
         state = "revoked" if r.revoked_at else "active"
-        table.add_row(r.key_id, r.name, r.tenant, ",".join(sorted(r.scopes)), r.expires_at or "never", state)
+        table.add_row(
+            r.key_id, r.name, r.tenant, ",".join(sorted(r.scopes)), r.expires_at or "never", state
+        )
     console.print(table)
 
 
@@ -59,6 +65,8 @@ def revoke(key_id: str = typer.Argument(..., help="The key id to revoke.")) -> N
     with open_runtime() as rt:
         ApiKeyStore(rt.engine, rt.keyring).revoke(key_id)
         rt.audit.append(
-            AuditEvent(action="keys.revoke", decision="allow", principal="cli", target=f"api_key:{key_id}")
+            AuditEvent(
+                action="keys.revoke", decision="allow", principal="cli", target=f"api_key:{key_id}"
+            )
         )
     console.print(f"revoked {key_id}")

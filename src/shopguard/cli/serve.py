@@ -17,7 +17,9 @@ def _parse_upstreams(values: list[str]) -> dict[str, str]:
     for value in values:
         name, sep, url = value.partition("=")
         if not sep or not name.isidentifier() or not url.startswith(("http://", "https://")):
-            raise ConfigError("--upstream takes NAME=URL with an identifier NAME and an http(s) URL")
+            raise ConfigError(
+                "--upstream takes NAME=URL with an identifier NAME and an http(s) URL"
+            )
         out[name] = url
     return out
 
@@ -26,9 +28,13 @@ def _parse_upstreams(values: list[str]) -> dict[str, str]:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (loopback by default)."),
     port: int = typer.Option(8000, min=1, max=65535),
-    workers: int = typer.Option(1, min=1, max=64, help="Worker processes (share state via DB/Redis)."),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="Worker processes (share state via DB/Redis)."
+    ),
     upstream: list[str] = typer.Option(
-        [], "--upstream", help="Reverse-proxy mode: NAME=URL of a model service to guard (repeatable)."
+        [],
+        "--upstream",
+        help="Reverse-proxy mode: NAME=URL of a model service to guard (repeatable).",
     ),
     ssl_certfile: str = typer.Option(None, help="TLS certificate (PEM) to serve HTTPS."),
     ssl_keyfile: str = typer.Option(None, help="TLS private key (PEM)."),

@@ -80,6 +80,16 @@ class Settings(BaseSettings):
         default={}, description="Reverse-proxy mode: name -> base URL."
     )
     upstream_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    images_model: str = Field(
+        default="robust",
+        pattern=r"^[a-z0-9_]{1,32}$",
+        description="Served image classifier (shipped: standard, robust, robust02).",
+    )
+    images_max_upload_bytes: int = Field(default=262_144, ge=1_024, le=10_485_760)
+    adversarial_refuse: bool = Field(
+        default=False,
+        description="Refuse (422) requests the unusual-input guard flags; False flags and logs.",
+    )
 
     @field_validator("jwt_algorithms")
     @classmethod

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
 from shopguard import __version__
+from shopguard.adversarial.routes import install_adversarial
 from shopguard.core.errors import ConfigError, ModelError, NotFoundError
 from shopguard.core.runtime import Runtime
 from shopguard.core.settings import Settings
@@ -72,6 +73,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         403: "Missing scope",
         404: "Not found (or not visible to this tenant)",
         413: "Body too large",
+        415: "Unsupported media type (e.g. an upload that is not the image type it claims)",
         422: "Request does not match the schema",
         429: "Rate limited (see Retry-After)",
         503: "A guard, the audit log or a model is unavailable (fail closed)",
@@ -90,6 +92,7 @@ STORE_SCOPES: tuple[str, ...] = (
     "metrics:read",
     "consent:read",
     "consent:write",
+    "images:classify",
 )
 #: Routes that need no credentials. Everything else must declare scopes.
 PUBLIC_PATHS = frozenset({"/healthz"})
@@ -348,6 +351,7 @@ def create_app(
 
     for name, base_url in settings.upstreams.items():
         _add_upstream(app, guarded, upstream_client, name, base_url)
+    install_adversarial(app, settings)
 
     _refuse_undeclared(app)
     # Outermost first: body limit, security headers, CORS (closed unless configured), audit.
