@@ -42,7 +42,7 @@ def evaluate(
     from shopguard.core.errors import DataValidationError
 
     if model == "fraud":
-        _fraud(attack, n, seed, as_json)
+        _fraud(attack, as_json)
         return
     from shopguard.adversarial.attacks import Attack
     from shopguard.adversarial.robustness import evaluate_robustness
@@ -84,11 +84,47 @@ def evaluate(
     Console().print(table)
 
 
-def _fraud(attack: list[str], n: int, seed: int, as_json: bool) -> None:
-    from shopguard.core.errors import DataValidationError
+def _fraud(attack: list[str], as_json: bool) -> None:
+    """Evasion search against the store's fraud model on its last 30 days (earlier rows: history)."""
+    import pandas as pd
+
+    from shopguard.adversarial.fraud_evasion import VARIANTS, evasion_search
+    from shopguard.cli._common import settings
+    from shopguard.core.errors import DataValidationError, ModelError
+    from shopguard.store.fraud import FraudModel
+    from shopguard.store.schema import load_store
+    from shopguard.store.service import STORE_DIR
 
     if attack != ["evasion"]:
         raise DataValidationError("--attack must be 'evasion' for the fraud model")
-    raise DataValidationError(
-        "fraud evasion evaluation needs a trained store: run bench/adversarial_fraud.py"
+    s = settings()
+    if not (s.home / STORE_DIR).is_dir() or not (s.models_dir / "fraud").is_dir():
+        raise ModelError("no store or fraud model; run 'shopguard demo' or 'shopguard train fraud'")
+    tx = load_store(s.home / STORE_DIR).transactions
+    model = FraudModel.load(s.models_dir / "fraud")
+    t = pd.to_datetime(tx["TX_DATETIME"])
+    cut = t.max().floor("D") - pd.Timedelta(days=29)
+    test, history = tx[t >= cut].reset_index(drop=True), tx[t < cut].reset_index(drop=True)
+    with progress() as bar:
+        task = bar.add_task("evasion search", total=len(VARIANTS))
+        report = evasion_search(
+            model,
+            test,
+            history,
+            name="fraud",
+            progress=lambda done, _total: bar.update(task, completed=done),
+        )
+    if as_json:
+        typer.echo(json.dumps(report.to_json()))
+        return
+    table = Table(title="fraud model: evasion by fraudster-controlled fields (last 30 days)")
+    for col in ("frauds", "caught", "evaded", "evasion rate", "AP"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        str(report.n_frauds),
+        str(report.caught_before),
+        str(report.evaded),
+        f"{report.evasion_rate:.3f}",
+        f"{report.average_precision:.3f}",
     )
+    Console().print(table)

@@ -26,6 +26,7 @@ import pandas as pd
 import uvicorn
 
 import shopguard.scorecard_checks  # noqa: F401  (registers every check)
+from shopguard.adversarial.demo import demo_resources
 from shopguard.core.runtime import Runtime, init_state
 from shopguard.core.scorecard import CheckContext, Scorecard, run_checks
 from shopguard.core.settings import Settings
@@ -304,6 +305,7 @@ def run_demo(
                         .index[0]
                     ),
                     "other_tenant_customers": n_other,
+                    **demo_resources(settings),
                 }
             )
             card = run_checks(ctx)
