@@ -6,9 +6,15 @@ the served image model's name and a fixed sample of the held-out images.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import NDArray
 
 from shopguard.core.scorecard import Area, Check, CheckContext, Figure, Status, checks
+
+if TYPE_CHECKING:
+    from shopguard.store.images import ImageClassifier
 
 __all__ = ["DETECTION_BAR", "FPR_BAR", "ROBUST_ACCURACY_BAR"]
 
@@ -18,7 +24,7 @@ DETECTION_BAR = 0.95
 FPR_BAR = 0.05
 
 
-def _sample(ctx: CheckContext) -> tuple[object, np.ndarray, np.ndarray]:
+def _sample(ctx: CheckContext) -> tuple[ImageClassifier, NDArray[np.uint8], NDArray[np.uint8]]:
     from shopguard.store.images import load_classifier
 
     res = ctx["adversarial_images"]
@@ -39,8 +45,8 @@ class RobustAccuracy(Check):
         from shopguard.adversarial.robustness import accuracy_under
 
         model, X, y = _sample(ctx)
-        clean = accuracy_under(model, X, y, None)  # type: ignore[arg-type]
-        robust = accuracy_under(model, X, y, AttackSpec(Attack.PGD, 0.1, steps=20))  # type: ignore[arg-type]
+        clean = accuracy_under(model, X, y, None)
+        robust = accuracy_under(model, X, y, AttackSpec(Attack.PGD, 0.1, steps=20))
         fig = Figure("pgd20_eps0.1_accuracy", round(robust, 4), ROBUST_ACCURACY_BAR)
         evidence = f"{len(y)} held-out images: clean {clean:.3f}, PGD-20 eps 0.1 {robust:.3f}"
         return (Status.PASS if robust >= ROBUST_ACCURACY_BAR else Status.FAIL), fig, evidence
@@ -60,8 +66,8 @@ class AttackedImagesFlagged(Check):
         from shopguard.adversarial.service import image_detector_path, load_image_detector
 
         model, X, y = _sample(ctx)
-        det = load_image_detector(model, image_detector_path(model.name))  # type: ignore[attr-defined]
-        adv = run_attack(model, X, y, AttackSpec(Attack.PGD, 0.1, steps=20))  # type: ignore[arg-type]
+        det = load_image_detector(model, image_detector_path(model.name))
+        adv = run_attack(model, X, y, AttackSpec(Attack.PGD, 0.1, steps=20))
         detected = float(det.flag(adv).mean())
         fpr = float(det.flag(X).mean())
         fig = Figure("detection_rate_pgd_eps0.1", round(detected, 4), DETECTION_BAR)

@@ -13,7 +13,9 @@ from shopguard.core.settings import Settings
 __all__ = ["demo_resources"]
 
 
-def demo_resources(settings: Settings, *, n: int = 100, data_dir: Path | None = None) -> dict[str, Any]:
+def demo_resources(
+    settings: Settings, *, n: int = 100, data_dir: Path | None = None
+) -> dict[str, Any]:
     """``{"adversarial_images": ...}`` for the check context; empty when the image data is absent."""
     from shopguard.store.images.images_train import holdout_split, load_fashion_subset
 
@@ -23,4 +25,6 @@ def demo_resources(settings: Settings, *, n: int = 100, data_dir: Path | None = 
         return {}
     _, test = holdout_split(y)
     pick = test[np.linspace(0, len(test) - 1, n).astype(int)]
-    return {"adversarial_images": {"model": settings.images_model, "images": X[pick], "labels": y[pick]}}
+    return {
+        "adversarial_images": {"model": settings.images_model, "images": X[pick], "labels": y[pick]}
+    }

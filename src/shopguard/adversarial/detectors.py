@@ -185,7 +185,8 @@ class TabularIsolationDetector(_Detector):
             X = X[None, :]
         if X.shape[1] != self.n_features_in_:
             raise ModelError(f"expected {self.n_features_in_} features, got {X.shape[1]}")
-        return -compiled.score_samples(X)
+        scores: FloatArray = -compiled.score_samples(X)
+        return scores
 
     def flag(self, X: FloatArray) -> NDArray[np.bool_]:
         return np.asarray(self.risk_score(X) > self.threshold_)

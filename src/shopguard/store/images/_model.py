@@ -97,7 +97,8 @@ class ImageClassifier:
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of a float tensor ``(n, 1, 28, 28)`` in ``[0, 1]`` (keeps the graph)."""
-        return self.net(x)
+        out: torch.Tensor = self.net(x)
+        return out
 
     @torch.no_grad()
     def predict_proba(self, images: NDArray[Any], *, batch_size: int = 512) -> NDArray[np.float32]:
