@@ -113,9 +113,14 @@ def run(
         if not quick and apgd_n:
             t0 = time.perf_counter()
             sub = slice(0, apgd_n)
-            adv = run_attack(model, x[sub], yt[sub], AttackSpec(Attack.APGD, eps, steps=100))
+            adv = run_attack(model, x[sub], yt[sub], AttackSpec(Attack.APGD, eps, steps=apgd_steps))
             row(
-                "apgd-ce+dlr", eps, 100, _acc(model, adv, yt[sub]), apgd_n, time.perf_counter() - t0
+                "apgd-ce+dlr",
+                eps,
+                apgd_steps,
+                _acc(model, adv, yt[sub]),
+                apgd_n,
+                time.perf_counter() - t0,
             )
         if square_n:
             t0 = time.perf_counter()
@@ -233,6 +238,8 @@ def render() -> str:
                         f"{v['model_accuracy']:.3f}, detected {v['detected']:.3f}, detector+model (flagged or correct) "
                         f"{v['defended_accuracy']:.3f} vs model alone under plain PGD {v['pgd_accuracy_model_alone']:.3f}"
                     )
+        if r.get("partial"):
+            lines += ["", f"Note: {r['partial']}."]
         lines.append("")
     return "\n".join(lines) + "\n"
 

@@ -81,7 +81,7 @@ def test_classify_when_clean_product_images_then_mostly_right_class(
         (b"", "image/png", 422),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 30, "image/png", 422),
         (b"GIF89a" + b"\x00" * 30, "image/gif", 415),
-        (b'{"image": "x"}', "application/json", 415),
+        (b'{"image": "x"}', "application/json", 422),
     ],
 )
 def test_classify_when_malformed_upload_then_4xx_problem_json(
