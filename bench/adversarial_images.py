@@ -162,7 +162,7 @@ def run(
                 round(float(flagged[fooled].mean()), 4) if fooled.any() else None
             )
             t0 = time.perf_counter()
-            k = adaptive_n
+            k = min(adaptive_n, m)
             ada = _adaptive(model, det, x[:k], yt[:k], eps, adaptive_steps)
             a_flag = det.flag(ada)
             a_correct = model.predict(ada.numpy()) == yt[:k]
@@ -171,8 +171,10 @@ def run(
                 "detected": round(float(a_flag.mean()), 4),
                 "defended_accuracy": round(float((a_correct | a_flag).mean()), 4),
                 "pgd_accuracy_model_alone": round(
-                    float(np.mean(model.predict(adv.numpy()) == yt)), 4
+                    float(np.mean(model.predict(adv[:k].numpy()) == yt[:k])), 4
                 ),
+                "n": min(k, m),
+                "steps": adaptive_steps,
                 "seconds": round(time.perf_counter() - t0, 1),
             }
             print(json.dumps({f"eps{eps:g}": d[f"adaptive_eps{eps:g}"]}), flush=True)
