@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shopguard.adversarial import checks as adversarial_checks
 from shopguard.assistant import checks as assistant_checks
 from shopguard.core import checks as core_checks
 from shopguard.fairness import checks as fairness_checks
@@ -13,6 +14,7 @@ from shopguard.modelsec import checks as modelsec_checks
 from shopguard.privacy import checks as privacy_checks
 
 __all__ = [
+    "adversarial_checks",
     "assistant_checks",
     "core_checks",
     "fairness_checks",

@@ -8,6 +8,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -128,7 +129,10 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_openapi_when_fuzzed_then_no_5xx_and_responses_match_schema(case, full_key) -> None:
-    case.call_and_validate(headers={"X-API-Key": full_key})
+    # Any byte string fits the image route's schema, but only real PNG/JPEG images are accepted:
+    # there the generated bodies are negative data by construction.
+    excluded = [positive_data_acceptance] if case.path == "/v1/images/classify" else []
+    case.call_and_validate(headers={"X-API-Key": full_key}, excluded_checks=excluded)
 
 
 def test_openapi_when_served_then_problem_schema_documented(gateway: Gateway) -> None:

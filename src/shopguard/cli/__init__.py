@@ -64,6 +64,8 @@ _COMMAND_MODULES = (
     "vendors",
     "evidence",
     "models",
+    "images",
+    "adversarial",
 )
 
 

@@ -174,6 +174,16 @@ class Settings(BaseSettings):
         le=1.0,
         description="Fake-review score at or above which an ingested review is quarantined.",
     )
+    images_model: str = Field(
+        default="robust",
+        pattern=r"^[a-z0-9_]{1,32}$",
+        description="Served image classifier (shipped: standard, robust, robust02).",
+    )
+    images_max_upload_bytes: int = Field(default=262_144, ge=1_024, le=10_485_760)
+    adversarial_refuse: bool = Field(
+        default=False,
+        description="Refuse (422) requests the unusual-input guard flags; False flags and logs.",
+    )
 
     @field_validator("jwt_algorithms")
     @classmethod

@@ -26,6 +26,7 @@ import pandas as pd
 import uvicorn
 
 import shopguard.scorecard_checks  # noqa: F401  (registers every check)
+from shopguard.adversarial.demo import demo_resources
 from shopguard.assistant.checks import demo_resources as assistant_resources
 from shopguard.core.runtime import Runtime, init_state
 from shopguard.core.scorecard import CheckContext, Scorecard, run_checks
@@ -380,6 +381,7 @@ def run_demo(
                     **supply_chain,
                     **theft,
                     **integrity_demo_resources(store),
+                    **demo_resources(settings),
                 }
             )
             card = run_checks(ctx)

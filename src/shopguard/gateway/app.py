@@ -26,6 +26,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shopguard import __version__
+from shopguard.adversarial.routes import install_adversarial
 from shopguard.assistant.routes import install_assistant_routes
 from shopguard.core.errors import ConfigError, ModelError, NotFoundError
 from shopguard.core.runtime import Runtime
@@ -82,6 +83,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         403: "Missing scope",
         404: "Not found (or not visible to this tenant)",
         413: "Body too large",
+        415: "Unsupported media type (e.g. an upload that is not the image type it claims)",
         422: "Request does not match the schema",
         429: "Rate limited (see Retry-After)",
         503: "A guard, the audit log or a model is unavailable (fail closed)",
@@ -106,6 +108,7 @@ STORE_SCOPES: tuple[str, ...] = (
     "decisions:review",
     "vendors:read",
     "vendors:write",
+    "images:classify",
 )
 #: Routes that need no credentials. Everything else must declare scopes.
 PUBLIC_PATHS = frozenset({"/healthz"})
@@ -386,6 +389,7 @@ def create_app(
         _add_upstream(app, guarded, upstream_client, name, base_url)
     install_review_routes(app, settings)
     add_vendor_routes(app)
+    install_adversarial(app, settings)
 
     install_assistant_routes(app, settings)
     _refuse_undeclared(app)

@@ -1,0 +1,53 @@
+"""Calibrate the unusual-input detector of a shipped image model: ``python -m shopguard.adversarial.calibrate --model robust``.
+
+Fits :class:`~shopguard.adversarial.detectors.ImageSqueezeDetector` on clean training images
+(never the held-out evaluation set) and writes ``<model>.detector.json`` beside the weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from shopguard.adversarial.detectors import ImageSqueezeDetector
+from shopguard.adversarial.service import image_detector_path, save_image_detector
+from shopguard.store.images import load_classifier
+from shopguard.store.images.images_train import holdout_split, load_fashion_subset
+
+__all__ = ["calibrate_image_detector"]
+
+
+def calibrate_image_detector(
+    model_name: str,
+    *,
+    n: int = 3000,
+    data_dir: Path | None = None,
+    weights_dir: Path | None = None,
+    target_fpr: float = 0.02,
+) -> Path:
+    """Fit the detector of ``model_name`` on ``n`` training images and save it; returns the path."""
+    model = load_classifier(model_name, weights_dir)
+    X, y = load_fashion_subset(data_dir)
+    train, _ = holdout_split(y)
+    pick = np.random.default_rng(0).choice(train, size=min(n, len(train)), replace=False)
+    det = ImageSqueezeDetector(model=model, target_fpr=target_fpr).fit(X[np.sort(pick)])
+    path = image_detector_path(model_name, weights_dir)
+    save_image_detector(det, path)
+    return path
+
+
+def _main() -> int:
+    parser = argparse.ArgumentParser(description="Calibrate an image model's detector.")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--n", type=int, default=3000)
+    args = parser.parse_args()
+    path = calibrate_image_detector(args.model, n=args.n)
+    print(json.dumps({"saved": str(path)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

@@ -1,0 +1,193 @@
+"""The product-image classifier: a small CNN on 28x28 grey images, weights in safetensors.
+
+Inputs are float pixels in ``[0, 1]``, shape ``(n, 1, 28, 28)``. The network is two
+convolution blocks and two dense layers (about 420k parameters), the "small CNN" of the
+adversarial-training literature for MNIST-sized inputs. Weights are stored as safetensors
+(no pickle, no code on load) with a JSON manifest of SHA-256 digests that :func:`load_classifier`
+checks before it reads a tensor.
+
+References
+----------
+Xiao, Rasul, Vollgraf, "Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning
+Algorithms", arXiv:1708.07747, 2017.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from shopguard.core.errors import ModelError
+from shopguard.store.images._meta import CLASSES, IMAGE_SHAPE
+
+__all__ = [
+    "CLASSES",
+    "IMAGE_SHAPE",
+    "REFERENCE_MODELS",
+    "ImageClassifier",
+    "SmallCNN",
+    "load_classifier",
+    "reference_model_path",
+    "save_classifier",
+    "to_tensor",
+]
+
+_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+#: Models shipped with shopguard: ``standard`` (clean training) and ``robust`` (fast adversarial
+#: training, FGSM with random start, eps 0.1) and ``robust02`` (the same at eps 0.2).
+REFERENCE_MODELS: tuple[str, ...] = ("standard", "robust", "robust02")
+_MANIFEST = "manifest.json"
+
+
+class SmallCNN(nn.Module):
+    """conv(32)-pool-conv(64)-pool-dense(128)-dense(10), ReLU activations; logits out."""
+
+    def __init__(self, n_classes: int = len(CLASSES)) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(64 * 7 * 7, 128),
+            nn.ReLU(),
+        )
+        self.head = nn.Linear(128, n_classes)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The penultimate-layer features (what a feature-space detector measures)."""
+        out: torch.Tensor = self.features(x)
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.head(self.features(x))
+        return out
+
+
+@dataclass
+class ImageClassifier:
+    """A fitted classifier and what it was trained with.
+
+    Attributes
+    ----------
+    net:
+        The network (in eval mode).
+    name:
+        Model name (``standard``, ``robust`` or a user's).
+    info:
+        Training record: method, eps, epochs, wall time, data, seed.
+    """
+
+    net: SmallCNN
+    name: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of a float tensor ``(n, 1, 28, 28)`` in ``[0, 1]`` (keeps the graph)."""
+        out: torch.Tensor = self.net(x)
+        return out
+
+    @torch.no_grad()
+    def predict_proba(self, images: NDArray[Any], *, batch_size: int = 512) -> NDArray[np.float32]:
+        """Class probabilities of ``images``: uint8 ``(n, 28, 28)`` or float in ``[0, 1]``."""
+        x = to_tensor(images)
+        self.net.eval()
+        parts = [
+            torch.softmax(self.net(x[i : i + batch_size]), dim=1)
+            for i in range(0, len(x), batch_size)
+        ]
+        if not parts:
+            return np.zeros((0, len(CLASSES)), dtype=np.float32)
+        return torch.cat(parts).numpy().astype(np.float32)
+
+    def predict(self, images: NDArray[Any]) -> NDArray[np.int64]:
+        """The most probable class of each image."""
+        return np.asarray(self.predict_proba(images).argmax(axis=1), dtype=np.int64)
+
+
+def to_tensor(images: NDArray[Any] | torch.Tensor) -> torch.Tensor:
+    """``(n, 28, 28)`` / ``(n, 1, 28, 28)`` uint8 or float in [0, 1] as a float tensor ``(n, 1, 28, 28)``."""
+    if isinstance(images, torch.Tensor):
+        x = images.float()
+    else:
+        arr = np.asarray(images)
+        x = torch.from_numpy(
+            arr.astype(np.float32) / 255.0 if arr.dtype == np.uint8 else arr.astype(np.float32)
+        )
+    if x.ndim == 3:
+        x = x.unsqueeze(1)
+    if x.ndim != 4 or tuple(x.shape[1:]) != (1, *IMAGE_SHAPE):
+        raise ModelError(f"images must be (n, 28, 28); got {tuple(x.shape)}")
+    return x
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_classifier(model: ImageClassifier, directory: str | Path) -> Path:
+    """Write ``<name>.safetensors`` and record its SHA-256 and training info in the manifest."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{model.name}.safetensors"
+    tensors = {k: v.detach().contiguous() for k, v in model.net.state_dict().items()}
+    save_file(tensors, str(path), metadata={"name": model.name, "arch": "SmallCNN"})
+    manifest_path = out / _MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    manifest[model.name] = {"file": path.name, "sha256": _digest(path), "info": model.info}
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def reference_model_path(name: str) -> Path:
+    """Where a shipped model's weights are."""
+    if name not in REFERENCE_MODELS:
+        raise ModelError(f"unknown image model {name!r}; shipped: {', '.join(REFERENCE_MODELS)}")
+    return _WEIGHTS_DIR / f"{name}.safetensors"
+
+
+def load_classifier(name: str, directory: str | Path | None = None) -> ImageClassifier:
+    """Load model ``name`` from ``directory`` (default: the shipped weights).
+
+    The file's SHA-256 must match the manifest before any tensor is read.
+
+    Raises
+    ------
+    ModelError
+        Unknown model, missing file, or a digest that does not match (tampered weights).
+    """
+    base = Path(directory) if directory is not None else _WEIGHTS_DIR
+    manifest_path = base / _MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        entry = manifest[name]
+    except (OSError, ValueError, KeyError):
+        raise ModelError(f"image model {name!r} is not in the manifest") from None
+    path = base / str(entry["file"])
+    try:
+        actual = _digest(path)
+    except OSError:
+        raise ModelError(f"image model {name!r}: weights file missing") from None
+    # SECURITY: compare_digest; a tampered file must not be loaded.
+    if not hmac.compare_digest(actual, str(entry["sha256"])):
+        raise ModelError(f"image model {name!r}: weights digest does not match the manifest")
+    net = SmallCNN()
+    try:
+        net.load_state_dict(load_file(str(path)))
+    except (RuntimeError, ValueError, OSError):
+        raise ModelError(f"image model {name!r}: weights do not fit the network") from None
+    net.eval()
+    return ImageClassifier(net=net, name=name, info=dict(entry.get("info", {})))
