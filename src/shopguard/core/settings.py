@@ -126,6 +126,13 @@ class Settings(BaseSettings):
         default=3600, ge=1, le=7 * 86_400, description="Alerts of one threat this close group."
     )
 
+    # -- console ---------------------------------------------------------------------
+    console_enabled: bool = Field(default=True, description="Serve the web console at /console.")
+    console_cookie_secure: bool = Field(
+        default=True,
+        description="Mark console cookies Secure (turn off only for http://127.0.0.1 tests).",
+    )
+
     @field_validator("jwt_algorithms")
     @classmethod
     def _asymmetric_only(cls, value: list[str]) -> list[str]:

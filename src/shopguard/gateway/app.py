@@ -26,6 +26,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from shopguard import __version__
 from shopguard.assistant.routes import install_assistant_routes
+from shopguard.console import install_console
 from shopguard.core.errors import ConfigError, ModelError, NotFoundError
 from shopguard.core.runtime import Runtime
 from shopguard.core.settings import Settings
@@ -354,6 +355,7 @@ def create_app(
         _add_upstream(app, guarded, upstream_client, name, base_url)
 
     install_assistant_routes(app, settings)
+    install_console(app, settings)  # the web console at /console (its own CSP, cookies, CSRF)
     _refuse_undeclared(app)
     # Outermost first: body limit, security headers, CORS (closed unless configured), audit.
     app.add_middleware(AuditMiddleware, audit=rt.audit, metrics=metrics)

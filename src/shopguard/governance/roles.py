@@ -38,6 +38,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
         "risk:write",
         "drills:run",
         "reviews:read",
+        "quarantine:decide",  # release/reject quarantined records in the console
         "fraud:score",
     },
     Role.ML_ENGINEER: frozenset(
