@@ -39,7 +39,7 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     _r("alerts", "GET", "/alerts", "incidents:read"),
     _r("audit", "GET", "/audit", "audit:read"),
     _r("audit_verify", "POST", "/audit/verify", "audit:read"),
-    _r("quarantine", "GET", "/quarantine", "reviews:read", "quarantine:decide"),
+    _r("quarantine", "GET", "/quarantine", "reviews:read", "quarantine:decide", "ops:read"),
     _r("quarantine_release", "POST", "/quarantine/{record_id:int}/release", "quarantine:decide"),
     _r("quarantine_reject", "POST", "/quarantine/{record_id:int}/reject", "quarantine:decide"),
     _r("keys", "GET", "/keys", "keys:manage", "ops:read"),
