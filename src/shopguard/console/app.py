@@ -380,7 +380,8 @@ def _traffic(console: Console, window: int = 2000) -> list[tuple[str, int, int]]
         head = conn.execute(sa.select(sa.func.max(audit_log.c.seq))).scalar() or 0
     latest: deque[Any] = deque(maxlen=window)
     for rec in console.rt.audit.records(since=max(0, int(head) - window)):
-        if "status" in rec.details and " " in rec.action:
+        # Gateway requests (the audit middleware's entries), not the console's own pages.
+        if "status" in rec.details and " " in rec.action and " /console" not in rec.action:
             latest.append(rec)
     buckets: dict[str, list[int]] = {}
     for rec in latest:
