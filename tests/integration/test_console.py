@@ -376,3 +376,30 @@ def test_console_overview_when_scorecard_and_traffic_then_charts_render(
     page = c.get("/console/")
     assert page.text.count("<svg") == 3
     assert "api.b" in page.text and "Denial rate" in page.text
+
+
+def test_console_check_when_live_gateway_then_passes_and_weak_console_fails(
+    env: dict[str, Any],
+) -> None:
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
+
+    from shopguard.console.checks import ConsoleHardened
+    from shopguard.core.scorecard import CheckContext, Status
+    from shopguard.demo.run import serve_in_thread
+
+    with serve_in_thread(env["app"]) as base_url:
+        res = ConsoleHardened().result(CheckContext({"base_url": base_url}))
+    assert res.status is Status.PASS, res.evidence
+    weak = FastAPI()
+
+    @weak.api_route("/console/{path:path}", methods=["GET", "POST"])
+    async def anything(path: str) -> HTMLResponse:
+        resp = HTMLResponse("<form method=post></form>")
+        resp.set_cookie("session", "x")
+        return resp
+
+    with serve_in_thread(weak) as base_url:
+        res = ConsoleHardened().result(CheckContext({"base_url": base_url}))
+    assert res.status is Status.FAIL
+    assert "CSP" in res.evidence and "httponly" in res.evidence and "CSRF" in res.evidence

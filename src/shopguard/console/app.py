@@ -452,11 +452,26 @@ async def incident_page(c: Console, ctx: Ctx) -> Response:
     iid = int(ctx.request.path_params["incident_id"])
     inc = await run_in_threadpool(c.desk.get, iid)
     timeline = await run_in_threadpool(c.desk.timeline, iid)
+    # Prefill the containment targets with the culprit the alerts named.
+    seen: dict[str, str] = {}
+    for e in timeline:
+        for k in ("key_id", "principal", "client", "model", "stream"):
+            v = e.details.get(k)
+            if isinstance(v, str) and v and k not in seen:
+                seen[k] = v
+    suggest = {
+        "revoke_key": seen.get("key_id", ""),
+        "block_client": seen.get("principal")
+        or (f"client:{seen['client']}" if "client" in seen else seen.get("key_id", "")),
+        "rollback_model": seen.get("model", ""),
+        "freeze_ingestion": seen.get("stream", ""),
+    }
     return c.render(
         "incident.html",
         ctx,
         inc=inc,
         timeline=timeline,
+        suggest=suggest,
         can_write=allowed(ctx.session.scopes, _route("incident_step")),
         can_contain=allowed(ctx.session.scopes, _route("incident_action")),
         can_notify=allowed(ctx.session.scopes, _route("incident_notified")),
