@@ -376,6 +376,9 @@ def test_console_overview_when_scorecard_and_traffic_then_charts_render(
     page = c.get("/console/")
     assert page.text.count("<svg") == 3
     assert "api.b" in page.text and "Denial rate" in page.text
+    rows = re.findall(r"<tr><td>\d\d:\d\d</td><td>(\d+)</td><td>(\d+)</td></tr>", page.text)
+    # the one gateway request, denied; the console's own page views are not gateway traffic
+    assert [sum(int(a) for a, _ in rows), sum(int(d) for _, d in rows)] == [0, 1]
 
 
 def test_console_check_when_live_gateway_then_passes_and_weak_console_fails(
@@ -403,3 +406,12 @@ def test_console_check_when_live_gateway_then_passes_and_weak_console_fails(
         res = ConsoleHardened().result(CheckContext({"base_url": base_url}))
     assert res.status is Status.FAIL
     assert "CSP" in res.evidence and "httponly" in res.evidence and "CSRF" in res.evidence
+
+
+def test_console_requests_when_audited_by_gateway_then_labelled_with_route_and_staff(
+    env: dict[str, Any],
+) -> None:
+    c = _as(env, Role.AUDITOR)
+    c.get("/console/alerts")
+    rec = [r for r in env["rt"].audit.records() if r.details.get("route") == "console.alerts"][-1]
+    assert rec.principal == "staff:auditor" and rec.decision == "allow"

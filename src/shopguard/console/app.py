@@ -266,6 +266,7 @@ def _wrap(
     console: Console, r: ConsoleRoute, handler: Handler
 ) -> Callable[..., Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
+        _label(request, r.name)
         token = request.cookies.get(console.cookie, "")
         form = await request.form() if r.method == "POST" else None
         if not token:
@@ -274,6 +275,7 @@ def _wrap(
             session = await run_in_threadpool(console.staff.authenticate, token)
         except AuthenticationError as exc:
             return await _unauthenticated(console, request, r, "session_invalid", str(exc))
+        request.scope.setdefault("state", {})["principal"] = f"staff:{session.username}"
         ctx = Ctx(request, session, form, console.csrf_for(token), r)
         flash = request.cookies.get(console.flash_cookie)
         if flash and r.method == "GET":
@@ -331,6 +333,11 @@ def _wrap(
     return endpoint
 
 
+def _label(request: Request, name: str) -> None:
+    """Name the route for the gateway's request audit and metrics (``console.<route>``)."""
+    request.scope.setdefault("state", {})["route_id"] = f"console.{name}"
+
+
 async def _unauthenticated(
     console: Console, request: Request, r: ConsoleRoute, finding: str, message: str
 ) -> Response:
@@ -381,7 +388,8 @@ def _traffic(console: Console, window: int = 2000) -> list[tuple[str, int, int]]
     latest: deque[Any] = deque(maxlen=window)
     for rec in console.rt.audit.records(since=max(0, int(head) - window)):
         # Gateway requests (the audit middleware's entries), not the console's own pages.
-        if "status" in rec.details and " " in rec.action and " /console" not in rec.action:
+        route = str(rec.details.get("route") or "")
+        if "status" in rec.details and " " in rec.action and not route.startswith("console."):
             latest.append(rec)
     buckets: dict[str, list[int]] = {}
     for rec in latest:
@@ -877,9 +885,11 @@ def _login_routes(app: FastAPI, c: Console) -> None:
         return resp
 
     async def login_form(request: Request) -> Response:
+        _label(request, "login")
         return form_page(request)
 
     async def login_submit(request: Request) -> Response:
+        _label(request, "login")
         form = await request.form()
         pre = request.cookies.get(c.pre_cookie, "")
         if not pre or not c.csrf_ok("login:" + pre, form.get("csrf")):
