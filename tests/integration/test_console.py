@@ -415,3 +415,36 @@ def test_console_requests_when_audited_by_gateway_then_labelled_with_route_and_s
     c.get("/console/alerts")
     rec = [r for r in env["rt"].audit.records() if r.details.get("route") == "console.alerts"][-1]
     assert rec.principal == "staff:auditor" and rec.decision == "allow"
+
+
+class _Runs:
+    def list_runs(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "run_id": "r2",
+                "at": "2026-11-26T10:00",
+                "suite": "assistant",
+                "results": {
+                    "inject.basic": "blocked",
+                    "leak.orders": "succeeded",
+                    "b64": "blocked",
+                },
+            },
+            {
+                "run_id": "r1",
+                "at": "2026-11-25T10:00",
+                "suite": "assistant",
+                "results": {"inject.basic": "blocked", "leak.orders": "blocked"},
+            },
+        ]
+
+
+def test_console_redteam_when_runs_provided_then_diff_shows_changed_outcomes(
+    env: dict[str, Any],
+) -> None:
+    c = _as(env, Role.AUDITOR)
+    assert "Not installed" in c.get("/console/redteam").text
+    env["console"].providers.redteam = lambda _rt: _Runs()
+    text = c.get("/console/redteam").text
+    diff = text[text.index("Changes since the previous run") :]
+    assert "leak.orders" in diff and "b64" in diff and "inject.basic" not in diff

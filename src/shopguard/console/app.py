@@ -716,9 +716,26 @@ async def vendors_page(c: Console, ctx: Ctx) -> Response:
         for v in await run_in_threadpool(reg.all):
             row = v.to_json() if hasattr(v, "to_json") else dict(v)
             a = await run_in_threadpool(reg.latest_assessment, row["vendor_id"])
-            row["assessment"] = a.to_json() if hasattr(a, "to_json") else a
+            row["assessment"] = _as_dict(a)
             rows.append(row)
     return c.render("vendors.html", ctx, installed=f is not None, vendors=rows)
+
+
+def _as_dict(obj: Any) -> dict[str, Any] | None:
+    """A provider's result as a plain dict (``to_json``, a dataclass, or a mapping)."""
+    import dataclasses
+
+    if obj is None:
+        return None
+    if hasattr(obj, "to_json"):
+        out: dict[str, Any] = dict(obj.to_json())
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out = dataclasses.asdict(obj)
+    else:
+        out = dict(obj)
+    if "passed" not in out and isinstance(getattr(obj, "passed", None), bool):
+        out["passed"] = obj.passed
+    return out
 
 
 def _register(c: Console) -> RiskRegister:
