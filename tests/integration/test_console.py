@@ -448,3 +448,14 @@ def test_console_redteam_when_runs_provided_then_diff_shows_changed_outcomes(
     text = c.get("/console/redteam").text
     diff = text[text.index("Changes since the previous run") :]
     assert "leak.orders" in diff and "b64" in diff and "inject.basic" not in diff
+
+
+def test_console_when_cookies_not_secure_and_host_not_loopback_then_refused(
+    env: dict[str, Any],
+) -> None:
+    c = _as(env, Role.ADMIN)
+    resp = c.get("http://console.example.com/console/login")
+    assert resp.status_code == 403 and "only on 127.0.0.1" in resp.text
+    assert "set-cookie" not in resp.headers
+    assert c.get("http://console.example.com/console/keys").status_code == 403
+    assert c.get("http://127.0.0.1/console/keys").status_code == 200

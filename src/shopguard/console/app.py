@@ -267,6 +267,9 @@ def _wrap(
 ) -> Callable[..., Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         _label(request, r.name)
+        refused = await run_in_threadpool(_insecure_refusal, console, request)
+        if refused is not None:
+            return refused
         token = request.cookies.get(console.cookie, "")
         form = await request.form() if r.method == "POST" else None
         if not token:
@@ -331,6 +334,23 @@ def _wrap(
 
     endpoint.__name__ = f"console_{r.name}"
     return endpoint
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def _insecure_refusal(console: Console, request: Request) -> Response | None:
+    """With ``console_cookie_secure`` off, serve only loopback hosts (tests), else refuse."""
+    if console.secure or (request.url.hostname or "") in _LOOPBACK:
+        return None
+    console.audit("insecure", "deny", None, target=request.url.path, findings=("insecure_cookie",))
+    return console.render(
+        "error.html",
+        None,
+        403,
+        message="The console's cookies are not Secure (console_cookie_secure = false); "
+        "it answers only on 127.0.0.1. Turn the setting back on and serve HTTPS.",
+    )
 
 
 def _label(request: Request, name: str) -> None:
@@ -903,10 +923,14 @@ def _login_routes(app: FastAPI, c: Console) -> None:
 
     async def login_form(request: Request) -> Response:
         _label(request, "login")
-        return form_page(request)
+        refused = await run_in_threadpool(_insecure_refusal, console=c, request=request)
+        return refused or form_page(request)
 
     async def login_submit(request: Request) -> Response:
         _label(request, "login")
+        refused = await run_in_threadpool(_insecure_refusal, console=c, request=request)
+        if refused is not None:
+            return refused
         form = await request.form()
         pre = request.cookies.get(c.pre_cookie, "")
         if not pre or not c.csrf_ok("login:" + pre, form.get("csrf")):
