@@ -459,3 +459,10 @@ def test_console_when_cookies_not_secure_and_host_not_loopback_then_refused(
     assert "set-cookie" not in resp.headers
     assert c.get("http://console.example.com/console/keys").status_code == 403
     assert c.get("http://127.0.0.1/console/keys").status_code == 200
+
+
+def test_console_keys_when_listed_then_access_review_flags_shown(env: dict[str, Any]) -> None:
+    env["app"].state.keys.create(name="wide-open", tenant="default", scopes=["fraud:score"])
+    text = _as(env, Role.AUDITOR).get("/console/keys").text
+    assert "wide-open" in text and "orphaned" in text
+    assert "Revoke" not in text  # auditors see, never act

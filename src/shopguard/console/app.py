@@ -51,6 +51,7 @@ from shopguard.core.errors import AuthenticationError, ShopguardError
 from shopguard.core.events import Severity, recent_alerts
 from shopguard.core.runtime import Runtime
 from shopguard.core.settings import Settings
+from shopguard.governance.access_review import AccessReview
 from shopguard.governance.incidents import IncidentDesk, Status
 from shopguard.governance.model_versions import ModelVersions
 from shopguard.governance.playbooks import Containment
@@ -644,12 +645,19 @@ def _store_scopes() -> list[str]:
     return sorted(STORE_SCOPES)
 
 
+def _key_reviews(c: Console) -> dict[str, Any]:
+    """Access-review facts per key id: owner, last use, flags (unused, over-privileged...)."""
+    entries = AccessReview.from_runtime(c.rt, staff=c.staff).entries()
+    return {e.subject.removeprefix("key:"): e for e in entries if e.subject.startswith("key:")}
+
+
 async def keys_page(c: Console, ctx: Ctx) -> Response:
     keys = await run_in_threadpool(c.keys.list)
     return c.render(
         "keys.html",
         ctx,
         keys=list(reversed(keys)),
+        reviews=await run_in_threadpool(_key_reviews, c),
         all_scopes=_store_scopes(),
         can_manage=allowed(ctx.session.scopes, _route("key_create")),
         issued=None,
@@ -676,12 +684,14 @@ async def key_create(c: Console, ctx: Ctx) -> Response:
         lambda: c.keys.create(name=name, tenant=tenant, scopes=scopes, expires_in=expires)
     )
     keys = await run_in_threadpool(c.keys.list)
+    reviews = await run_in_threadpool(_key_reviews, c)
     ctx.notice = f"Key {issued.record.key_id} created. Copy the secret now; it is not shown again."
     return c.render(
         "keys.html",
         ctx,
         201,
         keys=list(reversed(keys)),
+        reviews=reviews,
         all_scopes=_store_scopes(),
         can_manage=True,
         issued=issued,
