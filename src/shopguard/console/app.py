@@ -400,14 +400,9 @@ def _scorecard(console: Console) -> dict[str, Any] | None:
 
 def _traffic(console: Console, window: int = 2000) -> list[tuple[str, int, int]]:
     """Gateway requests of the latest ``window`` audit entries, per minute (allowed, denied)."""
-    import sqlalchemy as sa
-
-    from shopguard.core.tables import audit_log
-
-    with console.rt.engine.connect() as conn:
-        head = conn.execute(sa.select(sa.func.max(audit_log.c.seq))).scalar() or 0
+    head = _audit_head(console)
     latest: deque[Any] = deque(maxlen=window)
-    for rec in console.rt.audit.records(since=max(0, int(head) - window)):
+    for rec in console.rt.audit.records(since=max(0, head - window)):
         # Gateway requests (the audit middleware's entries), not the console's own pages.
         route = str(rec.details.get("route") or "")
         if "status" in rec.details and " " in rec.action and not route.startswith("console."):
@@ -560,10 +555,21 @@ async def alerts_page(c: Console, ctx: Ctx) -> Response:
     )
 
 
+def _audit_head(c: Console) -> int:
+    import sqlalchemy as sa
+
+    from shopguard.core.tables import audit_log
+
+    with c.rt.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.max(audit_log.c.seq))).scalar() or 0)
+
+
 def _search_audit(c: Console, q: str, principal: str, decision: str) -> list[Any]:
     hits: deque[Any] = deque(maxlen=200)
     ql = q.lower()
-    for rec in c.rt.audit.records():
+    # Without a filter only the tail is needed; a search streams the whole log.
+    since = 0 if (q or principal or decision) else max(0, _audit_head(c) - 200)
+    for rec in c.rt.audit.records(since=since):
         if ql and ql not in rec.action.lower() and ql not in (rec.target or "").lower():
             continue
         if principal and principal != (rec.principal or ""):
