@@ -466,3 +466,26 @@ def test_console_keys_when_listed_then_access_review_flags_shown(env: dict[str, 
     text = _as(env, Role.AUDITOR).get("/console/keys").text
     assert "wide-open" in text and "orphaned" in text
     assert "Revoke" not in text  # auditors see, never act
+
+
+def test_console_models_when_card_files_then_fairness_and_robustness_shown(
+    env: dict[str, Any],
+) -> None:
+    import json
+
+    d = env["rt"].settings.models_dir / "fraud"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "metrics.json").write_text(json.dumps({"auc": 0.91}))
+    (d / "fairness.json").write_text(json.dumps({"demographic_parity_ratio": 0.87}))
+    env["console"].providers.cards = None
+    text = _as(env, Role.ML_ENGINEER).get("/console/models").text
+    assert "demographic_parity_ratio" in text and "0.91" in text
+    assert "Robustness" in text and "not measured yet" in text
+    env["console"].providers.cards = lambda name, root: {
+        "intended_use": "score card transactions",
+        "metrics": {},
+        "fairness": None,
+        "robustness": {"evasion_success": 0.02},
+    }
+    text = env["client"].get("/console/models").text  # same session
+    assert "score card transactions" in text and "evasion_success" in text

@@ -812,27 +812,52 @@ async def risk_update(c: Console, ctx: Ctx) -> Response:
     return c.done(ctx, "/risks", f"Risk {rid} updated.")
 
 
-def _models(c: Console) -> list[dict[str, Any]]:
+def _read_small_json(path: Path) -> Any:
     import json
 
+    if not path.is_file() or path.stat().st_size > 262_144:
+        return None
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except ValueError:
+        return None
+
+
+def _card_sections(c: Console, d: Path) -> dict[str, Any]:
+    """Model card sections: from the fairness package's card when installed, else the files
+    the trainers and checks write (metrics.json, fairness.json, robustness.json, card.json)."""
+    if c.providers.cards is not None:
+        card = c.providers.cards(d.name, d.parent)
+        return {
+            "Intended use": card.get("intended_use"),
+            "Training data": card.get("training_data"),
+            "Metrics": card.get("metrics"),
+            "Fairness": card.get("fairness"),
+            "Robustness": card.get("robustness"),
+        }
+    metrics = _read_small_json(d / "metrics.json")
+    robustness = _read_small_json(d / "robustness.json")
+    if robustness is None and isinstance(metrics, dict):
+        robustness = metrics.get("robustness")
+    return {
+        "Card": _read_small_json(d / "card.json"),
+        "Metrics": metrics,
+        "Fairness": _read_small_json(d / "fairness.json"),
+        "Robustness": robustness,
+    }
+
+
+def _models(c: Console) -> list[dict[str, Any]]:
     root = c.settings.models_dir
     mv = ModelVersions(root)
     out = []
     if root.is_dir():
         for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            card: dict[str, Any] = {}
-            for name in ("card.json", "model_card.json", "metrics.json", "meta.json"):
-                f = d / name
-                if f.is_file() and f.stat().st_size < 65_536:
-                    try:
-                        card[name] = json.loads(f.read_text("utf-8"))
-                    except ValueError:
-                        card[name] = "unreadable"
             versions = mv.versions(d.name)
             out.append(
                 {
                     "name": d.name,
-                    "card": card,
+                    "sections": _card_sections(c, d),
                     "versions": [v.version for v in versions],
                     "current": mv.current(d.name),
                 }

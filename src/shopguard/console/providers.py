@@ -69,6 +69,8 @@ class ConsoleProviders:
     vendors: Factory | None
     vault: Factory | None
     redteam: Factory | None
+    #: ``(model name, models_dir) -> card dict`` (``shopguard.fairness.cards.collect_card``).
+    cards: Callable[[str, Any], dict[str, Any]] | None = None
 
 
 def _optional(module: str) -> Any | None:
@@ -103,6 +105,7 @@ def default_providers() -> ConsoleProviders:
     vendors = _optional("shopguard.governance.vendors")
     vault = _optional("shopguard.modelsec.vault")
     runs = _optional("shopguard.redteam.runs")
+    cards = _optional("shopguard.fairness.cards")
     return ConsoleProviders(
         quarantine=(lambda rt: quarantine.Quarantine(rt.engine, rt.audit)) if quarantine else None,
         vendors=(lambda rt: vendors.VendorRegister(rt.engine, audit=rt.audit, bus=rt.bus))
@@ -110,6 +113,9 @@ def default_providers() -> ConsoleProviders:
         else None,
         vault=(lambda rt: _VaultAdapter(vault.ModelVault(rt), vault)) if vault else None,
         redteam=(lambda rt: _RedTeamAdapter(runs, rt)) if runs else None,
+        cards=(lambda name, models_dir: dict(cards.collect_card(name, models_dir)))
+        if cards
+        else None,
     )
 
 
