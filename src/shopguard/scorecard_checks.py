@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shopguard.adversarial import checks as adversarial_checks
 from shopguard.assistant import checks as assistant_checks
+from shopguard.console import checks as console_checks
 from shopguard.core import checks as core_checks
 from shopguard.fairness import checks as fairness_checks
 from shopguard.gateway import checks as gateway_checks
@@ -16,6 +17,7 @@ from shopguard.privacy import checks as privacy_checks
 __all__ = [
     "adversarial_checks",
     "assistant_checks",
+    "console_checks",
     "core_checks",
     "fairness_checks",
     "gateway_checks",

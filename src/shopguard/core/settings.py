@@ -184,6 +184,12 @@ class Settings(BaseSettings):
         default=False,
         description="Refuse (422) requests the unusual-input guard flags; False flags and logs.",
     )
+    # -- console ---------------------------------------------------------------------
+    console_enabled: bool = Field(default=True, description="Serve the web console at /console.")
+    console_cookie_secure: bool = Field(
+        default=True,
+        description="Mark console cookies Secure (turn off only for http://127.0.0.1 tests).",
+    )
 
     @field_validator("jwt_algorithms")
     @classmethod

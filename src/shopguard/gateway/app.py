@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from shopguard import __version__
 from shopguard.adversarial.routes import install_adversarial
 from shopguard.assistant.routes import install_assistant_routes
+from shopguard.console import install_console
 from shopguard.core.errors import ConfigError, ModelError, NotFoundError
 from shopguard.core.runtime import Runtime
 from shopguard.core.settings import Settings
@@ -392,6 +393,7 @@ def create_app(
     install_adversarial(app, settings)
 
     install_assistant_routes(app, settings)
+    install_console(app, settings)  # the web console at /console (its own CSP, cookies, CSRF)
     _refuse_undeclared(app)
     # Outermost: the edge (body limit, security headers, audit, metrics), then CORS
     # (closed unless configured). add_middleware puts the last one added outermost.

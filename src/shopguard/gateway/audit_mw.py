@@ -81,7 +81,9 @@ class AuditMiddleware:
                 response_started = True
                 headers = [h for h in message.get("headers", ()) if h[0].lower() != b"server"]
                 if self.harden:
-                    headers.extend(self._extra(scope))
+                    # A sub-app's own policy (the console's CSP, cache-control) wins.
+                    own = {h[0].lower() for h in headers}
+                    headers.extend(h for h in self._extra(scope) if h[0] not in own)
                 if audited:
                     if not await self._record(scope, int(message["status"]), started, request_id):
                         failed = True

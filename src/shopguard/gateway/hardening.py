@@ -112,7 +112,8 @@ class SecurityHeaders:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"server"]
-                headers.extend(SECURITY_HEADERS)
+                own = {h[0].lower() for h in headers}  # a sub-app's own policy (the console) wins
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in own)
                 if scope.get("scheme") == "https":
                     headers.append(HSTS)
                 rl = scope.get("state", {}).get("ratelimit")

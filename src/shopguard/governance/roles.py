@@ -38,13 +38,17 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
         "risk:write",
         "drills:run",
         "reviews:read",
+        "quarantine:decide",  # release/reject quarantined records in the console
         "fraud:score",
+        "vendors:read",
+        "vendors:write",
     },
     Role.ML_ENGINEER: frozenset(
         {
             "models:deploy",
             "models:rollback",
             "fraud:score",
+            "images:classify",
             "recommendations:read",
             "reviews:read",
             "metrics:read",
@@ -56,6 +60,8 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             "consent:read",
             "consent:write",
             "privacy:dsar",
+            "privacy:reidentify",
+            "vendors:read",
             "incidents:read",
             "incidents:notify",
             "risk:read",
