@@ -48,7 +48,7 @@ def _claims(**over):
         "tenant": "default",
         "scope": "fraud:score reviews:read",
     }
-    base.update(over)
+    base.update({k: v(now) if callable(v) else v for k, v in over.items()})
     return {k: v for k, v in base.items() if v is not None}
 
 
@@ -88,8 +88,10 @@ def test_verify_when_hs256_signed_with_the_public_key_then_rejected(verifier, rs
 @pytest.mark.parametrize(
     "over",
     [
-        pytest.param({"exp": int(time.time()) - 10}, id="expired"),
-        pytest.param({"nbf": int(time.time()) + 600}, id="not-yet-valid"),
+        # Times relative to when the test runs, not when it was collected (a long run
+        # would otherwise make "not yet valid" valid).
+        pytest.param({"exp": lambda now: now - 10}, id="expired"),
+        pytest.param({"nbf": lambda now: now + 600}, id="not-yet-valid"),
         pytest.param({"aud": "someone-else"}, id="wrong-audience"),
         pytest.param({"iss": "https://evil.example"}, id="wrong-issuer"),
         pytest.param({"exp": None}, id="no-expiry"),
