@@ -64,6 +64,7 @@ _COMMAND_MODULES = (
     "vendors",
     "evidence",
     "models",
+    "redteam",
 )
 
 
