@@ -246,7 +246,7 @@ th{background:#f3f3f3} .num{text-align:right;font-variant-numeric:tabular-nums;w
 .cards{display:flex;gap:.6rem;flex-wrap:wrap;margin:.6rem 0}.card{border:1px solid #ddd;border-radius:.4rem;padding:.4rem .8rem;min-width:7rem}
 .card b{font-size:1.3rem;display:block}
 .plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:.8rem} img{max-width:100%}
-details summary{cursor:pointer} .fix{color:#0d47a1} .ev{color:#444;font-size:.85rem}
+details summary{cursor:pointer} .areas>tbody>tr>td:nth-child(-n+3){white-space:nowrap;width:1%} .ev{overflow-wrap:anywhere} .fix{color:#0d47a1} .ev{color:#444;font-size:.85rem}
 @media print{
  body{margin:0;max-width:none;font-size:10px} h2{page-break-after:avoid}
  tr,img,.plots>div{page-break-inside:avoid} details{display:block} details>*{display:block}
@@ -460,7 +460,7 @@ def write_report(
     )
     body = (
         (f"<p>{esc(summary)}</p>" if summary else "")
-        + "<h2>Areas</h2><table><tr><th>status</th><th>area</th><th>checks</th><th>details</th></tr>"
+        + "<h2>Areas</h2><table class=areas><tr><th>status</th><th>area</th><th>checks</th><th>details</th></tr>"
         + "".join(rows)
         + "</table>"
         + (
