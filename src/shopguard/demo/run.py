@@ -28,7 +28,7 @@ import uvicorn
 import shopguard.scorecard_checks  # noqa: F401  (registers every check)
 from shopguard.assistant.checks import demo_resources as assistant_resources
 from shopguard.core.runtime import Runtime, init_state
-from shopguard.core.scorecard import CheckContext, Scorecard, run_checks
+from shopguard.core.scorecard import CheckContext, Scorecard
 from shopguard.core.settings import Settings
 from shopguard.demo.idp import DemoIdentityProvider
 from shopguard.demo.report import write_report
@@ -43,6 +43,9 @@ from shopguard.modelsec.demo import prepare_demo
 from shopguard.privacy.consent import ConsentLedger, training_subjects
 from shopguard.privacy.dsar import record_training_subjects
 from shopguard.privacy.protect import protect_store
+from shopguard.redteam.demo import demo_resources as redteam_resources
+from shopguard.redteam.outputs import write_outputs as write_redteam
+from shopguard.redteam.runner import RunResult, run_suite
 from shopguard.store.fraud import train_fraud
 from shopguard.store.generate import StoreData, generate_store, write_store
 from shopguard.store.recommender import order_sequences, train_recommender
@@ -64,6 +67,8 @@ class DemoResult:
     store_summary: dict[str, Any]
     model_metrics: dict[str, dict[str, Any]]
     traffic: dict[str, list[float]] = field(default_factory=dict)
+    redteam: RunResult | None = None
+    redteam_report: Path | None = None
 
 
 def _free_port() -> int:
@@ -380,9 +385,12 @@ def run_demo(
                     **supply_chain,
                     **theft,
                     **integrity_demo_resources(store),
+                    **redteam_resources(rt),
                 }
             )
-            card = run_checks(ctx)
+            say("red-teaming the gateway: every check and registered attack")
+            redteam = run_suite(ctx, remote=False)
+            card = redteam.scorecard
     finally:
         rt.close()
 
@@ -401,7 +409,14 @@ def run_demo(
         model_metrics=metrics,
         traffic=traffic,
     )
-    say("writing report.html")
+    say("writing report.html and the red-team report")
+    result.redteam = redteam
+    result.redteam_report = write_redteam(
+        redteam,
+        out_dir / "redteam",
+        history_dir=settings.home / "redteam",
+        summary=redteam.summary(),
+    )["report"]
     write_report(result, fraud_scores=holdout)
     return result
 

@@ -241,6 +241,26 @@ class RunResult:
             for r in self.scorecard.results
         )
 
+    def summary(self) -> str:
+        """One paragraph: what was attacked and what held."""
+        rs = self.scorecard.results
+        ran = [r for r in rs if r.status is not Status.SKIPPED]
+        held = [r for r in ran if r.status is Status.PASS]
+        broke = [r for r in ran if r.status is not Status.PASS]
+        areas = sorted({r.area.value for r in ran})
+        n_attacks = sum(1 for r in ran if r.id.startswith("attack."))
+        text = (
+            f"Attacked {len(areas)} areas ({', '.join(areas)}) with {len(ran) - n_attacks} checks "
+            f"and {n_attacks} registered attacks, {self.queries} requests in {self.seconds:.0f} s: "
+            f"{len(held)} held"
+        )
+        if broke:
+            text += f", {len(broke)} did not ({', '.join(r.id for r in broke)})"
+        skipped = len(rs) - len(ran)
+        if skipped:
+            text += f"; {skipped} skipped (resources not available to this run)"
+        return text + "."
+
     def meta(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
