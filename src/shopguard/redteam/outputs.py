@@ -249,7 +249,7 @@ th{background:#f3f3f3} .num{text-align:right;font-variant-numeric:tabular-nums;w
 details summary{cursor:pointer} .areas>tbody>tr>td:nth-child(-n+3){white-space:nowrap;width:1%} .ev{overflow-wrap:anywhere} .fix{color:#0d47a1} .ev{color:#444;font-size:.85rem}
 @media print{
  body{margin:0;max-width:none;font-size:10px} h2{page-break-after:avoid}
- tr,img,.plots>div{page-break-inside:avoid} details{display:block} details>*{display:block}
+ tr,img,.plots>div{page-break-inside:avoid} details::details-content{content-visibility:visible;display:block}
  .badge,.verdict{-webkit-print-color-adjust:exact;print-color-adjust:exact}
  @page{size:A4;margin:12mm}
 }
@@ -469,7 +469,9 @@ def write_report(
             else ""
         )
         + (f"<h2>Over time</h2>{hist}" if hist else "")
-        + "</body></html>"
+        # Print every area's checks, not only the open ones.
+        + "<script>addEventListener('beforeprint',()=>document.querySelectorAll('details')"
+        + ".forEach(d=>d.open=true))</script></body></html>"
     )
     path.write_text(head + body, "utf-8")
     return path

@@ -159,7 +159,13 @@ def _first_line(doc: str | None, fallback: str) -> str:
 def _check_skip(cls: type[Check], ctx: CheckContext, *, remote: bool) -> str | None:
     missing = [r for r in cls.requires if r not in ctx.resources]
     if remote and "base_url" not in cls.requires:
-        return "does not exercise the deployment (runs on this machine's state); run it where the deployment's state lives"
+        what = (
+            f"needs {', '.join(cls.requires)}" if cls.requires else "tests this installation's code"
+        )
+        return (
+            f"local-only ({what}), does not exercise the deployment over HTTP; "
+            "run it where the deployment's state lives"
+        )
     if missing:
         local = [m for m in missing if m not in REMOTE_RESOURCES]
         return f"needs {', '.join(missing)}" + (

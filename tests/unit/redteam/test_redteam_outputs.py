@@ -271,7 +271,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def _chromium(*args: str) -> None:
-    subprocess.run(  # noqa: S603 - fixed binary, our own arguments
+    subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", *args],
         check=True,
         capture_output=True,
