@@ -187,9 +187,7 @@ def diff_cmd(
         try:
             runs.append(load_run(folder, rid))
         except KeyError:
-            raise DataValidationError(
-                f"no stored red-team run {rid!r}", file=str(folder)
-            ) from None
+            raise DataValidationError(f"no stored red-team run {rid!r}", file=str(folder)) from None
     changes, per_area = diff(runs[0], runs[1])
     table = Table("change", "check", "area", "before", "after", title=f"{run_a} -> {run_b}")
     colour = {"regression": "red", "improvement": "green", "new": "cyan", "removed": "yellow"}
