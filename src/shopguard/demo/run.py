@@ -411,6 +411,8 @@ def run_demo(
     )
     say("writing report.html and the red-team report")
     result.redteam = redteam
+    if holdout["legit"] and holdout["fraud"]:
+        redteam.extras["roc_curves"] = {"fraud scorer (last 21 days)": _roc(holdout)}
     result.redteam_report = write_redteam(
         redteam,
         out_dir / "redteam",
@@ -434,6 +436,14 @@ def _holdout_scores(store: StoreData, *, seed: int) -> dict[str, list[float]]:
     scores = model.score(last, history=hist)
     y = last["TX_FRAUD"].to_numpy()
     return {"legit": scores[y == 0].tolist(), "fraud": scores[y == 1].tolist()}
+
+
+def _roc(scores: dict[str, list[float]]) -> tuple[list[float], list[float]]:
+    from sklearn.metrics import roc_curve
+
+    y = [0] * len(scores["legit"]) + [1] * len(scores["fraud"])
+    fpr, tpr, _ = roc_curve(y, scores["legit"] + scores["fraud"], drop_intermediate=True)
+    return fpr.tolist(), tpr.tolist()
 
 
 def median_ms(values: list[float]) -> float:
