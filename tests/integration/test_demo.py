@@ -56,6 +56,9 @@ def test_demo_when_run_then_report_and_passing_scorecard_and_state_explorable(
             assert set(c["figure"]) == {"name", "value", "bar"}
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 3 and "Scorecard" in html
+    # The red-team suite ran against the demo's own gateway, attacks included.
+    assert "Red team:" in html and (out / "redteam" / "report.html").is_file()
+    assert {f"attack.extraction.{f}" for f in ("knockoff", "camouflaged")} <= ids
     # The demo's state stays in .shopguard/ for the commands a user runs next.
     assert main(["audit", "verify"]) == 0
     assert (tmp_path / ".shopguard" / "models" / "fraud").is_dir()

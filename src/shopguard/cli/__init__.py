@@ -66,6 +66,7 @@ _COMMAND_MODULES = (
     "models",
     "images",
     "adversarial",
+    "redteam",
 )
 
 

@@ -28,7 +28,7 @@ def demo(
 
     if out.exists() and not out.is_dir():
         raise DataValidationError("output path exists and is not a directory", file=str(out))
-    stages = 11
+    stages = 12
     with progress() as bar:
         task = bar.add_task("starting", total=stages)
 
@@ -53,6 +53,9 @@ def demo(
         colour = {"pass": "green", "fail": "red", "error": "yellow"}.get(r.status.value, "dim")
         table.add_row(f"[{colour}]{r.status.value}[/]", r.id, fig, r.evidence)
     console.print(table)
+    if result.redteam is not None:
+        console.print(f"red team:  {result.redteam.summary()}")
+        console.print(f"           {result.redteam_report}")
     console.print(f"report:    {result.report}")
     console.print(f"scorecard: {result.scorecard_path}")
     console.print(f"finished in {result.seconds:.0f} s; state kept in {settings().home}/")

@@ -146,6 +146,12 @@ def write_report(result: DemoResult, *, fraud_scores: dict[str, list[float]]) ->
         if v
     )
     patterns = ", ".join(f"{esc(k)}: {v}" for k, v in sorted(s["fraud_patterns"].items()))
+    redteam = (
+        f"<p><b>Red team:</b> {esc(result.redteam.summary())} "
+        f"<a href='redteam/report.html'>Full red-team report</a>.</p>"
+        if result.redteam is not None
+        else ""
+    )
     doc = f"""<!doctype html><html lang=en><head><meta charset=utf-8>
 <title>shopguard demo report</title><style>{_CSS}</style></head><body>
 <h1>shopguard demo report</h1>
@@ -157,6 +163,7 @@ def write_report(result: DemoResult, *, fraud_scores: dict[str, list[float]]) ->
 <div class=card><b>{100 * s["fraud_rate"]:.2f} %</b>fraud</div>
 <div class=card><b>{s["reviews"]:,}</b>reviews</div>
 </div>
+{redteam}
 <h2>Scorecard</h2>
 {_scorecard_plot(checks)}
 <table><tr><th>status</th><th>area</th><th>check</th><th>figure</th><th>evidence</th></tr>{check_rows}</table>

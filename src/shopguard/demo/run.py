@@ -29,7 +29,7 @@ import shopguard.scorecard_checks  # noqa: F401  (registers every check)
 from shopguard.adversarial.demo import demo_resources
 from shopguard.assistant.checks import demo_resources as assistant_resources
 from shopguard.core.runtime import Runtime, init_state
-from shopguard.core.scorecard import CheckContext, Scorecard, run_checks
+from shopguard.core.scorecard import CheckContext, Scorecard
 from shopguard.core.settings import Settings
 from shopguard.demo.idp import DemoIdentityProvider
 from shopguard.demo.report import write_report
@@ -44,6 +44,9 @@ from shopguard.modelsec.demo import prepare_demo
 from shopguard.privacy.consent import ConsentLedger, training_subjects
 from shopguard.privacy.dsar import record_training_subjects
 from shopguard.privacy.protect import protect_store
+from shopguard.redteam.demo import demo_resources as redteam_resources
+from shopguard.redteam.outputs import write_outputs as write_redteam
+from shopguard.redteam.runner import RunResult, run_suite
 from shopguard.store.fraud import train_fraud
 from shopguard.store.generate import StoreData, generate_store, write_store
 from shopguard.store.recommender import order_sequences, train_recommender
@@ -65,6 +68,8 @@ class DemoResult:
     store_summary: dict[str, Any]
     model_metrics: dict[str, dict[str, Any]]
     traffic: dict[str, list[float]] = field(default_factory=dict)
+    redteam: RunResult | None = None
+    redteam_report: Path | None = None
 
 
 def _free_port() -> int:
@@ -382,9 +387,12 @@ def run_demo(
                     **theft,
                     **integrity_demo_resources(store),
                     **demo_resources(settings),
+                    **redteam_resources(rt),
                 }
             )
-            card = run_checks(ctx)
+            say("red-teaming the gateway: every check and registered attack")
+            redteam = run_suite(ctx, remote=False)
+            card = redteam.scorecard
     finally:
         rt.close()
 
@@ -403,7 +411,16 @@ def run_demo(
         model_metrics=metrics,
         traffic=traffic,
     )
-    say("writing report.html")
+    say("writing report.html and the red-team report")
+    result.redteam = redteam
+    if holdout["legit"] and holdout["fraud"]:
+        redteam.extras["roc_curves"] = {"fraud scorer (last 21 days)": _roc(holdout)}
+    result.redteam_report = write_redteam(
+        redteam,
+        out_dir / "redteam",
+        history_dir=settings.home / "redteam",
+        summary=redteam.summary(),
+    )["report"]
     write_report(result, fraud_scores=holdout)
     return result
 
@@ -421,6 +438,14 @@ def _holdout_scores(store: StoreData, *, seed: int) -> dict[str, list[float]]:
     scores = model.score(last, history=hist)
     y = last["TX_FRAUD"].to_numpy()
     return {"legit": scores[y == 0].tolist(), "fraud": scores[y == 1].tolist()}
+
+
+def _roc(scores: dict[str, list[float]]) -> tuple[list[float], list[float]]:
+    from sklearn.metrics import roc_curve
+
+    y = [0] * len(scores["legit"]) + [1] * len(scores["fraud"])
+    fpr, tpr, _ = roc_curve(y, scores["legit"] + scores["fraud"], drop_intermediate=True)
+    return fpr.tolist(), tpr.tolist()
 
 
 def median_ms(values: list[float]) -> float:
