@@ -6,6 +6,7 @@ import json
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pandas as pd
@@ -161,17 +162,44 @@ class NoPersonalDataInLogs(Check):
                 headers={**headers, "content-type": "application/json"},
                 content=json.dumps({"card_number": card, "email": email}),
             )
-        texts = [json.dumps(r.to_json(), default=str) for r in rt.audit.records()]
+        records = list(rt.audit.records())
+        texts = [json.dumps(r.to_json(), default=str) for r in records]
         logs = [p.read_text("utf-8", "replace") for p in rt.home.rglob("*.log")]
         leaked = sum(email in t or card in t for t in [*texts, *logs])
         detector = PiiDetector()
-        flagged = sum(any(e.type in _STRUCTURED for e in detector.detect(t)) for t in texts)
+        # The detector reads what people and callers wrote (principal, action, target,
+        # findings, details), not the chain's hex hashes, ids and timestamps, whose digit
+        # runs look like phone numbers to any detector.
+        flagged = sum(
+            any(e.type in _STRUCTURED for t in _free_text(r) for e in detector.detect(t))
+            for r in records
+        ) + sum(
+            any(e.type in _STRUCTURED for e in detector.detect(line))
+            for log in logs
+            for line in log.splitlines()
+        )
         evidence = (
             f"{len(texts)} audit entries and {len(logs)} log files searched: canaries found "
-            f"in {leaked}; entries with a detected email/card/phone/IBAN/SSN: {flagged}"
+            f"in {leaked}; entries or log lines with a detected email/card/phone/IBAN/SSN: "
+            f"{flagged}"
         )
         bad = leaked + flagged
         return (Status.PASS if bad == 0 else Status.FAIL), Figure("leaks", bad, 0), evidence
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _free_text(record: Any) -> list[str]:
+    fields = [record.principal, record.action, record.target, list(record.findings)]
+    return [s for s in _strings([*fields, record.details]) if s]
 
 
 def _luhn_card(seed: int) -> str:
