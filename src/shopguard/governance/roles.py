@@ -24,7 +24,15 @@ class Role(StrEnum):
 
 
 _READ = frozenset(
-    {"audit:read", "incidents:read", "risk:read", "ops:read", "metrics:read", "staff:read"}
+    {
+        "audit:read",
+        "incidents:read",
+        "risk:read",
+        "ops:read",
+        "metrics:read",
+        "staff:read",
+        "models:read",  # the vault's versions, cards and results (read is audited)
+    }
 )
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
@@ -47,6 +55,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
         {
             "models:deploy",
             "models:rollback",
+            "models:read",
             "fraud:score",
             "images:classify",
             "recommendations:read",
