@@ -13,10 +13,9 @@ alert; with ``adversarial_refuse`` it is refused (422).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
-
-from starlette.concurrency import run_in_threadpool
 
 from shopguard.adversarial.fraud_fields import request_vector
 from shopguard.adversarial.service import AdversarialService
@@ -59,7 +58,7 @@ class UnusualInput(Guard):
             image = validate_upload(
                 data, content_type=ctx.request.headers.get("content-type"), limits=svc.limits
             )
-            score, flagged = await run_in_threadpool(svc.image_risk, image.pixels)
+            score, flagged = await asyncio.to_thread(svc.image_risk, image.pixels)
         elif route == FRAUD_ROUTE:
             stores = ctx.request.app.state.stores
             tenant = ctx.tenant

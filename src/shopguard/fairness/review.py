@@ -197,10 +197,3 @@ class ReviewCases:
                 )
                 for r in rows
             ]
-
-
-def install_review_routes(app: Any, settings: Any) -> None:
-    """Add ``POST /v1/decisions/{decision_id}/review`` to a gateway app (scope ``decisions:review``)."""
-    from shopguard.fairness._routes import add_review_route
-
-    add_review_route(app, settings)

@@ -25,15 +25,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+import shopguard.adversarial.guard  # noqa: F401  (registers the unusual-input guard)
 from shopguard import __version__
-from shopguard.adversarial.routes import install_adversarial
-from shopguard.assistant.routes import install_assistant_routes
 from shopguard.console import install_console
 from shopguard.core.errors import ConfigError, ModelError, NotFoundError
 from shopguard.core.runtime import Runtime
 from shopguard.core.settings import Settings
 from shopguard.fairness.explain import fraud_reasons
-from shopguard.fairness.review import install_review_routes, issue_decision_id
+from shopguard.fairness.review import issue_decision_id
 from shopguard.gateway.audit_mw import AuditMiddleware
 from shopguard.gateway.jwt_auth import JwtVerifier
 from shopguard.gateway.keys import ApiKeyStore
@@ -388,9 +387,15 @@ def create_app(
 
     for name, base_url in settings.upstreams.items():
         _add_upstream(app, guarded, upstream_client, name, base_url)
-    install_review_routes(app, settings)
+    from shopguard.gateway.routes_decisions import add_review_route
+
+    add_review_route(app, settings)
     add_vendor_routes(app)
+    from shopguard.gateway.routes_images import install_adversarial
+
     install_adversarial(app, settings)
+
+    from shopguard.gateway.routes_assistant import install_assistant_routes
 
     install_assistant_routes(app, settings)
     install_console(app, settings)  # the web console at /console (its own CSP, cookies, CSRF)

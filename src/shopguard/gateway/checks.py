@@ -197,15 +197,12 @@ class Flood(Check):
             if r.status_code == 200 and r.extensions["shopguard_done"] - start <= window
         )
         ceiling = 2 * limit
-        status = (
-            Status.PASS if limited and retry and served_in_window <= ceiling else Status.FAIL
-        )
+        status = Status.PASS if limited and retry and served_in_window <= ceiling else Status.FAIL
         evidence = (
             f"{n} concurrent requests: {served_in_window} served in the first "
             f"{window:g} s window (limit {limit}/window, at most {ceiling} across a window "
             f"boundary); {ok} served and {len(limited)} refused in all over "
-            f"{time.perf_counter() - start:.1f} s"
-            + ("" if retry else "; Retry-After missing")
+            f"{time.perf_counter() - start:.1f} s" + ("" if retry else "; Retry-After missing")
         )
         others = sorted({r.status_code for r in responses} - {200, 429})
         if others:

@@ -247,8 +247,8 @@ def test_chat_when_real_llm_endpoint_misbehaves_then_same_guards_hold(
 
 def test_make_engine_when_llm_url_set_then_openai_engine(tmp_path: Any) -> None:
     from shopguard.assistant.engines import OpenAICompatibleEngine
-    from shopguard.assistant.routes import make_engine
     from shopguard.core.settings import load_settings
+    from shopguard.gateway.routes_assistant import make_engine
 
     s = load_settings(home=tmp_path, llm_url="http://localhost:11434/v1", llm_model="llama3")
     eng = make_engine(s)
