@@ -48,6 +48,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from shopguard.core import crypto
+from shopguard.core.audit_spool import AuditSpool
 from shopguard.core.db import is_postgres
 from shopguard.core.errors import AuditSinkError, InvalidCiphertext
 from shopguard.core.keyring import KeyRing
@@ -309,7 +310,10 @@ class AuditLog:
         *,
         clock: Clock | None = None,
         batch_max: int = 256,
+        spool: AuditSpool | None = None,
     ) -> None:
+        self._spool = spool  # local durable buffer for commits the database refused
+        self._spool_retry_at = 0.0
         self._engine = engine
         self._keyring = keyring
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -399,6 +403,8 @@ class AuditLog:
             self._queue.put(None)
             self._writer.join(timeout=30)
             self._writer = None
+        if self._spool is not None:
+            self._spool.close()
 
     def _ensure_writer(self) -> None:
         if self._writer is not None:
@@ -413,7 +419,11 @@ class AuditLog:
 
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
+            try:  # wake once a second while spooled entries wait for the database
+                first = self._queue.get(timeout=1.0 if self._spool_pending() else None)
+            except queue.Empty:
+                self._replay_spool()
+                continue
             if first is None:
                 return
             batch = [first]
@@ -438,11 +448,17 @@ class AuditLog:
 
     def _commit(self, batch: list[_Pending]) -> None:
         outcomes: list[AuditRecord | BaseException]
+        prepared: list[dict[str, Any]] = []
         try:
-            outcomes = list(self._write(batch))
+            prepared = self._prepare(batch)
+            self._replay_spool(force=True)  # spooled entries land first, in their order
+            outcomes = list(self._chain(prepared))
         except Exception as exc:  # fail closed: every caller in the batch learns it failed
             logger.error("audit commit failed: %s", type(exc).__name__)
-            err = AuditSinkError(f"audit entry could not be committed ({type(exc).__name__})")
+            err = AuditSinkError(
+                f"audit entry could not be committed ({type(exc).__name__})"
+                + ("; spooled locally" if self._spool_failed(prepared) else "")
+            )
             outcomes = [err] * len(batch)
         by_loop: dict[
             asyncio.AbstractEventLoop,
@@ -504,10 +520,57 @@ class AuditLog:
             raise AuditSinkError("audit head missing; run 'shopguard init'")
         return int(row[0]), str(row[1])
 
+    # -- the local spool (see audit_spool.py) ------------------------------------------
+    def _spool_pending(self) -> bool:
+        return self._spool is not None and self._spool.has_pending()
+
+    def _spool_failed(self, prepared: list[dict[str, Any]]) -> bool:
+        # The callers are refused (their entries did not commit); keep the record of
+        # what they asked for, marked as spooled, to land when the database is back.
+        if self._spool is None or not prepared:
+            return False
+        marked = []
+        for fields in prepared:
+            details = json.loads(fields["details"])
+            if isinstance(details, dict):
+                details["audit_spooled"] = True
+            marked.append({**fields, "details": _DETAILS.encode(details)})
+        try:
+            return self._spool.add(marked)
+        except OSError as exc:
+            logger.error("audit spool write failed: %s", type(exc).__name__)
+            return False
+
+    def _replay_spool(self, *, force: bool = False) -> None:
+        import time
+
+        if self._spool is None or (not force and time.monotonic() < self._spool_retry_at):
+            return
+        if not self._spool.has_pending():
+            return
+        try:
+            self._spool.replay(self._present, self._chain)
+        except Exception as exc:
+            self._spool_retry_at = time.monotonic() + 1.0
+            if force:
+                raise
+            logger.warning("audit spool replay deferred: %s", type(exc).__name__)
+
+    def _present(self, event_ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        with self._engine.connect() as conn:
+            for i in range(0, len(event_ids), 500):
+                chunk = event_ids[i : i + 500]
+                rows = conn.execute(
+                    sa.select(audit_log.c.event_id).where(audit_log.c.event_id.in_(chunk))
+                )
+                found.update(str(r[0]) for r in rows)
+        return found
+
     def _write(self, batch: list[_Pending]) -> list[AuditRecord]:
-        # Everything that may touch the key ring (and so the database) happens
-        # before the chain's write lock is taken.
-        key = self._keyring.active(_PURPOSE)
+        return self._chain(self._prepare(batch))
+
+    def _prepare(self, batch: list[_Pending]) -> list[dict[str, Any]]:
         prepared: list[dict[str, Any]] = []
         for p in batch:
             ev = p.event
@@ -526,6 +589,12 @@ class AuditLog:
                     "details": self._scrub(details) or "{}",
                 }
             )
+        return prepared
+
+    def _chain(self, prepared: list[dict[str, Any]]) -> list[AuditRecord]:
+        # Everything that may touch the key ring (and so the database) happens
+        # before the chain's write lock is taken.
+        key = self._keyring.active(_PURPOSE)
         rows: list[dict[str, Any]] = []
         with self._engine.begin() as conn:
             seq, prev = self._lock_head(conn)

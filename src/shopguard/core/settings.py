@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         description="Key-encryption key (32 bytes, urlsafe base64). Default: <home>/master.key.",
     )
     audit_batch_max: int = Field(default=256, ge=1, le=10_000)
+    audit_spool: bool = Field(
+        default=True,
+        description="Spool audit entries the database refused to <home>/audit-spool and replay them.",
+    )
+    audit_spool_max_bytes: int = Field(default=64 * 1024 * 1024, ge=4096)
     log_level: str = Field(default="INFO")
 
     # -- gateway ---------------------------------------------------------------------
