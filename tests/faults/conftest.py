@@ -6,6 +6,7 @@ server this module starts on a free port in the test's temporary directory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -159,10 +160,8 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         try:
             yield pg
         finally:
-            try:
+            with contextlib.suppress(subprocess.CalledProcessError, RuntimeError):
                 pg.stop()
-            except (subprocess.CalledProcessError, RuntimeError):
-                pass
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
