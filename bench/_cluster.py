@@ -155,7 +155,7 @@ def pool(workers: int) -> Iterator[Pool]:
         p = Pool(
             f"http://127.0.0.1:{port}{URL_PATH}", proc, {"X-API-Key": issued.secret}, db_url, home
         )
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # workers import torch & co. on a shared CPU
         while True:
             try:
                 req = urllib.request.Request(p.url, headers=p.headers)

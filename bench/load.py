@@ -69,17 +69,22 @@ def main() -> None:
         ax.plot([s for s, _ in samples], [v[i] for _, v in samples], label=f"worker {i + 1}")
     ax.set_xlabel("seconds")
     ax.set_ylabel("RSS (MiB)")
-    ax.set_ylim(bottom=0)
+    top = max(max(v) for _, v in samples)
+    ax.set_ylim(0, top * 1.2)
     ax.set_title(f"gateway RSS under {r.rps:.0f} req/s, {args.workers} workers, PG + Redis")
     ax.legend()
     fig.tight_layout()
     args.plot.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.plot, dpi=110)
+    with args.plot.with_suffix(".csv").open("w") as fh:  # the samples behind the plot
+        fh.write("seconds," + ",".join(f"worker{i + 1}_rss_mib" for i in range(len(pids))) + "\n")
+        for sec, vals in samples:
+            fh.write(f"{sec:.1f}," + ",".join(f"{v:.1f}" for v in vals) + "\n")
 
     text = f"""# Sustained load: {args.workers} workers on PostgreSQL + Redis, {args.seconds} s
 
 Machine: {where}.
-Command: `python bench/load.py --seconds {args.seconds} --connections {args.connections} --out bench/results/load.md`
+Command (run under `nice -n 10`, as every job on this shared machine): `python bench/load.py --seconds {args.seconds} --connections {args.connections} --out bench/results/load.md`
 
 wrk closed loop, {args.connections} connections, 2 threads, loopback; stub endpoint behind the full
 gateway pipeline (API key authN/authZ, per-key and per-IP limits in Redis, audit entry
