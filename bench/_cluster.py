@@ -76,7 +76,7 @@ class Pool:
             cmd = Path(f"/proc/{p}/cmdline").read_bytes()
             if b"multiprocessing.resource_tracker" not in cmd:
                 pids.append(int(p))
-        return pids
+        return pids or [self.proc.pid]  # one worker: uvicorn serves in its own process
 
     def audit_rows(self) -> int:
         eng = sa.create_engine(self.db_url.replace("postgresql://", "postgresql+psycopg://", 1))
@@ -117,6 +117,7 @@ def pool(workers: int) -> Iterator[Pool]:
         )
         rt.close()
         port = free_port()
+        log = (Path(tmp.name) / "uvicorn.log").open("wb")
         env = {
             **os.environ,
             "PYTHONPATH": SRC + os.pathsep + str(Path(__file__).resolve().parent),
@@ -149,7 +150,7 @@ def pool(workers: int) -> Iterator[Pool]:
             ],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
             start_new_session=True,
         )
         p = Pool(
@@ -165,7 +166,9 @@ def pool(workers: int) -> Iterator[Pool]:
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("worker pool did not start")
+                log.flush()
+                tail = (Path(tmp.name) / "uvicorn.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"worker pool did not start (rc {proc.poll()}): {tail}")
             time.sleep(0.3)
         yield p
     finally:

@@ -146,9 +146,7 @@ negative = schemathesis.pytest.from_fixture("negative_schema")
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @negative.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_openapi_when_fed_schema_violating_input_then_4xx_problem_never_5xx(
-    case, full_key
-) -> None:
+def test_openapi_when_fed_schema_violating_input_then_4xx_problem_never_5xx(case, full_key) -> None:
     response = case.call(headers={"X-API-Key": full_key})
     assert response.status_code < 500, response.text
     if response.status_code >= 400:

@@ -33,8 +33,9 @@ def test_k8s_when_manifests_parsed_then_every_kind_present_and_names_match() -> 
     labels = dep["spec"]["template"]["metadata"]["labels"]
     assert dep["spec"]["selector"]["matchLabels"] == labels
     assert kinds["Service"]["spec"]["selector"] == labels
-    assert kinds["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]["name"] == (
-        dep["metadata"]["name"]
+    assert (
+        kinds["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]["name"]
+        == (dep["metadata"]["name"])
     )
     assert kinds["HorizontalPodAutoscaler"]["spec"]["minReplicas"] >= 2
     container = dep["spec"]["template"]["spec"]["containers"][0]
