@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import atheris
-
 import _harness
+import atheris
 
 with atheris.instrument_imports(include=["shopguard"]):
     from shopguard.privacy.pii._jsonl import BadLine, TextRecord, read_text_records

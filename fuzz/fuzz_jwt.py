@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 import json
 
-import atheris
-
 import _harness
+import atheris
 
 with atheris.instrument_imports(include=["shopguard"]):
     from cryptography.hazmat.primitives.asymmetric import ed25519

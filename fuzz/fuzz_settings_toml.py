@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 
-import atheris
-
 import _harness
+import atheris
 
 with atheris.instrument_imports(include=["shopguard"]):
     from shopguard.core.errors import ConfigError
@@ -20,14 +20,10 @@ _TOML = _HOME / "shopguard.toml"
 
 def test_one_input(data: bytes) -> None:
     _TOML.write_bytes(data)
-    try:
+    with contextlib.suppress(ConfigError):
         load_settings(home=_HOME)
-    except ConfigError:
-        pass
-    try:
+    with contextlib.suppress(ConfigError):
         load_declarations(_TOML)
-    except ConfigError:
-        pass
 
 
 if __name__ == "__main__":

@@ -6,9 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
-import atheris
-
 import _harness
+import atheris
 
 with atheris.instrument_imports(include=["shopguard"]):
     from shopguard.core.errors import DataValidationError

@@ -20,7 +20,7 @@ def test_fraud_csv_when_date_beyond_year_2262_then_data_validation_error_names_r
         "1,2024-01-01 10:00:00,C1,T1,12.50,0\n"
         "2,6024-01-01 10:00:00,C2,T2,99.00,1\n"
     )
-    with pytest.raises(DataValidationError, match="row 2.*out of range"):
+    with pytest.raises(DataValidationError, match=r"row 2.*out of range"):
         load_transactions(path)
 
 

@@ -83,7 +83,7 @@ def _client(dask: str, workers: int) -> tuple[Any, Any]:
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: never clash with a running cluster
             silence_logs=40,
         )
         return Client(cluster), cluster  # type: ignore[no-untyped-call]
