@@ -135,6 +135,84 @@ def test_openapi_when_fuzzed_then_no_5xx_and_responses_match_schema(case, full_k
     case.call_and_validate(headers={"X-API-Key": full_key}, excluded_checks=excluded)
 
 
+@pytest.fixture
+def negative_schema(gateway: Gateway):
+    """The same spec, generating requests that violate it (wrong types, missing fields, junk)."""
+    api = schemathesis.openapi.from_asgi("/openapi.json", gateway.app)
+    api.config.generation.update(modes=[schemathesis.GenerationMode.NEGATIVE])
+    return api
+
+
+# /healthz and /metrics take no input: there is nothing to violate.
+negative = schemathesis.pytest.from_fixture("negative_schema").exclude(
+    path=["/healthz", "/metrics"]
+)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@negative.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_openapi_when_fed_schema_violating_input_then_4xx_problem_never_5xx(case, full_key) -> None:
+    response = case.call(headers={"X-API-Key": full_key})
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        ctype = response.headers["content-type"]  # schemathesis: a list per header
+        assert (ctype[0] if isinstance(ctype, list) else ctype).startswith(
+            "application/problem+json"
+        )
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_openapi_when_driven_statefully_then_no_5xx_across_call_sequences(
+    api_schema, full_key
+) -> None:
+    # Links between operations are inferred from path parameters and response schemas
+    # (ids a response returns feed the next call), so sequences reach deeper than one call.
+    spec = api_schema.raw_schema
+    paths = spec["paths"]
+
+    def link(src: str, method: str, status: str, name: str, dst: str, params: dict) -> None:
+        target = paths[dst]["get"]["operationId"]
+        response = paths[src][method]["responses"][status]
+        response.setdefault("links", {})[name] = {"operationId": target, "parameters": params}
+
+    # Write consent, then read it back; recommend, then read reviews of a recommended product.
+    link(
+        "/v1/customers/{customer_id}/consent",
+        "put",
+        "200",
+        "ReadConsent",
+        "/v1/customers/{customer_id}/consent",
+        {"customer_id": "$request.path.customer_id"},
+    )
+    link(
+        "/v1/recommendations/{customer_id}",
+        "get",
+        "200",
+        "ReviewsOfRecommended",
+        "/v1/products/{product_id}/reviews",
+        {"product_id": "$response.body#/products/0"},
+    )
+    linked = schemathesis.openapi.from_dict(spec)
+    linked.app = api_schema.app
+    machine = linked.as_state_machine()
+
+    class Machine(machine):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case):
+            return {"headers": {"X-API-Key": full_key}}
+
+    Machine.run(
+        settings=settings(
+            max_examples=15,
+            stateful_step_count=4,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+
+
 def test_openapi_when_served_then_problem_schema_documented(gateway: Gateway) -> None:
     with gateway.client() as c:
         spec = c.get("/openapi.json").json()

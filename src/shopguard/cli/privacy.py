@@ -30,6 +30,12 @@ def scan_text(
         False, "--skip-bad", help="Report malformed lines and go on (default: fail, write nothing)."
     ),
     min_score: float = typer.Option(0.5, "--min-score", min=0.0, max=1.0),
+    dask: str = typer.Option(
+        None, "--dask", help="Partition the scan on Dask: 'local' or a scheduler tcp://HOST:PORT."
+    ),
+    dask_workers: int = typer.Option(
+        2, "--dask-workers", min=1, max=256, help="Processes of the local Dask cluster."
+    ),
 ) -> None:
     """Detect personal data in texts; write entity types and character offsets per id."""
     from shopguard.privacy.pii import PiiDetector
@@ -38,6 +44,9 @@ def scan_text(
     require_file(infile, what="input file")
     if not out.parent.is_dir():
         raise DataValidationError("output directory does not exist", file=str(out))
+    if dask:
+        _scan_text_on_dask(infile, out, dask, dask_workers, min_score, skip_bad)
+        return
     with infile.open("rb") as fh:
         total = sum(1 for _ in fh)
     detector = PiiDetector(min_score=min_score)
@@ -69,6 +78,34 @@ def scan_text(
         if os.path.exists(tmp):
             os.unlink(tmp)
     err_console.print(f"scanned {n_ok} texts" + (f", skipped {n_bad} bad lines" if n_bad else ""))
+    typer.echo(str(out))
+
+
+def _scan_text_on_dask(
+    infile: Path, out: Path, dask: str, workers: int, min_score: float, skip_bad: bool
+) -> None:
+    from shopguard.privacy.dask_scan import scan_text_dask
+
+    with infile.open("rb") as fh:
+        total = sum(1 for _ in fh)
+    with progress() as bar:
+        task = bar.add_task(f"scanning texts on Dask ({dask})", total=total)
+        res = scan_text_dask(
+            infile,
+            out,
+            dask=dask,
+            workers=workers,
+            min_score=min_score,
+            skip_bad=skip_bad,
+            on_progress=lambda n: bar.update(task, completed=n),
+        )
+        bar.update(task, completed=total)
+    for line, reason in res.skipped:
+        err_console.print(f"skipped line {line}: {reason}")
+    err_console.print(
+        f"scanned {res.scanned} texts on {res.workers} Dask workers"
+        + (f", skipped {len(res.skipped)} bad lines" if res.skipped else "")
+    )
     typer.echo(str(out))
 
 

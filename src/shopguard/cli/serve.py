@@ -48,7 +48,11 @@ def serve(
         os.environ["SHOPGUARD_UPSTREAMS"] = json.dumps(merged)
     if bool(ssl_certfile) != bool(ssl_keyfile):
         raise ConfigError("--ssl-certfile and --ssl-keyfile go together")
-    settings()  # fail here, with one line, on a bad configuration
+    from shopguard.core.keyring import load_keks
+
+    # Fail here, with one line and exit 2, on a bad configuration or an unreadable
+    # key file, instead of in every worker after the port is bound.
+    load_keks(settings())
     uvicorn.run(
         "shopguard.gateway.app:app_from_environment",
         factory=True,

@@ -53,6 +53,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from shopguard.core.audit_spool import AuditSpool
 from shopguard.core.db import is_postgres
 from shopguard.core.errors import AuditSinkError, InvalidCiphertext
 from shopguard.core.keyring import KeyRing
@@ -365,6 +366,42 @@ def _settle(items: list[tuple[asyncio.Future[AuditRecord], AuditRecord | BaseExc
             waiter.set_result(outcome)
 
 
+#: The stored fields of an entry, in the order ``_prepare`` builds their values.
+_FIELDS = (
+    "event_id",
+    "at",
+    "request_id",
+    "principal",
+    "action",
+    "target",
+    "decision",
+    "findings",
+    "input_digest",
+    "details",
+)
+#: ``(values in _FIELDS order, the quoted JSON fields the hash covers, findings)``.
+_Prepared = tuple[tuple[Any, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _prepared_from(values: tuple[Any, ...]) -> _Prepared:
+    """Rebuild what the chain needs from stored values (spool replay)."""
+    (event_id, at, request_id, principal, action, target, decision, findings, digest,
+     details) = values  # fmt: skip
+    quoted = (
+        _quote(action),
+        _quote(at),
+        _quote(decision),
+        _quote(details),
+        _quote(event_id),
+        _quote(findings),
+        _q(digest),
+        _q(principal),
+        _q(request_id),
+        _q(target),
+    )
+    return values, quoted, tuple(json.loads(findings))
+
+
 class AuditLog:
     """Append-only, hash-chained, MAC'd audit log with group commit.
 
@@ -396,9 +433,12 @@ class AuditLog:
         batch_max: int = 256,
         commit_delay_ms: float = 2.0,
         sqlite_synchronous: str = "FULL",
+        spool: AuditSpool | None = None,
     ) -> None:
         if sqlite_synchronous not in ("FULL", "NORMAL"):
             raise ValueError("sqlite_synchronous must be FULL or NORMAL")
+        self._spool = spool  # local durable buffer for commits the database refused
+        self._spool_retry_at = 0.0
         self._engine = engine
         self._keyring = keyring
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -506,6 +546,8 @@ class AuditLog:
             self._wake.set()
             self._writer.join(timeout=30)
             self._writer = None
+        if self._spool is not None:
+            self._spool.close()
 
     def _ensure_writer(self) -> None:
         if self._writer is not None:
@@ -532,8 +574,13 @@ class AuditLog:
                     if self._stopping:
                         return
                     self._idle = True
-                    if not pending and not self._stopping:
-                        self._wake.wait()
+                    # Wake once a second while spooled entries wait for the database.
+                    if (
+                        not pending
+                        and not self._stopping
+                        and not self._wake.wait(timeout=1.0 if self._spool_pending() else None)
+                    ):
+                        self._replay_spool()
                     self._wake.clear()
                     self._idle = False
                     continue
@@ -572,12 +619,18 @@ class AuditLog:
 
     def _commit(self, batch: list[_Pending]) -> None:
         outcomes: list[AuditRecord | BaseException]
+        prepared: list[_Prepared] = []
         try:
-            outcomes = list(self._write([p[0] for p in batch]))
+            prepared = self._prepare([p[0] for p in batch])
+            self._replay_spool(force=True)  # spooled entries land first, in their order
+            outcomes = list(self._chain(prepared))
         except Exception as exc:  # fail closed: every caller in the batch learns it failed
             logger.error("audit commit failed: %s", type(exc).__name__)
             self._drop_connection()
-            err = AuditSinkError(f"audit entry could not be committed ({type(exc).__name__})")
+            err = AuditSinkError(
+                f"audit entry could not be committed ({type(exc).__name__})"
+                + ("; spooled locally" if self._spool_failed(prepared) else "")
+            )
             outcomes = [err] * len(batch)
         by_loop: dict[
             asyncio.AbstractEventLoop,
@@ -625,19 +678,67 @@ class AuditLog:
             else:
                 conn.close()
 
+    # -- the local spool (see audit_spool.py) ------------------------------------------
+    def _spool_pending(self) -> bool:
+        return self._spool is not None and self._spool.has_pending()
+
+    def _spool_failed(self, prepared: list[_Prepared]) -> bool:
+        # The callers are refused (their entries did not commit); keep the record of
+        # what they asked for, marked as spooled, to land when the database is back.
+        if self._spool is None or not prepared:
+            return False
+        marked = []
+        for values, _, _ in prepared:
+            fields = dict(zip(_FIELDS, values, strict=True))
+            details = json.loads(fields["details"])
+            if isinstance(details, dict):
+                details["audit_spooled"] = True
+            marked.append({**fields, "details": _DETAILS.encode(details)})
+        try:
+            return self._spool.add(marked)
+        except OSError as exc:
+            logger.error("audit spool write failed: %s", type(exc).__name__)
+            return False
+
+    def _replay_spool(self, *, force: bool = False) -> None:
+        if self._spool is None or (not force and time.monotonic() < self._spool_retry_at):
+            return
+        if not self._spool.has_pending():
+            return
+        try:
+            self._spool.replay(self._present, self._chain_fields)
+        except Exception as exc:
+            self._spool_retry_at = time.monotonic() + 1.0
+            self._drop_connection()
+            if force:
+                raise
+            logger.warning("audit spool replay deferred: %s", type(exc).__name__)
+
+    def _present(self, event_ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        with self._engine.connect() as conn:
+            for i in range(0, len(event_ids), 500):
+                chunk = event_ids[i : i + 500]
+                rows = conn.execute(
+                    sa.select(audit_log.c.event_id).where(audit_log.c.event_id.in_(chunk))
+                )
+                found.update(str(r[0]) for r in rows)
+        return found
+
+    def _chain_fields(self, entries: list[dict[str, Any]]) -> list[AuditRecord]:
+        """Commit spooled entries (dicts of the stored fields), keeping their ids and times."""
+        return self._chain([_prepared_from(tuple(e[f] for f in _FIELDS)) for e in entries])
+
     def _write(self, events: list[AuditEvent]) -> list[AuditRecord]:
-        # Everything that may touch the key ring (and so the database) happens
-        # before the chain's write lock is taken.
-        key = self._keyring.active(_PURPOSE)
-        # Copies of one keyed HMAC: hmac.digest() releases the GIL on every call, and
-        # each release makes this thread queue behind the event loop to get it back.
-        keyed, kid = hmac.new(key.secret, digestmod="sha256"), key.key_id
+        return self._chain(self._prepare(events))
+
+    def _prepare(self, events: list[AuditEvent]) -> list[_Prepared]:
         at = self._clock().astimezone(UTC).isoformat(timespec="microseconds")
         q_at = _quote(at)
         # Event ids as request ids are made (no getrandom() call, which gives up the GIL).
         prefix, counter = self._id_prefix, self._ids
         scrub, cached = self._scrub, self._scrub_cached
-        prepared: list[tuple[tuple[Any, ...], tuple[str, ...], tuple[str, ...]]] = []
+        prepared: list[_Prepared] = []
         for ev in events:
             event_id = f"{prefix}{next(counter):016x}"
             principal = None if ev.principal is None else cached(ev.principal)
@@ -671,6 +772,15 @@ class AuditLog:
                 _q(target),
             )
             prepared.append((values, quoted, tuple(findings_list)))
+        return prepared
+
+    def _chain(self, prepared: list[_Prepared]) -> list[AuditRecord]:
+        # Everything that may touch the key ring (and so the database) happens
+        # before the chain's write lock is taken.
+        key = self._keyring.active(_PURPOSE)
+        # Copies of one keyed HMAC: hmac.digest() releases the GIL on every call, and
+        # each release makes this thread queue behind the event loop to get it back.
+        keyed, kid = hmac.new(key.secret, digestmod="sha256"), key.key_id
         conn = self._connection()
         sql = self._sql
         assert sql is not None

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from shopguard.core.audit import AuditLog
+from shopguard.core.audit_spool import AuditSpool
 from shopguard.core.db import create_engine, migrate
 from shopguard.core.errors import ConfigError
 from shopguard.core.events import EventBus, persist_alerts
@@ -69,12 +70,18 @@ class Runtime:
         if migrate_schema:
             migrate(engine)
         keyring = KeyRing.open(engine, settings)
+        spool = (
+            AuditSpool(settings.home / "audit-spool", max_bytes=settings.audit_spool_max_bytes)
+            if settings.audit_spool
+            else None
+        )
         audit = AuditLog(
             engine,
             keyring,
             batch_max=settings.audit_batch_max,
             commit_delay_ms=settings.audit_commit_delay_ms,
             sqlite_synchronous=settings.audit_sqlite_synchronous,
+            spool=spool,
         )
         bus = EventBus()
         persist_alerts(bus, engine)

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         description="FULL: an acknowledged audit entry survives power loss. NORMAL (WAL): "
         "it survives a process crash only; commits are cheaper.",
     )
+    audit_spool: bool = Field(
+        default=True,
+        description="Spool audit entries the database refused to <home>/audit-spool and replay them.",
+    )
+    audit_spool_max_bytes: int = Field(default=64 * 1024 * 1024, ge=4096)
     log_level: str = Field(default="INFO")
 
     # -- gateway ---------------------------------------------------------------------

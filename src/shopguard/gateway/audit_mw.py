@@ -191,6 +191,7 @@ async def _send_503(send: Send, extra: list[tuple[bytes, bytes]]) -> None:
             "status": 503,
             "headers": [
                 (b"content-type", b"application/problem+json"),
+                (b"retry-after", b"1"),
                 (b"content-length", str(len(data)).encode()),
                 *extra,
             ],

@@ -128,6 +128,11 @@ class JwtVerifier:
             if not isinstance(tenant, str) or not tenant:
                 raise AuthenticationError("invalid bearer token")
             raw = claims.get("scope", claims.get("scp", ""))
-            scopes = frozenset(raw.split() if isinstance(raw, str) else [str(s) for s in raw])
+            if isinstance(raw, str):
+                scopes = frozenset(raw.split())
+            elif isinstance(raw, list) and all(isinstance(s, str) for s in raw):
+                scopes = frozenset(raw)
+            else:  # a number, object or mixed list: not a scope claim (a fuzz finding)
+                raise AuthenticationError("invalid bearer token")
             return JwtClaims(subject=str(claims["sub"]), tenant=tenant, scopes=scopes)
         raise AuthenticationError("invalid bearer token")

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
@@ -21,6 +22,8 @@ __all__ = ["install_problem_handlers", "problem"]
 
 logger = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
+#: Seconds a client is told to wait after a 503 (a dependency restarting).
+RETRY_AFTER_S = 1
 
 
 def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
@@ -49,6 +52,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _shopguard(_: Request, exc: ShopguardError) -> JSONResponse:
         if isinstance(exc, RateLimitedError):
             return problem(exc.http_status, exc.title, str(exc), retry_after=exc.retry_after)
+        if exc.http_status == 503:  # a dependency is down: tell clients when to come back
+            logger.error("request failed: %s", type(exc).__name__)
+            return problem(503, exc.title, retry_after=RETRY_AFTER_S)
         if exc.http_status >= 500:
             logger.error("request failed: %s", type(exc).__name__)
             return problem(exc.http_status, exc.title)
@@ -79,6 +85,13 @@ def install_problem_handlers(app: FastAPI) -> None:
             # RFC 9110: Allow lists every method of the resource, across all routes on its path.
             response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
+
+    @app.exception_handler(sa_exc.OperationalError)
+    @app.exception_handler(sa_exc.InterfaceError)
+    async def _storage_down(_: Request, exc: Exception) -> JSONResponse:
+        # The database is unreachable (restarting, failing over): retryable, not a bug.
+        logger.error("storage unavailable: %s", type(exc).__name__)
+        return problem(503, "Storage unavailable", retry_after=RETRY_AFTER_S)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -230,7 +230,7 @@ def load_declarations(path: Path) -> dict[str, Any]:
     """The ``[data_map]`` table of a TOML file (nodes and flows the user declares)."""
     try:
         doc = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:  # fuzz finding
         raise ConfigError(f"cannot read data map declarations ({type(exc).__name__})") from None
     section = doc.get("data_map", {})
     if not isinstance(section, dict):

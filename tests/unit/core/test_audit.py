@@ -250,13 +250,13 @@ def test_append_when_many_threads_then_fewer_commits_than_entries(
     runtime: Runtime, monkeypatch
 ) -> None:
     commits: list[int] = []
-    write = runtime.audit._write
+    chain = runtime.audit._chain  # one call per committed batch
 
-    def counting(events):
-        commits.append(len(events))
-        return write(events)
+    def counting(prepared):
+        commits.append(len(prepared))
+        return chain(prepared)
 
-    monkeypatch.setattr(runtime.audit, "_write", counting)
+    monkeypatch.setattr(runtime.audit, "_chain", counting)
 
     def worker(k: int) -> None:
         for i in range(30):
@@ -294,4 +294,8 @@ def test_append_when_database_comes_back_then_writer_reconnects(runtime: Runtime
         runtime.audit.append(AuditEvent(action="x", decision="allow"))
     _raw(runtime, "ALTER TABLE audit_log_away RENAME TO audit_log")
     rec = runtime.audit.append(AuditEvent(action="y", decision="allow"))
-    assert rec.seq == 3 and runtime.audit.verify().ok
+    # The refused entry was spooled locally and lands first, marked as spooled.
+    records = list(runtime.audit.records())
+    assert [r.action for r in records[-2:]] == ["x", "y"]
+    assert records[-2].details.get("audit_spooled") is True
+    assert rec.seq == 4 and runtime.audit.verify().ok

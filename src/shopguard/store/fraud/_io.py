@@ -191,7 +191,18 @@ def validate_transactions(frame: pd.DataFrame, *, source: str = "<dataframe>") -
             )
     if getattr(dt_col.dt, "tz", None) is not None:
         dt_col = dt_col.dt.tz_convert("UTC").dt.tz_localize(None)
-    out["TX_DATETIME"] = dt_col.astype("datetime64[ns]")
+    try:
+        out["TX_DATETIME"] = dt_col.astype("datetime64[ns]")
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        # Parsed, but outside what a nanosecond timestamp holds (years 1677-2262): a fuzz finding.
+        lo, hi = pd.Timestamp.min, pd.Timestamp.max
+        out_of_range = np.asarray((dt_col < lo) | (dt_col > hi), dtype=bool)
+        raise DataValidationError(
+            "date out of range (years 1677-2262)",
+            file=source,
+            row=_bad_row(out_of_range) if out_of_range.any() else None,
+            column="TX_DATETIME",
+        ) from None
 
     amount = _numeric(out["TX_AMOUNT"], source=source, column="TX_AMOUNT", allow_missing=False)
     neg = np.asarray(amount < 0, dtype=bool)
