@@ -143,9 +143,9 @@ def negative_schema(gateway: Gateway):
     return api
 
 
-# /healthz and /metrics take no input: there is nothing to violate.
+# These take no input (no parameters, no body): there is nothing to violate.
 negative = schemathesis.pytest.from_fixture("negative_schema").exclude(
-    path=["/healthz", "/metrics"]
+    path=["/healthz", "/metrics", "/v1/vendors"], method="GET"
 )
 
 
