@@ -91,8 +91,8 @@ class ReviewIn(_Strict):
     product_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     customer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     rating: JsonInt = Field(ge=1, le=5)
-    title: str = Field(min_length=1, max_length=200)
-    text: str = Field(min_length=1, max_length=5000)
+    title: str = Field(min_length=1, max_length=200, pattern=r"\S")  # not only spaces
+    text: str = Field(min_length=1, max_length=5000, pattern=r"\S")  # not only spaces
 
 
 class ReviewOut(BaseModel):
