@@ -56,6 +56,7 @@ from shopguard.core.errors import (
 )
 from shopguard.core.keyring import KeyRing
 from shopguard.privacy.fields import FieldCipher, FieldRef, SealedBytes
+from shopguard.privacy.pii import luhn_valid
 
 __all__ = [
     "REIDENTIFY_SCOPE",
@@ -89,19 +90,6 @@ class TokenKind(StrEnum):
     OPAQUE = "opaque"
     EMAIL = "email"
     CARD = "card"
-
-
-def luhn_valid(digits: str) -> bool:
-    """Whether a string of digits passes the Luhn check."""
-    if not digits.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def mask_email(value: str) -> str:
