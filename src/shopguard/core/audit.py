@@ -47,7 +47,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 import sqlalchemy as sa
@@ -58,6 +58,9 @@ from shopguard.core.db import is_postgres
 from shopguard.core.errors import AuditSinkError, InvalidCiphertext
 from shopguard.core.keyring import KeyRing
 from shopguard.core.tables import audit_head, audit_log
+
+if TYPE_CHECKING:
+    from shopguard.core.audit_proc import ProcessAuditWriter
 
 __all__ = ["AuditEvent", "AuditLog", "AuditRecord", "VerifyReport", "scrub_personal_data"]
 
@@ -458,6 +461,7 @@ class AuditLog:
         self._conn: Any = None  # the writer thread's own DBAPI connection
         self._pseudonym_lock = threading.Lock()
         self._id_prefix = os.urandom(8).hex()
+        self._process_writer: ProcessAuditWriter | None = None
         self._ids = itertools.count(1)
 
     # -- writing ----------------------------------------------------------------
@@ -527,6 +531,32 @@ class AuditLog:
             self._wake.set()
         return await waiter
 
+    async def append_durable(self, event: AuditEvent) -> None:
+        """Record ``event`` and return once it is durable, by the fastest writer available.
+
+        With a process writer attached (:meth:`use_process_writer`, the gateway's
+        default) the entry is committed by the writer child process; otherwise, or
+        from an event loop other than the one the child serves, by the writer thread.
+
+        Raises
+        ------
+        AuditSinkError
+            The entry could not be committed; the caller must not act on its decision.
+        """
+        proc = self._process_writer
+        if proc is not None and await proc.append(event):
+            return
+        await self.append_async(event)
+
+    @property
+    def process_writer(self) -> ProcessAuditWriter | None:
+        """The writer process client :meth:`append_durable` uses, if any."""
+        return self._process_writer
+
+    def use_process_writer(self, writer: ProcessAuditWriter) -> None:
+        """Send :meth:`append_durable` entries to ``writer`` (closed with this log)."""
+        self._process_writer = writer
+
     def submit(self, event: AuditEvent) -> concurrent.futures.Future[AuditRecord]:
         """Queue ``event``; the future resolves when it is committed."""
         if self._closed:
@@ -541,6 +571,8 @@ class AuditLog:
     def close(self) -> None:
         """Flush what is queued and stop the writer."""
         self._closed = True
+        if self._process_writer is not None:
+            self._process_writer.close()
         if self._writer is not None:
             self._stopping = True
             self._wake.set()
@@ -617,20 +649,32 @@ class AuditLog:
             self._scrubbed[value] = hit
         return hit
 
-    def _commit(self, batch: list[_Pending]) -> None:
-        outcomes: list[AuditRecord | BaseException]
+    def _persist(self, events: list[AuditEvent]) -> list[AuditRecord]:
+        """Commit ``events`` in one transaction on the calling thread (the writer's).
+
+        Raises
+        ------
+        AuditSinkError
+            Nothing was committed (the entries were spooled if a spool is configured).
+        """
         prepared: list[_Prepared] = []
         try:
-            prepared = self._prepare([p[0] for p in batch])
+            prepared = self._prepare(events)
             self._replay_spool(force=True)  # spooled entries land first, in their order
-            outcomes = list(self._chain(prepared))
+            return self._chain(prepared)
         except Exception as exc:  # fail closed: every caller in the batch learns it failed
             logger.error("audit commit failed: %s", type(exc).__name__)
             self._drop_connection()
-            err = AuditSinkError(
+            raise AuditSinkError(
                 f"audit entry could not be committed ({type(exc).__name__})"
                 + ("; spooled locally" if self._spool_failed(prepared) else "")
-            )
+            ) from None
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        outcomes: list[AuditRecord | BaseException]
+        try:
+            outcomes = list(self._persist([p[0] for p in batch]))
+        except AuditSinkError as err:
             outcomes = [err] * len(batch)
         by_loop: dict[
             asyncio.AbstractEventLoop,

@@ -83,6 +83,10 @@ class Runtime:
             sqlite_synchronous=settings.audit_sqlite_synchronous,
             spool=spool,
         )
+        if settings.audit_writer == "process":
+            from shopguard.core.audit_proc import ProcessAuditWriter
+
+            audit.use_process_writer(ProcessAuditWriter(settings))
         bus = EventBus()
         persist_alerts(bus, engine)
         return cls(settings, engine, keyring, audit, bus)

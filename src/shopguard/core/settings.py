@@ -60,6 +60,13 @@ class Settings(BaseSettings):
         description="Spool audit entries the database refused to <home>/audit-spool and replay them.",
     )
     audit_spool_max_bytes: int = Field(default=64 * 1024 * 1024, ge=4096)
+    audit_writer: Literal["auto", "process", "thread"] = Field(
+        default="auto",
+        description="Who commits the gateway's per-request audit entries: a writer child "
+        "process (the event loop only encodes and awaits; `auto` picks it in `shopguard "
+        "serve`) or a thread of the calling process (`auto` everywhere else: the commit "
+        "work then shares the interpreter lock with the caller).",
+    )
     log_level: str = Field(default="INFO")
 
     # -- gateway ---------------------------------------------------------------------

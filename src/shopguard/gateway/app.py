@@ -445,7 +445,10 @@ def app_from_environment() -> FastAPI:
     """The app for ``uvicorn --factory`` (each worker builds its own from settings)."""
     from shopguard.core.settings import load_settings
 
-    return create_app(load_settings())
+    settings = load_settings()
+    if settings.audit_writer == "auto":  # a long-lived server: commit audit entries off-process
+        settings = settings.model_copy(update={"audit_writer": "process"})
+    return create_app(settings)
 
 
 def add_guarded_route(
@@ -474,9 +477,18 @@ def add_guarded_route(
         p.replace(annotation=hints.get(p.name, p.annotation))
         for p in inspect.signature(endpoint).parameters.values()
     ]
+    own = next((p.name for p in params if p.annotation is Request), None)
+    if not (pipeline.has_inputs or pipeline.has_outputs):
+        # Nothing to run after the guards (which ran before FastAPI, see GuardedRoute): the
+        # wrapper needs no request, so FastAPI has one parameter fewer to resolve per call.
+        async def plain(**kwargs: Any) -> Any:
+            return await endpoint(**kwargs)
+
+        _declare(plain, endpoint, guard, params, hints)
+        app.add_api_route(path, plain, methods=list(methods), responses=ERRORS, **route_kwargs)
+        return
     # The request reaches the wrapper as a plain ``Request`` parameter (the endpoint's own,
     # if it has one): no dependency for FastAPI to solve on every call.
-    own = next((p.name for p in params if p.annotation is Request), None)
     req_name = own or "_shopguard_request"
     extra = (
         []
@@ -492,13 +504,24 @@ def add_guarded_route(
         result = await endpoint(**kwargs)
         return await ctx.outputs(result) if pipeline.has_outputs else result
 
-    route.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [*params, *extra], return_annotation=hints.get("return", Any)
-    )
-    route.__name__ = getattr(endpoint, "__name__", "guarded_route")
-    setattr(route, POLICY_ATTR, guard.policy)
-    setattr(route, GUARD_ATTR, guard)
+    _declare(route, endpoint, guard, [*params, *extra], hints)
     app.add_api_route(path, route, methods=list(methods), responses=ERRORS, **route_kwargs)
+
+
+def _declare(
+    wrapper: Callable[..., Any],
+    endpoint: Callable[..., Any],
+    guard: RouteGuard,
+    params: list[inspect.Parameter],
+    hints: dict[str, Any],
+) -> None:
+    """Give ``wrapper`` the signature FastAPI reads and the route's declared guard."""
+    wrapper.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        params, return_annotation=hints.get("return", Any)
+    )
+    wrapper.__name__ = getattr(endpoint, "__name__", "guarded_route")
+    setattr(wrapper, POLICY_ATTR, guard.policy)
+    setattr(wrapper, GUARD_ATTR, guard)
 
 
 def _add_upstream(

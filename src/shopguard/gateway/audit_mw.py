@@ -175,7 +175,7 @@ class AuditMiddleware:
             },
         )
         try:
-            await self.audit.append_async(event)
+            await self.audit.append_durable(event)
         except AuditSinkError:
             logger.error("audit sink failed; refusing response")
             return False

@@ -74,9 +74,10 @@ class VendorIn(BaseModel):
         Field(default_factory=list, max_length=20)
     )
     clauses: list[Clause] = Field(default_factory=list, max_length=20)
-    breach_notification_hours: int | None = Field(default=None, ge=0, le=8760)
+    # Strict: JSON true/false are not hours or days (pydantic would read them as 1/0).
+    breach_notification_hours: int | None = Field(default=None, ge=0, le=8760, strict=True)
     certifications: list[CertificationIn] = Field(default_factory=list, max_length=20)
-    reassess_days: int = Field(default=365, ge=1, le=1095)
+    reassess_days: int = Field(default=365, ge=1, le=1095, strict=True)
 
 
 def _answer_type(q: Question) -> Any:

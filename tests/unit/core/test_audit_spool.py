@@ -22,7 +22,9 @@ def test_replay_when_some_spooled_entries_already_committed_then_each_lands_exac
         entries = _prepared(rt, 4, "spooled")
         assert rt.audit._spool is not None
         assert rt.audit._spool.add(entries)
-        rt.audit._chain_fields(entries[:2])  # a commit that landed but whose acknowledgement was lost
+        rt.audit._chain_fields(
+            entries[:2]
+        )  # a commit that landed but whose acknowledgement was lost
         rt.audit.append(AuditEvent(action="next", decision="allow"))  # replays first
         ids = [r.event_id for r in rt.audit.records()]
         assert ids == [e["event_id"] for e in entries] + [ids[-1]]
