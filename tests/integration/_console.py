@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 import re
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
 import pyotp
 from argon2 import PasswordHasher
+from threadpoolctl import threadpool_limits
 
 from shopguard.core.runtime import Runtime
 from shopguard.governance.roles import PRIVILEGED, Role
@@ -68,12 +71,14 @@ def _shipped_scorer() -> Any:
 def quarantine_campaign(
     rt: Runtime, n: int = 3, *, product: str = "P00002", text: str = CAMPAIGN
 ) -> list[int]:
-    """Ingest a copy-paste review campaign through the real integrity pipeline
-    (``Ingestor.ingest_one``, source ``api``): the first review is accepted, the next
-    ``n - 1`` are near-duplicates and land in quarantine. Returns the held record ids."""
-    ing = Ingestor(rt.engine, tenant="default", review_scorer=_shipped_scorer())
-    for i in range(n):
-        ing.ingest_one(
+    """Ingest a copy-paste review campaign as one batch through the real integrity
+    pipeline (``Ingestor.ingest_frame``, source ``api``): the first review is accepted,
+    the next ``n - 1`` are near-duplicates and land in quarantine. Returns the held
+    record ids. (One batch: one call of the scorer, whose cost is per call, not per row.)"""
+    # as the API path stores it (naive UTC); publishing a released review needs it
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    frame = pd.DataFrame(
+        [
             {
                 "id": f"R-camp-{product}-{i}",
                 "text": text.replace("five", ["five", "5", "FIVE", "five!", "5!"][i % 5]),
@@ -81,12 +86,17 @@ def quarantine_campaign(
                 "title": f"BEST PRODUCT EVER {i}",
                 "product_id": product,
                 "reviewer_id": f"C{100 + i:06d}",
-                # as the API path stores it (naive UTC); publishing a released review needs it
-                "created_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
-            },
-            kind=Kind.REVIEW,
-            source="api",
-        )
+                "created_at": now,
+            }
+            for i in range(n)
+        ]
+    )
+    ing = Ingestor(rt.engine, tenant="default", review_scorer=_shipped_scorer())
+    batch = f"campaign-{uuid.uuid4().hex}"
+    # One OpenMP thread: the scorer's 600 boosting iterations on 3 rows spend their time
+    # waking threads (15 s wall on a busy 2-core machine, under 1 s with one thread).
+    with threadpool_limits(limits=1, user_api="openmp"):
+        ing.ingest_frame(frame, kind=Kind.REVIEW, source="api", batch_id=batch, file_hash=batch)
     held = [r.id for r in Quarantine(rt.engine, rt.audit).list(kind="review")]
     assert len(held) == n - 1, held
     return held
