@@ -1,20 +1,23 @@
-"""Helpers for the console tests: staff of every role with MFA, a test-only quarantine fake."""
+"""Helpers for the console tests: staff of every role with MFA, reviews really quarantined."""
 
 from __future__ import annotations
 
+import functools
 import re
 import time
-from dataclasses import dataclass, field
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
 import pyotp
 from argon2 import PasswordHasher
+from threadpoolctl import threadpool_limits
 
-from shopguard.core.audit import AuditEvent, AuditLog
-from shopguard.core.errors import DataValidationError, NotFoundError
 from shopguard.core.runtime import Runtime
 from shopguard.governance.roles import PRIVILEGED, Role
 from shopguard.governance.staff import StaffDirectory
+from shopguard.integrity import Ingestor, Kind, Quarantine
 
 PASSWORD = "violet-harbour-engine-42"
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -51,77 +54,61 @@ def login_client(client: Client, token: str) -> None:
     client.cookies.set("sg_console", token)
 
 
-@dataclass
-class Record:
-    id: int
-    kind: str
-    source: str
-    key: str
-    text: str
-    status: str = "quarantined"
-    score: float = 0.93
-    reasons: tuple[str, ...] = ("burst", "near_duplicate")
-    received_at: str = "2026-11-26T10:00:00+00:00"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "source": self.source,
-            "key": self.key,
-            "status": self.status,
-            "score": self.score,
-            "reasons": list(self.reasons),
-            "received_at": self.received_at,
-        }
+CAMPAIGN = (
+    "Absolutely the best blender I have ever bought, five stars, it changed my life and "
+    "everyone in my family loves it, buy it now before it sells out"
+)
 
 
-@dataclass
-class FakeQuarantine:
-    """Test-only stand-in with the interface of ``shopguard.integrity.quarantine.Quarantine``
-    (that module is merged from another branch); decisions are audited like the real one."""
+@functools.cache
+def _shipped_scorer() -> Any:
+    """The shipped fake-review scorer, loaded once per test session (it takes seconds)."""
+    from shopguard.integrity.reviews import ReviewScorer
 
-    audit: AuditLog
-    records: dict[int, Record] = field(default_factory=dict)
-
-    def list(self, *, limit: int = 100) -> list[Record]:
-        return [r for r in self.records.values() if r.status == "quarantined"][:limit]
-
-    def payload(self, record_id: int) -> dict[str, Any]:
-        if record_id not in self.records:
-            raise NotFoundError("no such record")
-        return {"text": self.records[record_id].text}
-
-    def _decide(self, record_id: int, to: str, reviewer: str, reason: str) -> Record:
-        rec = self.records.get(record_id)
-        if rec is None:
-            raise NotFoundError("no such record")
-        if rec.status != "quarantined":
-            raise DataValidationError(f"record is {rec.status}, not quarantined")
-        self.audit.append(
-            AuditEvent(
-                action=f"integrity.quarantine.{to}",
-                decision=to,
-                principal=reviewer,
-                target=f"{rec.kind}:{rec.source}:{rec.key}",
-                details={"record_id": record_id, "reason": reason},
-            )
-        )
-        rec.status = "released" if to == "release" else "rejected"
-        return rec
-
-    def release(self, record_id: int, *, reviewer: str, reason: str) -> Record:
-        return self._decide(record_id, "release", reviewer, reason)
-
-    def reject(self, record_id: int, *, reviewer: str, reason: str) -> Record:
-        return self._decide(record_id, "reject", reviewer, reason)
+    return ReviewScorer.load_default().score_frame
 
 
-def fake_quarantine(rt: Runtime) -> FakeQuarantine:
-    q = FakeQuarantine(rt.audit)
-    q.records[1] = Record(1, "review", "storefront", "r-1001", "Great blender, works as described.")
-    q.records[2] = Record(2, "review", "storefront", "r-1002", "BEST PRODUCT EVER buy now!!!")
-    return q
+def quarantine_campaign(
+    rt: Runtime, n: int = 3, *, product: str = "P00002", text: str = CAMPAIGN
+) -> list[int]:
+    """Ingest a copy-paste review campaign as one batch through the real integrity
+    pipeline (``Ingestor.ingest_frame``, source ``api``): the first review is accepted,
+    the next ``n - 1`` are near-duplicates and land in quarantine. Returns the held
+    record ids. (One batch: one call of the scorer, whose cost is per call, not per row.)"""
+    # as the API path stores it (naive UTC); publishing a released review needs it
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    frame = pd.DataFrame(
+        [
+            {
+                "id": f"R-camp-{product}-{i}",
+                "text": text.replace("five", ["five", "5", "FIVE", "five!", "5!"][i % 5]),
+                "rating": 5,
+                "title": f"BEST PRODUCT EVER {i}",
+                "product_id": product,
+                "reviewer_id": f"C{100 + i:06d}",
+                "created_at": now,
+            }
+            for i in range(n)
+        ]
+    )
+    ing = Ingestor(rt.engine, tenant="default", review_scorer=_shipped_scorer())
+    batch = f"campaign-{uuid.uuid4().hex}"
+    # One OpenMP thread: the scorer's 600 boosting iterations on 3 rows spend their time
+    # waking threads (15 s wall on a busy 2-core machine, under 1 s with one thread).
+    with threadpool_limits(limits=1, user_api="openmp"):
+        ing.ingest_frame(frame, kind=Kind.REVIEW, source="api", batch_id=batch, file_hash=batch)
+    held = [r.id for r in Quarantine(rt.engine, rt.audit).list(kind="review")]
+    assert len(held) == n - 1, held
+    return held
+
+
+def record_status(rt: Runtime, record_id: int) -> str:
+    """A record's status through the quarantine's public listing."""
+    q = Quarantine(rt.engine, rt.audit)
+    for status in ("quarantined", "released", "rejected", "accepted"):
+        if any(r.id == record_id for r in q.list(status=status, limit=10_000)):
+            return status
+    raise AssertionError(f"record {record_id} not found")
 
 
 class Client:

@@ -20,14 +20,16 @@ from shopguard.governance.roles import Role
 from shopguard.governance.staff import StaffDirectory
 
 from ._console import (
+    CAMPAIGN,
     FAST_HASHER,
     PASSWORD,
     USERS,
     Client,
     add_staff,
     csrf_of,
-    fake_quarantine,
     login_client,
+    quarantine_campaign,
+    record_status,
     session_token,
 )
 
@@ -38,8 +40,6 @@ def env(settings: Settings) -> Iterator[dict[str, Any]]:
     rt = Runtime.open(s)
     app = create_app(s, runtime=rt)
     console = app.state.console
-    console.providers.quarantine = lambda _rt: quarantine
-    quarantine = fake_quarantine(rt)
     secrets = add_staff(rt)
     client = Client(app)
     try:
@@ -49,7 +49,6 @@ def env(settings: Settings) -> Iterator[dict[str, Any]]:
             "console": console,
             "secrets": secrets,
             "client": client,
-            "quarantine": quarantine,
         }
     finally:
         client.close()
@@ -123,6 +122,42 @@ def test_console_login_when_csrf_missing_then_refused_and_audited(env: dict[str,
     assert resp.status_code == 403 and "security token" in resp.text
     assert _audit(env, "console.login")[-1].findings == ("csrf",)
     assert not [r for r in _audit(env, "staff.login") if r.decision == "allow"]
+
+
+def test_console_login_when_user_unknown_then_401_and_audited_without_the_name(
+    env: dict[str, Any],
+) -> None:
+    c: Client = env["client"]
+    page = c.get("/console/login")
+    resp = c.post(
+        "/console/login",
+        data={"csrf": csrf_of(page.text), "username": "nobody-here", "password": PASSWORD},
+    )
+    assert resp.status_code == 401 and "invalid user name or password" in resp.text
+    entry = _audit(env, "console.login")[-1]
+    assert entry.decision == "deny" and entry.findings == ("authentication_failed",)
+    assert "nobody-here" not in str(entry.to_json())
+
+
+def test_console_when_path_malformed_or_method_wrong_then_console_page_and_audited(
+    env: dict[str, Any],
+) -> None:
+    c = _as(env, Role.ADMIN)
+    token = csrf_of(c.get("/console/").text)
+    for path, method, status in (
+        ("/console/quarantine/abc/release", "POST", 404),
+        ("/console/incidents/1;drop/close", "POST", 404),
+        ("/console/nowhere", "GET", 404),
+        ("/console/keys/0123456789abcdef/revoke", "GET", 405),
+    ):
+        resp = c.request(
+            method, path, data={"csrf": token, "reason": "xyz"} if method == "POST" else None
+        )
+        assert resp.status_code == status, path
+        assert resp.headers["content-security-policy"] == CSP, path
+        assert "nothing was changed" in resp.text and "<html" in resp.text, path
+    found = [r.findings for r in _audit(env, "console.unknown_route")]
+    assert found.count(("no_such_route",)) == 3 and found.count(("method_not_allowed",)) == 1
 
 
 def test_console_cookie_when_secure_default_then_host_prefixed_and_secure(
@@ -309,30 +344,134 @@ def test_console_incident_when_containment_clicked_then_key_revoked_and_timeline
 def test_console_quarantine_when_released_with_reason_then_decided_and_audited(
     env: dict[str, Any],
 ) -> None:
+    rt = env["rt"]
+    held = quarantine_campaign(rt, 3)
     c = _as(env, Role.SECURITY_ENGINEER)
     page = c.get("/console/quarantine")
-    assert "BEST PRODUCT EVER" in page.text
+    assert "BEST PRODUCT EVER 1" in page.text and "2 record(s) wait" in page.text
+    assert "near (" in page.text  # the pipeline's reason is shown
     token = csrf_of(page.text)
-    assert c.post("/console/quarantine/1/release", data={"csrf": token}).status_code == 422
-    assert env["quarantine"].records[1].status == "quarantined"
-    resp = c.post("/console/quarantine/1/release", data={"csrf": token, "reason": "real buyer"})
+    rid = held[0]
+    assert c.post(f"/console/quarantine/{rid}/release", data={"csrf": token}).status_code == 422
+    assert record_status(rt, rid) == "quarantined"
+    resp = c.post(
+        f"/console/quarantine/{rid}/release", data={"csrf": token, "reason": "real buyer"}
+    )
     assert resp.status_code == 303
-    assert env["quarantine"].records[1].status == "released"
-    again = c.post("/console/quarantine/1/release", data={"csrf": token, "reason": "twice"})
+    assert record_status(rt, rid) == "released"
+    again = c.post(f"/console/quarantine/{rid}/release", data={"csrf": token, "reason": "twice"})
     assert again.status_code == 422 and "not quarantined" in again.text
     rec = _audit(env, "integrity.quarantine.release")[-1]
     assert rec.principal == "staff:security-engineer"
+    assert rec.details["record_id"] == rid and rec.details["reason"] == "real buyer"
+    gone = c.post("/console/quarantine/9999/reject", data={"csrf": token, "reason": "nope"})
+    assert gone.status_code == 404 and record_status(rt, held[1]) == "quarantined"
 
 
-def test_console_quarantine_when_module_absent_then_page_says_not_installed(
+def test_console_quarantine_when_htmx_request_then_fragment_swaps_card_and_notice(
     env: dict[str, Any],
 ) -> None:
-    env["console"].providers.quarantine = None
+    rt = env["rt"]
+    held = quarantine_campaign(rt, 3)
+    c = _as(env, Role.SECURITY_ENGINEER)
+    token = csrf_of(c.get("/console/quarantine").text)
+    hx = {"HX-Request": "true"}
+    resp = c.post(
+        f"/console/quarantine/{held[1]}/reject",
+        data={"csrf": token, "reason": "paid campaign"},
+        headers=hx,
+    )
+    # A fragment, not a redirect or a whole page: the decided card, the notice, the count.
+    assert resp.status_code == 200 and "<html" not in resp.text
+    assert f'id="q-card-{held[1]}"' in resp.text and "Rejected: kept as evidence" in resp.text
+    assert re.search(r'id="notices"[^>]*hx-swap-oob="true"', resp.text)
+    assert f"Record {held[1]} rejected." in resp.text and "1 record(s) wait" in resp.text
+    assert resp.headers["content-security-policy"] == CSP
+    assert "HX-Request" in resp.headers["vary"]
+    assert record_status(rt, held[1]) == "rejected"
+    # A refusal answers a fragment too (htmx swaps it into #notices), and changes nothing.
+    bad = c.post(f"/console/quarantine/{held[0]}/release", data={"csrf": "x"}, headers=hx)
+    assert bad.status_code == 403 and "<html" not in bad.text and 'role="alert"' in bad.text
+    assert record_status(rt, held[0]) == "quarantined"
+    assert _audit(env, "console.quarantine_release")[-1].findings == ("csrf",)
+
+
+def test_console_key_revoke_when_htmx_request_then_status_cell_fragment(
+    env: dict[str, Any],
+) -> None:
+    keys = env["app"].state.keys
+    issued = keys.create(name="scraper", tenant="default", scopes=["metrics:read"])
+    kid = issued.record.key_id
+    c = _as(env, Role.SECURITY_ENGINEER)
+    page = c.get("/console/keys").text
+    assert f'hx-post="/console/keys/{kid}/revoke" hx-target="#key-status-{kid}"' in page
+    resp = c.post(
+        f"/console/keys/{kid}/revoke", data={"csrf": csrf_of(page)}, headers={"HX-Request": "true"}
+    )
+    assert resp.status_code == 200 and resp.text.lstrip().startswith("revoked 20")
+    assert f"Key {kid} revoked" in resp.text
+    assert c.get("/metrics", headers={"x-api-key": issued.secret}).status_code == 401
+
+
+def test_console_when_htmx_session_missing_then_401_fragment(env: dict[str, Any]) -> None:
+    c: Client = env["client"]
+    resp = c.post("/console/keys/0123456789abcdef/revoke", headers={"HX-Request": "true"})
+    assert resp.status_code == 401 and "<html" not in resp.text
+    assert "Nothing was changed; log in again." in resp.text
+
+
+def test_console_htmx_when_vendored_then_file_matches_recorded_sha256_and_config_is_strict(
+    env: dict[str, Any],
+) -> None:
+    import hashlib
+    import json
+
+    static = Path(__file__).resolve().parents[2] / "src" / "shopguard" / "console" / "static"
+    digest = hashlib.sha256((static / "htmx.min.js").read_bytes()).hexdigest()
+    assert f"`{digest}`" in (static / "VENDORED.md").read_text("utf-8")
+    assert "Zero-Clause BSD" in (static / "htmx.LICENSE").read_text("utf-8")
     c = _as(env, Role.ADMIN)
-    assert "Not installed" in c.get("/console/quarantine").text
-    token = csrf_of(c.get("/console/").text)
-    resp = c.post("/console/quarantine/1/release", data={"csrf": token, "reason": "x y z"})
-    assert resp.status_code == 404 and "not installed" in resp.text
+    served = c.get("/console/static/htmx.min.js")
+    assert served.status_code == 200 and hashlib.sha256(served.content).hexdigest() == digest
+    page = c.get("/console/").text
+    meta = re.search(r'<meta name="htmx-config" content=\'([^\']+)\'>', page)
+    assert meta, "page has no htmx-config"
+    config = json.loads(meta.group(1))
+    assert config["allowEval"] is False and config["allowScriptTags"] is False
+    assert config["includeIndicatorStyles"] is False and config["historyEnabled"] is False
+    assert config["selfRequestsOnly"] is True
+
+
+def test_canary_when_quarantined_review_holds_personal_data_then_absent_from_audit_logs_errors(
+    env: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    email, card = "canary.console13.5d1e@example.org", "4000 0566 5566 5556"
+    rt = env["rt"]
+    text = f"{CAMPAIGN} five stars, mail me at {email}, paid with {card}"
+    with caplog.at_level("DEBUG"):
+        held = quarantine_campaign(rt, 3, text=text)
+        c = _as(env, Role.SECURITY_ENGINEER)
+        page = c.get("/console/quarantine")
+        assert email in page.text  # the reviewer reads the review before deciding
+        token = csrf_of(page.text)
+        hx = {"HX-Request": "true"}
+        bodies = [
+            c.post(f"/console/quarantine/{held[0]}/release", data={"csrf": token}).text,
+            c.post(f"/console/quarantine/{held[0]}/release", data={"csrf": "x"}, headers=hx).text,
+            c.post(
+                f"/console/quarantine/{held[0]}/release",
+                data={"csrf": token, "reason": "genuine"},
+                headers=hx,
+            ).text,
+            c.post(
+                f"/console/quarantine/{held[0]}/reject", data={"csrf": token, "reason": "again"}
+            ).text,
+        ]
+    dumped = " ".join(str(r.to_json()) for r in rt.audit.records())
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    for secret in (email, card, card.replace(" ", "")):
+        assert secret not in dumped and secret not in logged
+        assert not any(secret in b for b in bodies)
 
 
 def test_console_risk_update_when_out_of_range_then_422_and_register_unchanged(

@@ -15,7 +15,15 @@ from shopguard.core.settings import Settings
 from shopguard.gateway.app import create_app
 from shopguard.governance.roles import Role
 
-from ._console import Client, add_staff, csrf_of, fake_quarantine, login_client, session_token
+from ._console import (
+    Client,
+    add_staff,
+    csrf_of,
+    login_client,
+    quarantine_campaign,
+    record_status,
+    session_token,
+)
 
 # The table of docs/console.md, written out by hand (A admin, S security engineer, M ML
 # engineer, P privacy officer, N analyst, U auditor): who may use each route.
@@ -70,23 +78,22 @@ def walk(settings: Settings) -> Iterator[dict[str, Any]]:
     s = settings.model_copy(update={"console_cookie_secure": False})
     rt = Runtime.open(s)
     app = create_app(s, runtime=rt)
-    q = fake_quarantine(rt)
-    app.state.console.providers.quarantine = lambda _rt: q
+    held = quarantine_campaign(rt, 2)
     secrets = add_staff(rt)
     from shopguard.core.events import Alert, Severity
 
     rt.bus.publish(Alert("monitor.extraction.x", Severity.HIGH, "test", "walk", {"key_id": "k1"}))
     client = Client(app)
     try:
-        yield {"rt": rt, "app": app, "secrets": secrets, "client": client}
+        yield {"rt": rt, "app": app, "secrets": secrets, "client": client, "record": held[0]}
     finally:
         client.close()
         rt.close()
 
 
-def _path(template: str, incident_id: int) -> str:
+def _path(template: str, incident_id: int, record_id: int) -> str:
     return "/console" + template.replace("{incident_id:int}", str(incident_id)).replace(
-        "{record_id:int}", "2"
+        "{record_id:int}", str(record_id)
     ).replace("{key_id}", "0123456789abcdef").replace("{risk_id}", "R-BIAS").replace(
         "{name}", "fraud"
     )
@@ -121,10 +128,15 @@ def test_console_walk_when_every_route_for_role_then_allowed_or_denied_per_table
     login_client(c, session_token(walk["rt"], role, walk["secrets"]))
     token = csrf_of(c.get("/console/").text)
     incident_id = walk["app"].state.incidents.incidents()[0].id
+    keys = walk["app"].state.keys
+    probe = keys.create(name="walk-probe", tenant="default", scopes=["metrics:read"])
+    keys_before = len(keys.list())
     denied = 0
     # logout last: it ends the session the walk uses.
     for r in sorted(ROUTES, key=lambda r: r.name == "logout"):
-        path = _path(r.path, incident_id)
+        path = _path(r.path, incident_id, walk["record"])
+        if r.name == "key_revoke":
+            path = path.replace("0123456789abcdef", probe.record.key_id)
         if r.method == "GET":
             resp = c.get(path)
         else:
@@ -145,5 +157,12 @@ def test_console_walk_when_every_route_for_role_then_allowed_or_denied_per_table
         and rec.findings == ("missing_scope",)
     ]
     assert len(audited) == denied
+    # A refused action changed nothing: the review is still held, the key still live.
+    may_decide = LETTER[role] in EXPECTED["quarantine_release"]
+    assert (record_status(walk["rt"], walk["record"]) == "quarantined") is not may_decide
+    may_keys = LETTER[role] in EXPECTED["key_revoke"]
+    probe_now = next(k for k in keys.list() if k.key_id == probe.record.key_id)
+    assert (probe_now.revoked_at is None) is not may_keys
+    assert len(keys.list()) == keys_before + (1 if may_keys else 0)
     # every route is now refused without a session
     assert c.get("/console/incidents").status_code == 303

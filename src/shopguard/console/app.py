@@ -1,8 +1,12 @@
 """The web console: the security team's daily view of the store's AI.
 
 A FastAPI sub-application mounted at ``/console`` by the gateway
-(:func:`install_console`). Server-rendered Jinja2 pages, one small static
-script, no inline script or style; a strict Content-Security-Policy.
+(:func:`install_console`). Server-rendered Jinja2 pages, no inline script or
+style; a strict Content-Security-Policy. Progressive enhancement with htmx
+(vendored as ``static/htmx.min.js``, see ``static/VENDORED.md``): releasing or
+rejecting a quarantined review and revoking a key swap one fragment in place
+when the request carries ``HX-Request``; without JavaScript the same forms post
+and redirect as before.
 
 Security model
 --------------
@@ -41,6 +45,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shopguard.console import charts
 from shopguard.console.providers import ConsoleProviders, default_providers, diff_runs
@@ -62,10 +67,11 @@ from shopguard.privacy.requests import RequestLedger
 
 __all__ = ["CSP", "Console", "build_console", "install_console"]
 
-#: No inline script or style anywhere; forms post only to ourselves; no framing.
+#: No inline script or style anywhere; forms post (and htmx connects) only to ourselves;
+#: no framing.
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 _CSRF_PURPOSE = "console.csrf"
 _FIELD_RE = {
@@ -221,8 +227,27 @@ class Console:
         self.headers(resp)
         return resp
 
+    def fragment(
+        self, template: str, ctx: Ctx | None, status: int = 200, **values: Any
+    ) -> Response:
+        """A partial page for htmx (same headers as a page)."""
+        html = self.env.get_template(template).render(
+            ctx=ctx, csrf=ctx.csrf if ctx else "", notice=ctx.notice if ctx else None, **values
+        )
+        resp = HTMLResponse(html, status_code=status)
+        self.headers(resp)
+        return resp
+
+    def refusal(self, ctx: Ctx | None, status: int, message: str) -> Response:
+        """The error page, or its fragment for an htmx request."""
+        if ctx is not None and wants_fragment(ctx.request):
+            return self.fragment("frag_error.html", ctx, status, message=message)
+        return self.render("error.html", ctx, status, message=message)
+
     def headers(self, resp: Response) -> None:
         resp.headers["content-security-policy"] = CSP
+        # Pages and fragments share URLs: a cache must key on the htmx header.
+        resp.headers["vary"] = "HX-Request, Cookie"
         resp.headers["cache-control"] = "no-store"
         resp.headers["x-content-type-options"] = "nosniff"
         resp.headers["x-frame-options"] = "DENY"
@@ -246,6 +271,12 @@ class Console:
         self.set_cookie(resp, self.flash_cookie, flash, 60)
         self.headers(resp)
         return resp
+
+
+def wants_fragment(request: Request) -> bool:
+    """An htmx request (not a boosted page load) that can take a partial answer."""
+    h = request.headers
+    return h.get("hx-request") == "true" and h.get("hx-boosted") != "true"
 
 
 _NAV = (
@@ -312,7 +343,7 @@ def _wrap(
                 target=request.url.path,
                 findings=(exc.finding,),
             )
-            resp = console.render("error.html", ctx, exc.status, message=exc.message)
+            resp = console.refusal(ctx, exc.status, exc.message)
         except ShopguardError as exc:
             await run_in_threadpool(
                 console.audit,
@@ -323,7 +354,7 @@ def _wrap(
                 findings=(type(exc).__name__,),
                 details={"message": str(exc)[:300]},
             )
-            resp = console.render("error.html", ctx, exc.http_status, message=str(exc))
+            resp = console.refusal(ctx, exc.http_status, str(exc))
         else:
             if r.method == "POST":
                 await run_in_threadpool(
@@ -372,12 +403,10 @@ async def _unauthenticated(
         )
         console.headers(resp)
         return resp
-    return console.render(
-        "error.html",
-        None,
-        401,
-        message=f"{message} Nothing was changed; log in again.",
-    )
+    message = f"{message} Nothing was changed; log in again."
+    if wants_fragment(request):
+        return console.fragment("frag_error.html", None, 401, message=message)
+    return console.render("error.html", None, 401, message=message)
 
 
 # -- pages ---------------------------------------------------------------------------------
@@ -601,40 +630,55 @@ async def audit_verify(c: Console, ctx: Ctx) -> Response:
     return c.done(ctx, "/audit", msg)
 
 
-def _quarantine(c: Console) -> Any | None:
-    f = c.providers.quarantine
-    return f(c.rt) if f is not None else None
+_QUEUE_LIMIT = 100
+
+
+def _held(c: Console) -> list[dict[str, Any]]:
+    """Quarantined records with what a reviewer reads before deciding (title, text, rating)."""
+    q = c.providers.quarantine(c.rt)
+    items = []
+    for rec in q.list(limit=_QUEUE_LIMIT):
+        row = rec.to_json() if hasattr(rec, "to_json") else dict(rec)
+        payload = q.payload(int(row["id"]))
+        row["title"] = str(payload.get("title", ""))[:200]
+        row["text"] = str(payload.get("text", ""))[:400]
+        row["rating"] = payload.get("rating")
+        row["product_id"] = payload.get("product_id")
+        items.append(row)
+    return items
 
 
 async def quarantine_page(c: Console, ctx: Ctx) -> Response:
-    q = _quarantine(c)
-    items: list[dict[str, Any]] = []
-    if q is not None:
-        for rec in await run_in_threadpool(q.list, limit=100):
-            row = rec.to_json() if hasattr(rec, "to_json") else dict(rec)
-            payload = await run_in_threadpool(q.payload, int(row["id"]))
-            row["text"] = str(payload.get("text", payload.get("title", "")))[:400]
-            items.append(row)
     return c.render(
         "quarantine.html",
         ctx,
-        installed=q is not None,
-        items=items,
+        items=await run_in_threadpool(_held, c),
+        limit=_QUEUE_LIMIT,
         can_decide=allowed(ctx.session.scopes, _route("quarantine_release")),
     )
 
 
 async def _decide(c: Console, ctx: Ctx, verb: str) -> Response:
-    q = _quarantine(c)
-    if q is None:
-        raise Refused(
-            404, "The review quarantine (shopguard.integrity) is not installed.", "absent"
-        )
+    q = c.providers.quarantine(c.rt)
     rid = int(ctx.request.path_params["record_id"])
     reason = _text(_form(ctx), "reason", label="Reason", min_len=3)
     fn = q.release if verb == "release" else q.reject
-    await run_in_threadpool(lambda: fn(rid, reviewer=ctx.actor, reason=reason))
-    return c.done(ctx, "/quarantine", f"Record {rid} {verb}d.")
+    decided = await run_in_threadpool(lambda: fn(rid, reviewer=ctx.actor, reason=reason))
+    notice = f"Record {rid} {'released' if verb == 'release' else 'rejected'}."
+    if wants_fragment(ctx.request):
+        ctx.notice = notice
+        left = len(await run_in_threadpool(q.list, limit=_QUEUE_LIMIT))
+        row = decided.to_json() if hasattr(decided, "to_json") else dict(decided)
+        return c.fragment(
+            "frag_quarantine.html",
+            ctx,
+            record=row,
+            verb=verb,
+            reason=reason,
+            left=left,
+            limit=_QUEUE_LIMIT,
+        )
+    return c.done(ctx, "/quarantine", notice)
 
 
 async def quarantine_release(c: Console, ctx: Ctx) -> Response:
@@ -707,7 +751,13 @@ async def key_create(c: Console, ctx: Ctx) -> Response:
 async def key_revoke(c: Console, ctx: Ctx) -> Response:
     key_id = _field(ctx.request.path_params, "key_id", "key_id", label="Key id")
     await run_in_threadpool(c.keys.revoke, key_id)
-    return c.done(ctx, "/keys", f"Key {key_id} revoked; requests with it are refused.")
+    notice = f"Key {key_id} revoked; requests with it are refused."
+    if wants_fragment(ctx.request):
+        ctx.notice = notice
+        key = next(k for k in await run_in_threadpool(c.keys.list) if k.key_id == key_id)
+        reviews = await run_in_threadpool(_key_reviews, c)
+        return c.fragment("frag_key.html", ctx, k=key, rv=reviews.get(key_id), can_manage=True)
+    return c.done(ctx, "/keys", notice)
 
 
 async def privacy_page(c: Console, ctx: Ctx) -> Response:
@@ -1006,6 +1056,16 @@ def _login_routes(app: FastAPI, c: Console) -> None:
                 lambda: c.staff.login(username, password, code=code, recovery_code=recovery)
             )
         except AuthenticationError as exc:
+            # The directory audits failures of known accounts; this entry also covers
+            # unknown user names (no user name logged: it may be a mistyped password).
+            await run_in_threadpool(
+                c.audit,
+                "login",
+                "deny",
+                None,
+                target="/console/login",
+                findings=("authentication_failed",),
+            )
             return form_page(request, 401, str(exc))
         resp = RedirectResponse("/console/", status_code=303)
         ttl = int((session.expires_at - datetime.now(UTC)).total_seconds())
@@ -1031,6 +1091,27 @@ def build_console(console: Console) -> FastAPI:
         name="static",
     )
     _login_routes(app, console)
+
+    async def unknown(request: Request, exc: Exception) -> Response:
+        """A path no route matches (e.g. a record id that is not a number), or a wrong method:
+        the console's page, headers and audit entry instead of the framework's bare JSON."""
+        status = int(getattr(exc, "status_code", 404))
+        await run_in_threadpool(
+            console.audit,
+            "unknown_route",
+            "deny",
+            None,
+            target=request.url.path[:200],
+            findings=("no_such_route" if status == 404 else "method_not_allowed",),
+        )
+        message = (
+            "There is no such console page or object; nothing was changed."
+            if status == 404
+            else "This page does not accept that kind of request; nothing was changed."
+        )
+        return console.render("error.html", None, status, message=message)
+
+    app.add_exception_handler(StarletteHTTPException, unknown)
     for r in ROUTES:
         app.add_api_route(
             r.path,

@@ -1,11 +1,15 @@
 """Small interfaces to capabilities the console shows but that may not be installed.
 
-The review quarantine (``shopguard.integrity``), the model vault
+The review quarantine is always there: the console uses
+:class:`shopguard.integrity.quarantine.Quarantine` itself, with
+:func:`shopguard.integrity.service.publish_released` as its release hook, so a
+review released from the console is published to the store exactly as one
+released with ``shopguard integrity release``. The model vault
 (``shopguard.modelsec``), the vendor register (``shopguard.governance.vendors``)
 and stored red-team runs (``shopguard.redteam.runs``) are optional here: each is
 imported when the console starts; a page whose module is absent says "not
 installed" instead of failing. The console talks to them only through the
-protocols below, so a page lights up as soon as the module is merged.
+protocols below (a test may plug another implementation in).
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ Factory = Callable[[Any], Any]
 class ConsoleProviders:
     """Factories ``runtime -> provider`` (None where the capability is not installed)."""
 
-    quarantine: Factory | None
+    quarantine: Factory
     vendors: Factory | None
     vault: Factory | None
     redteam: Factory | None
@@ -99,15 +103,22 @@ class _RedTeamAdapter:
         return list(self._mod.list_runs(self._rt))
 
 
+def _quarantine(rt: Any) -> QuarantineQueue:
+    """The integrity quarantine; releasing publishes the review to the store."""
+    from shopguard.integrity.quarantine import Quarantine
+    from shopguard.integrity.service import publish_released
+
+    return Quarantine(rt.engine, rt.audit, on_release=publish_released(rt.engine))
+
+
 def default_providers() -> ConsoleProviders:
-    """Providers over whichever optional modules are importable."""
-    quarantine = _optional("shopguard.integrity.quarantine")
+    """The quarantine, and providers over whichever optional modules are importable."""
     vendors = _optional("shopguard.governance.vendors")
     vault = _optional("shopguard.modelsec.vault")
     runs = _optional("shopguard.redteam.runs")
     cards = _optional("shopguard.fairness.cards")
     return ConsoleProviders(
-        quarantine=(lambda rt: quarantine.Quarantine(rt.engine, rt.audit)) if quarantine else None,
+        quarantine=_quarantine,
         vendors=(lambda rt: vendors.VendorRegister(rt.engine, audit=rt.audit, bus=rt.bus))
         if vendors
         else None,
