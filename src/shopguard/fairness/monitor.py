@@ -22,6 +22,22 @@ __all__ = ["FairnessMonitor", "GapStatus"]
 TOPIC = "fairness.gap"
 
 
+class _Window:
+    """The last ``size`` 0/1 values and their running sum."""
+
+    __slots__ = ("items", "total")
+
+    def __init__(self, size: int) -> None:
+        self.items: deque[int] = deque(maxlen=size)
+        self.total = 0
+
+    def add(self, value: int) -> None:
+        if len(self.items) == self.items.maxlen:
+            self.total -= self.items[0]
+        self.items.append(value)
+        self.total += value
+
+
 @dataclass(frozen=True)
 class GapStatus:
     metric: str  # "selection_rate" or "false_positive_rate"
@@ -41,6 +57,8 @@ class FairnessMonitor:
         Where the alert goes.
     attribute:
         The sensitive attribute's name (in the alert; group names are categories, not people).
+    model, tenant:
+        Named in the alert (which model's decisions, whose store).
     selection_bar, fpr_bar:
         Largest tolerated gap in selection rate and in false-positive rate.
     min_group_size:
@@ -55,6 +73,7 @@ class FairnessMonitor:
         *,
         attribute: str,
         model: str = "fraud",
+        tenant: str | None = None,
         selection_bar: float = 0.1,
         fpr_bar: float = 0.05,
         min_group_size: int = 30,
@@ -63,28 +82,38 @@ class FairnessMonitor:
         self.bus = bus
         self.attribute = attribute
         self.model = model
+        self.tenant = tenant
         self.bars = {"selection_rate": selection_bar, "false_positive_rate": fpr_bar}
         self.min_group_size = min_group_size
         self.window = window
-        self._decisions: dict[str, deque[int]] = {}
-        self._negatives: dict[str, deque[int]] = {}
+        self._decisions: dict[str, _Window] = {}
+        self._negatives: dict[str, _Window] = {}
         self._alerting = {"selection_rate": False, "false_positive_rate": False}
         self._lock = threading.Lock()
 
     def observe(self, group: str, decision: int, outcome: int | None = None) -> None:
-        """Record one decision (1 = the adverse/positive decision) and, if known, its outcome."""
+        """Record one decision (1 = the adverse/positive decision) and, if known, its outcome.
+
+        O(number of groups): running counts, no pass over the window.
+        """
         if decision not in (0, 1) or outcome not in (None, 0, 1):
             raise ValueError("decision and outcome must be 0 or 1")
         with self._lock:
-            self._decisions.setdefault(group, deque(maxlen=self.window)).append(decision)
+            win = self._decisions.get(group)
+            if win is None:
+                win = self._decisions[group] = _Window(self.window)
+            win.add(decision)
             if outcome == 0:
-                self._negatives.setdefault(group, deque(maxlen=self.window)).append(decision)
+                neg = self._negatives.get(group)
+                if neg is None:
+                    neg = self._negatives[group] = _Window(self.window)
+                neg.add(decision)
         self.check()
 
     def status(self, metric: str) -> GapStatus:
         source = self._decisions if metric == "selection_rate" else self._negatives
         with self._lock:
-            counts = {g: (len(d), sum(d)) for g, d in source.items()}
+            counts = {g: (len(d.items), d.total) for g, d in source.items()}
         rates = {g: s / n for g, (n, s) in counts.items() if n >= self.min_group_size}
         small = tuple(sorted(g for g, (n, _) in counts.items() if n < self.min_group_size))
         gap = max(rates.values()) - min(rates.values()) if len(rates) >= 2 else None
@@ -112,6 +141,7 @@ class FairnessMonitor:
                         ),
                         details={
                             "attribute": self.attribute,
+                            **({"tenant": self.tenant} if self.tenant is not None else {}),
                             "metric": metric,
                             "gap": round(st.gap, 6),
                             "bar": st.bar,
