@@ -383,8 +383,8 @@ class GroupScoreShift:
     Parameters
     ----------
     band:
-        Quantile levels of the genuine scores matched (``(0.90, 0.99)``: the top 10 % to
-        top 1 % of genuine rows, i.e. false-positive rates of 1-10 %).
+        Quantile levels of the genuine scores matched (``(0.95, 0.995)``: the top 5 % to
+        top 0.5 % of genuine rows, i.e. false-positive rates of 0.5-5 %).
     levels:
         Number of quantile levels in the band.
     min_group_size:
@@ -402,7 +402,7 @@ class GroupScoreShift:
     (group-specific thresholds for error-rate parity).
     """
 
-    band: tuple[float, float] = (0.90, 0.99)
+    band: tuple[float, float] = (0.95, 0.995)
     levels: int = 41
     min_group_size: int = 100
     offsets_: dict[str, float] = field(default_factory=dict, init=False)

@@ -139,7 +139,7 @@ def fit_fraud_mitigation(
     label_column: str = "TX_FRAUD",
     validation_days: int = 28,
     label_delay_days: int = 7,
-    band: tuple[float, float] = (0.90, 0.99),
+    band: tuple[float, float] = (0.95, 0.995),
     min_group_size: int = 100,
     bars: Sequence[float] = (0.8, 0.3),
 ) -> tuple[FraudMitigation, dict[str, Any]]:
