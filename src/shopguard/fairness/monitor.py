@@ -98,17 +98,37 @@ class FairnessMonitor:
         """
         if decision not in (0, 1) or outcome not in (None, 0, 1):
             raise ValueError("decision and outcome must be 0 or 1")
+        fire: list[str] = []
         with self._lock:
             win = self._decisions.get(group)
             if win is None:
                 win = self._decisions[group] = _Window(self.window)
             win.add(decision)
+            touched = [("selection_rate", self._decisions)]
             if outcome == 0:
                 neg = self._negatives.get(group)
                 if neg is None:
                     neg = self._negatives[group] = _Window(self.window)
                 neg.add(decision)
-        self.check()
+                touched.append(("false_positive_rate", self._negatives))
+            # only the gaps this decision can move, without building a status
+            for metric, source in touched:
+                gap = self._gap(source)
+                over = gap is not None and gap > self.bars[metric]
+                if over and not self._alerting[metric]:
+                    fire.append(metric)
+                self._alerting[metric] = over
+        for metric in fire:
+            self._publish(self.status(metric))
+
+    def _gap(self, source: dict[str, _Window]) -> float | None:
+        lo, hi, judged = 1.0, 0.0, 0
+        for w in source.values():
+            n = len(w.items)
+            if n >= self.min_group_size:
+                r = w.total / n
+                lo, hi, judged = min(lo, r), max(hi, r), judged + 1
+        return hi - lo if judged >= 2 else None
 
     def status(self, metric: str) -> GapStatus:
         source = self._decisions if metric == "selection_rate" else self._negatives
@@ -129,27 +149,32 @@ class FairnessMonitor:
                 fire = over and not self._alerting[metric]
                 self._alerting[metric] = over
             if fire:
-                assert st.gap is not None  # over implies a gap
-                self.bus.publish(
-                    Alert(
-                        topic=TOPIC,
-                        severity=Severity.WARNING,
-                        source=f"fairness.monitor.{self.model}",
-                        summary=(
-                            f"{metric.replace('_', ' ')} gap across {self.attribute} is "
-                            f"{st.gap:.3f}, over the bar {st.bar:.3f}"
-                        ),
-                        details={
-                            "attribute": self.attribute,
-                            **({"tenant": self.tenant} if self.tenant is not None else {}),
-                            "metric": metric,
-                            "gap": round(st.gap, 6),
-                            "bar": st.bar,
-                            "rates": {g: round(r, 6) for g, r in st.rates.items()},
-                            "too_small": list(st.too_small),
-                            "min_group_size": self.min_group_size,
-                        },
-                    )
-                )
+                self._publish(st)
             out.append(st)
         return out
+
+    def _publish(self, st: GapStatus) -> None:
+        if st.gap is None:
+            return
+        metric = st.metric
+        self.bus.publish(
+            Alert(
+                topic=TOPIC,
+                severity=Severity.WARNING,
+                source=f"fairness.monitor.{self.model}",
+                summary=(
+                    f"{metric.replace('_', ' ')} gap across {self.attribute} is "
+                    f"{st.gap:.3f}, over the bar {st.bar:.3f}"
+                ),
+                details={
+                    "attribute": self.attribute,
+                    **({"tenant": self.tenant} if self.tenant is not None else {}),
+                    "metric": metric,
+                    "gap": round(st.gap, 6),
+                    "bar": st.bar,
+                    "rates": {g: round(r, 6) for g, r in st.rates.items()},
+                    "too_small": list(st.too_small),
+                    "min_group_size": self.min_group_size,
+                },
+            )
+        )

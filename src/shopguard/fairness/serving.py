@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -69,9 +70,10 @@ class FraudMitigation:
         off = self.shift.offset(group)
         if off == 0.0:
             return score
+        # math, not numpy: this runs once per request on a scalar
         p = min(max(score, 1e-9), 1 - 1e-9)
-        z = float(np.log(p) - np.log1p(-p)) + off
-        return float(1.0 / (1.0 + np.exp(-z)))
+        z = math.log(p) - math.log1p(-p) + off
+        return 1.0 / (1.0 + math.exp(-z))
 
     def to_json(self) -> dict[str, Any]:
         return {
