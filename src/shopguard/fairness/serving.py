@@ -174,7 +174,7 @@ def fit_fraud_mitigation(
     shift = GroupScoreShift(band=band, min_group_size=min_group_size).fit(s[use], y, g)
     desc = (
         f"payments {start:%Y-%m-%d} to {end:%Y-%m-%d} ({int(use.sum())} rows, labels "
-        f"'{label_column}', genuine-score quantiles {band[0]:.2f}-{band[1]:.2f})"
+        f"'{label_column}', genuine-score quantiles {band[0]:g}-{band[1]:g})"
     )
     mit = FraudMitigation(attribute=attribute, shift=shift, fitted_on=desc)
     after = shift.transform(s[use], g)
