@@ -163,3 +163,17 @@ def test_dataset_when_store_folder_then_representation_and_proxies(
     assert {r["group"] for r in out["representation"]} == {"US", "UK", "EU-north", "EU-south"}
     proxies = {p["feature"] for p in out["proxies"] if p["is_proxy"]}
     assert {"country", "postcode"} <= proxies and "gender" not in proxies
+
+
+def test_mitigate_when_bad_input_then_exit_2_with_one_line(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("SHOPGUARD_HOME", str(tmp_path / ".shopguard"))
+    for argv, needle in (
+        (["--model", "recommender"], "--model must be one of fraud"),
+        (["--sensitive", "region,age_band"], "one attribute"),
+        (["--sensitive", " , "], "at least one sensitive column"),
+    ):
+        assert main(["fairness", "mitigate", *argv]) == 2
+        err = capsys.readouterr().err.strip()
+        assert needle in err and len(err.splitlines()) == 1, err

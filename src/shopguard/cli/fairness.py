@@ -279,3 +279,66 @@ def prices(
                 f"[{r['price_ratio_low']:.3f}, {r['price_ratio_high']:.3f}], "
                 f"discounted orders {r['discount_rate']:.1%}, {state}"
             )
+
+
+@fairness_app.command("mitigate")
+def mitigate(
+    model: str = typer.Option("fraud", "--model", help="The store model (live mitigation: fraud)."),
+    sensitive: str = typer.Option("region", "--sensitive", help="The customer attribute."),
+    validation_days: int = typer.Option(
+        28, "--validation-days", min=1, max=3650, help="Days of labelled payments fitted on."
+    ),
+    label_delay_days: int = typer.Option(
+        7, "--label-delay-days", min=0, max=365, help="Newest days left out (labels not known)."
+    ),
+    min_group_size: int = typer.Option(
+        100, "--min-group-size", min=1, help="Genuine payments a group needs for its own offset."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Fit group-aware thresholds for the model's live decisions and record them beside it.
+
+    The gateway serves them when the setting ``fairness_mitigation`` maps the model to
+    ``threshold``.
+    """
+    from shopguard.core.errors import ModelError
+    from shopguard.fairness.runs import store_frame
+    from shopguard.fairness.serving import LIVE_MODELS, fit_fraud_mitigation, save_mitigation
+    from shopguard.store.fraud import FraudModel
+
+    if model not in LIVE_MODELS:
+        raise DataValidationError(f"--model must be one of {', '.join(LIVE_MODELS)}")
+    cols = _split_list(sensitive)
+    if len(cols) != 1:
+        raise DataValidationError("--sensitive takes one attribute for a live mitigation")
+    cfg = settings()
+    model_dir = cfg.models_dir / model
+    if not model_dir.is_dir():
+        raise ModelError(f"model {model} not found under {cfg.models_dir}")
+    store = store_frame(cfg.home / "store")
+    err_console.print("[dim]scoring the store's payments[/dim]")
+    scores = FraudModel.load(model_dir).score(store.transactions)
+    mit, report = fit_fraud_mitigation(
+        store.transactions,
+        store.customers,
+        scores,
+        attribute=cols[0],
+        validation_days=validation_days,
+        label_delay_days=label_delay_days,
+        min_group_size=min_group_size,
+    )
+    path = save_mitigation(mit, model_dir)
+    report["file"] = str(path)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    console.print(f"fitted on {report['fitted_on']}; written to {path}")
+    for group, off in sorted(report["offsets"].items()):
+        console.print(f"  {group}: log-odds offset {off:+.3f}")
+    for group in report["too_small"]:
+        console.print(f"  {group}: too small to judge (kept unmitigated)")
+    for bar, res in report["bars"].items():
+        console.print(
+            f"  at score {bar}: FPR gap {_fmt(res['fpr_gap_before'])} -> "
+            f"{_fmt(res['fpr_gap_after'])} (fitting window)"
+        )

@@ -115,6 +115,21 @@ class Settings(BaseSettings):
     fairness_dp_gap_bar: float = Field(
         default=0.1, ge=0, le=1, description="Largest selection-rate gap between groups."
     )
+    fairness_mitigation: dict[str, Literal["none", "threshold"]] = Field(
+        default={},
+        description="Per-model live mitigation the gateway serves: model -> 'threshold' "
+        "(group-aware thresholds fitted by 'shopguard fairness mitigate') or 'none'.",
+    )
+    fairness_monitor_attributes: list[str] = Field(
+        default=["region", "age_band"],
+        description="Customer attributes whose decline rates the gateway tracks ([] = off).",
+    )
+    fairness_monitor_gap_bar: float = Field(
+        default=0.05, ge=0, le=1, description="Largest live decline-rate gap between groups."
+    )
+    fairness_monitor_window: int = Field(
+        default=5000, ge=10, le=1_000_000, description="Decisions remembered per group."
+    )
 
     # -- assistant -------------------------------------------------------------------
     llm_url: str | None = Field(

@@ -7,16 +7,21 @@ checks judge the results.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from shopguard.core.errors import DataValidationError
 from shopguard.fairness.cards import FAIRNESS_FILE, collect_card, write_card
 from shopguard.fairness.runs import STORE_MODELS, audit_store_model
+from shopguard.fairness.serving import fit_fraud_mitigation, save_mitigation
 from shopguard.store.fraud import FraudModel
 
 __all__ = ["prepare"]
+
+logger = logging.getLogger(__name__)
 
 SENSITIVE = ("region", "age_band")
 
@@ -48,6 +53,15 @@ def prepare(
             scores=scores if name == "fraud" else None,
         )
         (models / name / FAIRNESS_FILE).write_text(json.dumps(reports[name], indent=2) + "\n")
+    if (models / "fraud").is_dir() and "region" in store.customers.columns:
+        # the live mitigation the gateway serves when fairness_mitigation selects it; a store
+        # too small to fit one (``--customers 200``) simply has none
+        try:
+            mit, _ = fit_fraud_mitigation(store.transactions, store.customers, scores)
+        except DataValidationError:
+            logger.info("store too small to fit the live fairness mitigation")
+        else:
+            save_mitigation(mit, models / "fraud")
     cards = home / "reports" / "cards"
     for d in sorted(p for p in models.iterdir() if p.is_dir()):
         write_card(collect_card(d.name, models), cards)

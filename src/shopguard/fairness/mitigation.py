@@ -9,6 +9,9 @@
   error subject to demographic-parity constraints with a hedge (multiplicative weights) player
   over the constraints and cost-sensitive best responses of any scikit-learn classifier that
   takes ``sample_weight``; the result is a randomised classifier over the iterates.
+* :class:`GroupScoreShift` (post-processing) gives each group one log-odds offset that lines
+  its genuine rows' upper score tail up with the pooled one, so one fit holds the
+  false-positive rates level at every operating point in a band (what the gateway serves).
 * :func:`reweighing_weights` (pre-processing) gives each (group, label) cell the weight that
   makes group and label independent in the weighted training data.
 
@@ -37,6 +40,7 @@ from shopguard.core.errors import DataValidationError, ModelError
 __all__ = [
     "Constraint",
     "ExponentiatedGradient",
+    "GroupScoreShift",
     "GroupThresholdOptimizer",
     "Mitigation",
     "reweighing_weights",
@@ -350,6 +354,140 @@ class ExponentiatedGradient:
         p1 = self.predict_proba(X)[:, 1]
         rng = np.random.default_rng(self.random_state if random_state is None else random_state)
         return (rng.random(len(p1)) < p1).astype(np.int64)
+
+
+def _logit(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    q = np.clip(p, _EPS, 1 - _EPS)
+    return np.asarray(np.log(q) - np.log1p(-q), dtype=np.float64)
+
+
+_EPS = 1e-9
+
+
+@dataclass
+class GroupScoreShift:
+    """Group-aware thresholds for a whole band of operating points (post-processing).
+
+    Each group gets one log-odds offset that lines the upper tail of its *genuine* rows'
+    scores up with the pooled genuine rows' tail: the offset is the median, over the
+    quantile levels of ``band``, of ``logit(pooled quantile) - logit(group quantile)``.
+    Adding it to the group's log-odds makes the false-positive rate (nearly) equal across
+    groups at *every* threshold whose pooled false-positive rate lies in ``1 - band``, so
+    one fit serves several operating points (the gateway's review and decline bars, or
+    flag rates of 1-3 %). Equivalently, group ``g`` is declined at a threshold ``t`` when
+    its raw score reaches ``sigmoid(logit(t) - offset_g)``: a per-group threshold.
+
+    Using many quantile levels instead of one cut per operating point makes the fit far
+    less noisy on the small genuine-decline counts a validation window holds.
+
+    Parameters
+    ----------
+    band:
+        Quantile levels of the genuine scores matched (``(0.95, 0.995)``: the top 5 % to
+        top 0.5 % of genuine rows, i.e. false-positive rates of 0.5-5 %).
+    levels:
+        Number of quantile levels in the band.
+    min_group_size:
+        Groups with fewer genuine fitting rows keep their scores (offset 0), reported in
+        ``too_small_``.
+
+    Attributes
+    ----------
+    offsets_:
+        Log-odds offset per group.
+
+    References
+    ----------
+    Hardt, Price, Srebro, "Equality of Opportunity in Supervised Learning", NeurIPS 2016
+    (group-specific thresholds for error-rate parity).
+    """
+
+    band: tuple[float, float] = (0.95, 0.995)
+    levels: int = 41
+    min_group_size: int = 100
+    offsets_: dict[str, float] = field(default_factory=dict, init=False)
+    too_small_: tuple[str, ...] = field(default=(), init=False)
+    fitted_: bool = field(default=False, init=False)
+
+    def fit(self, scores: ArrayLike, y: ArrayLike, sensitive: ArrayLike) -> Self:
+        lo, hi = self.band
+        if not 0.0 < lo < hi < 1.0:
+            raise ValueError("band must satisfy 0 < low < high < 1")
+        s = np.asarray(scores, dtype=np.float64)
+        yv = np.asarray(y).astype(np.int64)
+        g = _groups(sensitive)
+        if not (len(s) == len(yv) == len(g)) or len(s) == 0:
+            raise DataValidationError("scores, labels and groups must be non-empty and aligned")
+        neg = yv == 0
+        if int(neg.sum()) < self.min_group_size:
+            raise DataValidationError("too few genuine (label 0) rows to fit group offsets")
+        qs = np.linspace(lo, hi, self.levels)
+        pooled = _logit(np.quantile(s[neg], qs))
+        offsets: dict[str, float] = {}
+        small: list[str] = []
+        for grp in np.unique(g):
+            m = neg & (g == grp)
+            if int(m.sum()) < self.min_group_size:
+                small.append(str(grp))
+                continue
+            offsets[str(grp)] = float(np.median(pooled - _logit(np.quantile(s[m], qs))))
+        self.offsets_ = offsets
+        self.too_small_ = tuple(small)
+        self.fitted_ = True
+        return self
+
+    def _check(self) -> None:
+        if not self.fitted_:
+            raise ModelError("GroupScoreShift is not fitted")
+
+    def offset(self, group: str) -> float:
+        """The group's log-odds offset (0 for groups not fitted)."""
+        self._check()
+        return self.offsets_.get(group, 0.0)
+
+    def transform(self, scores: ArrayLike, sensitive: ArrayLike) -> NDArray[np.float64]:
+        """Mitigated scores in (0, 1): one threshold on them gives FPR parity in the band."""
+        self._check()
+        s = np.asarray(scores, dtype=np.float64)
+        g = _groups(sensitive)
+        shift = np.array([self.offsets_.get(str(x), 0.0) for x in g], dtype=np.float64)
+        return np.asarray(1.0 / (1.0 + np.exp(-(_logit(s) + shift))), dtype=np.float64)
+
+    def thresholds(self, threshold: float) -> dict[str, float]:
+        """Raw-score threshold per group equivalent to ``threshold`` on mitigated scores."""
+        self._check()
+        t = float(_logit(np.array([threshold]))[0])
+        return {k: float(1.0 / (1.0 + np.exp(-(t - v)))) for k, v in self.offsets_.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "group_score_shift",
+            "constraint": Constraint.FALSE_POSITIVE_RATE_PARITY.value,
+            "band": list(self.band),
+            "levels": self.levels,
+            "min_group_size": self.min_group_size,
+            "offsets": self.offsets_,
+            "too_small": list(self.too_small_),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> GroupScoreShift:
+        """Rebuild a fitted shift; anything malformed is a :class:`ModelError`."""
+        try:
+            if data["kind"] != "group_score_shift":
+                raise ValueError("kind")
+            band = (float(data["band"][0]), float(data["band"][1]))
+            offsets = {str(k): float(v) for k, v in dict(data["offsets"]).items()}
+            out = cls(
+                band=band, levels=int(data["levels"]), min_group_size=int(data["min_group_size"])
+            )
+            small = tuple(str(x) for x in data.get("too_small", []))
+        except (KeyError, TypeError, ValueError, IndexError):
+            raise ModelError("malformed group score shift") from None
+        if not all(np.isfinite(v) for v in offsets.values()):
+            raise ModelError("malformed group score shift")
+        out.offsets_, out.too_small_, out.fitted_ = offsets, small, True
+        return out
 
 
 def reweighing_weights(y: ArrayLike, sensitive: ArrayLike) -> NDArray[np.float64]:

@@ -33,6 +33,7 @@ from shopguard.core.runtime import Runtime
 from shopguard.core.settings import Settings
 from shopguard.fairness.explain import fraud_reasons
 from shopguard.fairness.review import issue_decision_id
+from shopguard.fairness.serving import LiveFairness
 from shopguard.gateway.audit_mw import AuditMiddleware
 from shopguard.gateway.jwt_auth import JwtVerifier
 from shopguard.gateway.keys import ApiKeyStore
@@ -158,6 +159,15 @@ def create_app(
     metrics = GatewayMetrics()
     consent = ConsentLedger(rt.engine)
     intake = ReviewIntake(rt.engine, rt.audit, quarantine_at=settings.integrity_quarantine_at)
+    fair = LiveFairness(
+        methods=settings.fairness_mitigation,
+        model_dir=lambda tenant, model: stores.root(tenant) / "models" / model,
+        bus=rt.bus,
+        attributes=settings.fairness_monitor_attributes,
+        gap_bar=settings.fairness_monitor_gap_bar,
+        min_group_size=settings.fairness_min_group_size,
+        window=settings.fairness_monitor_window,
+    )
     upstream_client = httpx.AsyncClient(timeout=settings.upstream_timeout_s, transport=transport)
 
     @contextlib.asynccontextmanager
@@ -189,6 +199,7 @@ def create_app(
     app.state.pipeline = pipeline
     app.state.limiter = limiter
     app.state.metrics = metrics
+    app.state.fairness = fair
     gateway_hook.attach(app, rt)  # incidents from gateway alerts; ops.containment guard state
     install_problem_handlers(app)
 
@@ -256,10 +267,22 @@ def create_app(
             "account_age_days": body.account_age_days,
             "card_present": int(body.card_present),
         }
-        score = await run_in_threadpool(svc.score_transaction, tx)
-        decision = (
-            "decline" if score >= DECLINE_AT else "review" if score >= REVIEW_AT else "approve"
-        )
+
+        def decide() -> tuple[float, str, str | None]:
+            # fairness hook: the per-model mitigation (groups from the store's customer
+            # record, never the request) and O(1) per-group decline counters
+            score, mitigation, groups = fair.fraud_score(
+                ctx.tenant, svc.store.customers, body.customer_id, svc.score_transaction(tx)
+            )
+            decision = (
+                "decline" if score >= DECLINE_AT else "review" if score >= REVIEW_AT else "approve"
+            )
+            fair.observe(ctx.tenant, groups, decision == "decline")
+            return score, decision, mitigation
+
+        score, decision, mitigation = await run_in_threadpool(decide)
+        if mitigation is not None:
+            ctx.findings.append(f"mitigation:{mitigation}")
         reasons = await run_in_threadpool(fraud_reasons, svc, tx) if decision != "approve" else []
         ctx.findings.extend(f"reason:{r['code']}" for r in reasons)
         out = FraudScoreOut(
@@ -267,6 +290,7 @@ def create_app(
             score=round(score, 6),
             decision=decision,
             reasons=[ReasonOut(**r) for r in reasons],
+            mitigation=mitigation,
             decision_id=issue_decision_id(
                 rt.keyring, ctx.tenant, ctx.request.scope["state"]["request_id"]
             )

@@ -79,6 +79,8 @@ class FraudScoreOut(BaseModel):
     reasons: list[ReasonOut] = []
     #: Quote it to ask for human review (``POST /v1/decisions/{decision_id}/review``).
     decision_id: str | None = None
+    #: The fairness mitigation the decision was made with (the score is then the mitigated one).
+    mitigation: str | None = None
 
 
 class RecommendationsOut(BaseModel):
