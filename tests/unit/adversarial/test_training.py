@@ -18,6 +18,7 @@ from shopguard.core.scorecard import CheckContext, Status
 from shopguard.store.images import StrideCNN, load_classifier, save_classifier
 from shopguard.store.images.images_train import (
     TrainMethod,
+    load_eval_set,
     load_fashion_test_subset,
     load_test_sample,
     train_classifier,
@@ -121,3 +122,15 @@ def test_robust_accuracy_check_when_standard_model_then_fails_against_issue_bar(
     assert figure is not None and figure.bar == ROBUST_ACCURACY_BAR
     assert status is Status.FAIL
     assert figure.value < 0.5
+
+
+def test_load_eval_set_when_official_files_then_test_subset_else_shared_holdout(
+    tmp_path: Path,
+) -> None:
+    labels = np.repeat(np.arange(10, dtype=np.uint8), 3)
+    _write_idx(tmp_path, "t10k", np.zeros((30, 28, 28), dtype=np.uint8), labels)
+    X, y, described = load_eval_set(tmp_path)
+    assert X.shape == (30, 28, 28) and len(y) == 30 and described.startswith("official test split")
+    shared = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "fashion_mnist_subset"
+    _, y, described = load_eval_set(shared)
+    assert len(y) == 1000 and "held-out" in described

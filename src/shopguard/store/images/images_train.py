@@ -64,6 +64,7 @@ __all__ = [
     "HOLDOUT_PER_CLASS",
     "TrainMethod",
     "holdout_split",
+    "load_eval_set",
     "load_fashion_mnist",
     "load_fashion_subset",
     "load_fashion_test_subset",
@@ -107,6 +108,29 @@ def load_fashion_mnist(
     return (
         read_idx_images(base / f"{prefix}-images-idx3-ubyte.gz"),
         read_idx_labels(base / f"{prefix}-labels-idx1-ubyte.gz"),
+    )
+
+
+def load_eval_set(
+    data_dir: str | Path | None = None,
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8], str]:
+    """``(images, labels, description)`` of the fixed 1,000-image evaluation set.
+
+    The official test subset (:func:`load_fashion_test_subset`) from ``data_dir`` or the Debian
+    package's directory; when ``data_dir`` holds the shared 10k subset instead (or nothing is
+    given and the Debian package is absent), that subset's held-out 1,000, which the shipped
+    robust models trained on (the description says so).
+    """
+    official = Path(data_dir) if data_dir is not None else FASHION_MNIST_DIR
+    if (official / "t10k-images-idx3-ubyte.gz").exists():
+        X, y = load_fashion_test_subset(official)
+        return X, y, "official test split, first 100 per class"
+    X, y = load_fashion_subset(data_dir)
+    _, test = holdout_split(y)
+    return (
+        X[test],
+        y[test],
+        "held-out 1,000 of the shared train subset (the full-data models trained on them)",
     )
 
 
