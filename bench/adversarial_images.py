@@ -263,11 +263,14 @@ def render() -> str:
         det_file = f.with_name(f"{f.stem}_detector.json")
         det = json.loads(det_file.read_text()).get("detector") if det_file.exists() else None
         if det:
-            n_det = json.loads(det_file.read_text())["n"]
+            det_run = json.loads(det_file.read_text())
+            n_det = det_run["n"]
             lines += [
                 "",
                 f"Unusual-input detector (feature squeezing + background residual, threshold calibrated at "
-                f"1 % FPR on 3,000 training images), on the first {n_det} images of the set:",
+                f"1 % FPR on 3,000 training images), on the first {n_det} images of the set; "
+                f"{det_run['machine']}, load average {det_run['load_average_start']} -> "
+                f"{det_run.get('load_average_end')}:",
                 "",
                 f"- false positives on clean test images: {det['fpr_clean_test']:.3f}",
                 f"- added latency per image: p50 {det['latency_ms_p50']} ms, p95 {det['latency_ms_p95']} ms",
