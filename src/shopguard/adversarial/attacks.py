@@ -95,7 +95,8 @@ def pgd(
     """
     alpha = step_size if step_size is not None else 2.5 * eps / steps
     x0 = x.detach()
-    noise = (torch.rand(x0.shape, generator=generator) * 2 - 1) * eps
+    # drawn on the CPU so a seed gives the same start on any device
+    noise = ((torch.rand(x0.shape, generator=generator) * 2 - 1) * eps).to(x0.device)
     adv = (x0 + noise).clamp(0, 1)
 
     def objective(z: torch.Tensor) -> torch.Tensor:
@@ -104,7 +105,7 @@ def pgd(
         return nn.functional.cross_entropy(net(z), y, reduction="none")
 
     best = adv.clone()
-    best_loss = torch.full((len(x0),), -torch.inf)
+    best_loss = torch.full((len(x0),), -torch.inf, device=x0.device)
     for _ in range(steps):
         adv.requires_grad_(True)
         per_image = objective(adv)
@@ -122,7 +123,7 @@ def pgd(
     return best.detach()
 
 
-def _art_classifier(model: ImageClassifier) -> Any:
+def _art_classifier(model: ImageClassifier, device: str = "cpu") -> Any:
     from art.estimators.classification import PyTorchClassifier
 
     return PyTorchClassifier(
@@ -131,16 +132,16 @@ def _art_classifier(model: ImageClassifier) -> Any:
         input_shape=(1, 28, 28),
         nb_classes=10,
         clip_values=(0.0, 1.0),
-        device_type="cpu",
+        device_type="gpu" if device.startswith("cuda") else "cpu",
     )
 
 
 def _apgd(
-    model: ImageClassifier, x: torch.Tensor, y: torch.Tensor, spec: AttackSpec
+    model: ImageClassifier, x: torch.Tensor, y: torch.Tensor, spec: AttackSpec, device: str
 ) -> torch.Tensor:
     from art.attacks.evasion import AutoProjectedGradientDescent
 
-    clf = _art_classifier(model)
+    clf = _art_classifier(model, device)
     xs = x.numpy()
     ys = y.numpy()
     worst = xs.copy()
@@ -170,11 +171,11 @@ def _apgd(
 
 
 def _square(
-    model: ImageClassifier, x: torch.Tensor, y: torch.Tensor, spec: AttackSpec
+    model: ImageClassifier, x: torch.Tensor, y: torch.Tensor, spec: AttackSpec, device: str
 ) -> torch.Tensor:
     from art.attacks.evasion import SquareAttack
 
-    clf = _art_classifier(model)
+    clf = _art_classifier(model, device)
     np.random.seed(spec.random_state)
     atk = SquareAttack(
         estimator=clf,
@@ -197,17 +198,37 @@ def run_attack(
     spec: AttackSpec,
     *,
     batch_size: int = 250,
+    device: str = "cpu",
 ) -> torch.Tensor:
     """Adversarial versions of ``images`` (float ``(n, 1, 28, 28)`` in [0, 1]) under ``spec``.
 
     The white-box attacks use the true ``labels``; Square only queries output scores.
+    ``device`` (``cpu`` or ``cuda``) is where the attack runs; the result is on the CPU and
+    the network is left there.
     """
+    try:
+        return _run_attack(model, images, labels, spec, batch_size, device)
+    finally:
+        model.net.to("cpu")
+
+
+def _run_attack(
+    model: ImageClassifier,
+    images: NDArray[Any] | torch.Tensor,
+    labels: NDArray[np.integer[Any]],
+    spec: AttackSpec,
+    batch_size: int,
+    device: str,
+) -> torch.Tensor:
     x = to_tensor(images)
     y = torch.from_numpy(np.asarray(labels, dtype=np.int64))
     if len(x) != len(y):
         raise ConfigError("images and labels differ in length")
-    net = model.net.eval()
+    net = model.net.eval().to(device)
     gen = torch.Generator().manual_seed(spec.random_state)
+    match spec.attack:
+        case Attack.FGSM | Attack.PGD | Attack.PGD50:
+            x, y = x.to(device), y.to(device)
     match spec.attack:
         case Attack.FGSM:
             parts = [
@@ -228,9 +249,9 @@ def run_attack(
                 for i in range(0, len(x), batch_size)
             ]
         case Attack.APGD:
-            return _apgd(model, x, y, spec)
+            return _apgd(model, x, y, spec, device)
         case Attack.SQUARE:
-            return _square(model, x, y, spec)
+            return _square(model, x, y, spec, device)
         case _:
             assert_never(spec.attack)
-    return torch.cat(parts) if parts else x
+    return (torch.cat(parts) if parts else x).cpu()

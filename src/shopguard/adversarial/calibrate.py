@@ -1,7 +1,9 @@
 """Calibrate the unusual-input detector of a shipped image model: ``python -m shopguard.adversarial.calibrate --model robust``.
 
 Fits :class:`~shopguard.adversarial.detectors.ImageSqueezeDetector` on clean training images
-(never the held-out evaluation set) and writes ``<model>.detector.json`` beside the weights.
+(never the evaluation set) and writes ``<model>.detector.json`` beside the weights. Training
+images: the official training split (Debian ``dataset-fashion-mnist``) with ``dataset="full"``,
+the shared subset's non-held-out images with ``dataset="subset"``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ import numpy as np
 from shopguard.adversarial.detectors import ImageSqueezeDetector
 from shopguard.adversarial.service import image_detector_path, save_image_detector
 from shopguard.store.images import load_classifier
-from shopguard.store.images.images_train import holdout_split, load_fashion_subset
+from shopguard.store.images.images_train import (
+    holdout_split,
+    load_fashion_mnist,
+    load_fashion_subset,
+)
 
 __all__ = ["calibrate_image_detector"]
 
@@ -27,11 +33,16 @@ def calibrate_image_detector(
     data_dir: Path | None = None,
     weights_dir: Path | None = None,
     target_fpr: float = 0.02,
+    dataset: str = "subset",
 ) -> Path:
     """Fit the detector of ``model_name`` on ``n`` training images and save it; returns the path."""
     model = load_classifier(model_name, weights_dir)
-    X, y = load_fashion_subset(data_dir)
-    train, _ = holdout_split(y)
+    if dataset == "full":
+        X, _ = load_fashion_mnist("train", data_dir)
+        train = np.arange(len(X))
+    else:
+        X, y = load_fashion_subset(data_dir)
+        train, _ = holdout_split(y)
     pick = np.random.default_rng(0).choice(train, size=min(n, len(train)), replace=False)
     det = ImageSqueezeDetector(model=model, target_fpr=target_fpr).fit(X[np.sort(pick)])
     path = image_detector_path(model_name, weights_dir)
@@ -43,8 +54,10 @@ def _main() -> int:
     parser = argparse.ArgumentParser(description="Calibrate an image model's detector.")
     parser.add_argument("--model", required=True)
     parser.add_argument("--n", type=int, default=3000)
+    parser.add_argument("--dataset", choices=["full", "subset"], default="full")
+    parser.add_argument("--data", type=Path, default=None, help="directory of the IDX files")
     args = parser.parse_args()
-    path = calibrate_image_detector(args.model, n=args.n)
+    path = calibrate_image_detector(args.model, n=args.n, dataset=args.dataset, data_dir=args.data)
     print(json.dumps({"saved": str(path)}))
     return 0
 

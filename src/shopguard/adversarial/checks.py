@@ -1,7 +1,7 @@
 """Scorecard checks of the adversarial area: robust accuracy, detection of attacked images.
 
 Both use the ``adversarial_images`` resource (:func:`shopguard.adversarial.demo.demo_resources`):
-the served image model's name and a fixed sample of the held-out images.
+the served image model's name and the 100 shipped images of the official test split.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ if TYPE_CHECKING:
 
 __all__ = ["DETECTION_BAR", "FPR_BAR", "ROBUST_ACCURACY_BAR"]
 
-#: A regression floor for PGD-20 at eps 0.1 on the 100-image sample: the shipped robust model
-#: holds about 0.55 under PGD-50 (the standard one 0.08-0.15). The issue's bar (PGD-50 >= 0.80)
-#: is NOT met yet; bench/results/adversarial_images.md has the figures.
-ROBUST_ACCURACY_BAR = 0.50
+#: Issue 7's bar: accuracy under PGD-50 (L-inf eps 0.1, random start) of at least 0.80. The
+#: shipped robust model holds 0.73 on the fixed 1,000 test images (the standard one 0.07), so
+#: this check fails until a stronger model ships; bench/results/adversarial_images.md.
+ROBUST_ACCURACY_BAR = 0.80
 DETECTION_BAR = 0.95
-FPR_BAR = 0.05
+FPR_BAR = 0.02
 
 
 def _sample(ctx: CheckContext) -> tuple[ImageClassifier, NDArray[np.uint8], NDArray[np.uint8]]:
@@ -35,7 +35,7 @@ def _sample(ctx: CheckContext) -> tuple[ImageClassifier, NDArray[np.uint8], NDAr
 
 @checks.register
 class RobustAccuracy(Check):
-    """The served image model keeps its accuracy under a PGD attack (L-inf eps 0.1, 20 steps, random start)."""
+    """The served image model keeps its accuracy under a PGD attack (L-inf eps 0.1, 50 steps, random start)."""
 
     name = "adversarial.robust_accuracy"
     area = Area.ADVERSARIAL
@@ -48,9 +48,9 @@ class RobustAccuracy(Check):
 
         model, X, y = _sample(ctx)
         clean = accuracy_under(model, X, y, None)
-        robust = accuracy_under(model, X, y, AttackSpec(Attack.PGD, 0.1, steps=20))
-        fig = Figure("pgd20_eps0.1_accuracy", round(robust, 4), ROBUST_ACCURACY_BAR)
-        evidence = f"{len(y)} held-out images: clean {clean:.3f}, PGD-20 eps 0.1 {robust:.3f}"
+        robust = accuracy_under(model, X, y, AttackSpec(Attack.PGD50, 0.1, steps=50))
+        fig = Figure("pgd50_eps0.1_accuracy", round(robust, 4), ROBUST_ACCURACY_BAR)
+        evidence = f"{len(y)} test images: clean {clean:.3f}, PGD-50 eps 0.1 {robust:.3f}"
         return (Status.PASS if robust >= ROBUST_ACCURACY_BAR else Status.FAIL), fig, evidence
 
 

@@ -1,30 +1,24 @@
-"""What the demo gives the adversarial checks: the served image model and a fixed held-out sample."""
+"""What the demo gives the adversarial checks: the served image model and a fixed test sample."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from shopguard.core.errors import DataValidationError
 from shopguard.core.settings import Settings
 
 __all__ = ["demo_resources"]
 
 
-def demo_resources(
-    settings: Settings, *, n: int = 100, data_dir: Path | None = None
-) -> dict[str, Any]:
-    """``{"adversarial_images": ...}`` for the check context; empty when the image data is absent."""
-    from shopguard.store.images.images_train import holdout_split, load_fashion_subset
+def demo_resources(settings: Settings, *, n: int = 100) -> dict[str, Any]:
+    """``{"adversarial_images": ...}`` for the check context.
 
-    try:
-        X, y = load_fashion_subset(data_dir)
-    except DataValidationError:  # the shared data set is optional: the checks are then skipped
-        return {}
-    _, test = holdout_split(y)
-    pick = test[np.linspace(0, len(test) - 1, n).astype(int)]
+    The sample is the 100 official Fashion-MNIST test images shipped in
+    ``shopguard/store/images/samples`` (no shipped model trained on them), so the checks run on
+    any machine.
+    """
+    from shopguard.store.images.images_train import load_test_sample
+
+    X, y = load_test_sample()
     return {
-        "adversarial_images": {"model": settings.images_model, "images": X[pick], "labels": y[pick]}
+        "adversarial_images": {"model": settings.images_model, "images": X[:n], "labels": y[:n]}
     }

@@ -33,12 +33,17 @@ def evaluate(
         help="fgsm, pgd, pgd50, apgd, square (images); evasion (fraud). Repeatable.",
     ),
     eps: list[float] = typer.Option([0.1], "--eps", help="L-inf radius (repeatable)."),
-    n: int = typer.Option(1000, "--n", min=1, max=1000, help="Images of the fixed held-out set."),
-    data: Path | None = typer.Option(None, "--data", help="Fashion-MNIST subset directory."),
+    n: int = typer.Option(1000, "--n", min=1, max=1000, help="Images of the fixed evaluation set."),
+    data: Path | None = typer.Option(
+        None,
+        "--data",
+        help="Directory of the official Fashion-MNIST IDX files (default: Debian "
+        "dataset-fashion-mnist) or of the shared 10k subset.",
+    ),
     seed: int = typer.Option(0, "--seed"),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON on stdout."),
 ) -> None:
-    """Clean and attacked accuracy of MODEL on the fixed held-out set, with a progress bar."""
+    """Clean and attacked accuracy of MODEL on the fixed evaluation set, with a progress bar."""
     from shopguard.core.errors import DataValidationError
 
     if model == "fraud":
@@ -47,7 +52,7 @@ def evaluate(
     from shopguard.adversarial.attacks import Attack
     from shopguard.adversarial.robustness import evaluate_robustness
     from shopguard.store.images import load_classifier
-    from shopguard.store.images.images_train import holdout_split, load_fashion_subset
+    from shopguard.store.images.images_train import load_eval_set
 
     try:
         attacks = [Attack(a) for a in attack]
@@ -56,9 +61,8 @@ def evaluate(
             f"--attack must be among {', '.join(a.value for a in Attack)} for an image model"
         ) from None
     clf = load_classifier(model)
-    X, y = load_fashion_subset(data)
-    _, test = holdout_split(y)
-    test = test[:n]
+    X, y, described = load_eval_set(data)
+    X, y = X[:n], y[:n]
     with progress() as bar:
         task = bar.add_task(f"attacking {model}", total=1 + len(attacks) * len(eps))
         seen: list[str] = []
@@ -70,13 +74,13 @@ def evaluate(
             bar.update(task, description=f"{model}: {label}")
 
         rows = evaluate_robustness(
-            clf, X[test], y[test], attacks=attacks, eps_values=eps, random_state=seed, progress=step
+            clf, X, y, attacks=attacks, eps_values=eps, random_state=seed, progress=step
         )
         bar.advance(task)
     if as_json:
         typer.echo(json.dumps([r.to_json() for r in rows]))
         return
-    table = Table(title=f"{model}: accuracy on {len(test)} held-out images")
+    table = Table(title=f"{model}: accuracy on {len(y)} images ({described})")
     for col in ("attack", "eps", "steps", "accuracy", "seconds"):
         table.add_column(col, justify="right" if col != "attack" else "left")
     for r in rows:

@@ -1,0 +1,136 @@
+"""Fast adversarial training (reduced: a few hundred images, one or two epochs), the network
+registry of the weights loader, the fixed evaluation sets, and the robust-accuracy check's bar."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from shopguard.adversarial.checks import ROBUST_ACCURACY_BAR, RobustAccuracy
+from shopguard.core.errors import ConfigError, ModelError
+from shopguard.core.scorecard import CheckContext, Status
+from shopguard.store.images import StrideCNN, load_classifier, save_classifier
+from shopguard.store.images.images_train import (
+    TrainMethod,
+    load_eval_set,
+    load_fashion_test_subset,
+    load_test_sample,
+    train_classifier,
+)
+
+
+@pytest.mark.parametrize("method", [TrainMethod.FGSM_RS, TrainMethod.N_FGSM])
+def test_train_classifier_when_single_step_at_on_stride_cnn_then_probe_per_epoch_and_best_kept(
+    fashion, method
+) -> None:
+    X, y, idx = fashion["X"], fashion["y"], fashion["train"]
+    model = train_classifier(
+        X[idx],
+        y[idx],
+        name="t",
+        method=method,
+        arch="StrideCNN",
+        eps=0.1,
+        eps_ramp=0.3,
+        epochs=2,
+        batch_size=64,
+    )
+    assert isinstance(model.net, StrideCNN)
+    history = model.info["probe_pgd10_accuracy"]
+    assert len(history) == 2
+    # early stopping keeps the epoch whose probe accuracy was highest (the later one on a tie)
+    assert model.info["kept_epoch"] == 2 - int(np.argmax(history[::-1]))
+    assert model.info["train_cpu_seconds"] > 0
+
+
+def test_train_classifier_when_unknown_arch_or_bad_ramp_then_config_error(fashion) -> None:
+    X, y, idx = fashion["X"], fashion["y"], fashion["train"][:50]
+    with pytest.raises(ConfigError):
+        train_classifier(X[idx], y[idx], name="t", arch="ResNet", epochs=1)
+    with pytest.raises(ConfigError):
+        train_classifier(
+            X[idx], y[idx], name="t", method=TrainMethod.N_FGSM, eps_ramp=1.0, epochs=1
+        )
+
+
+def test_save_and_load_when_stride_cnn_then_same_network_and_outputs(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    from shopguard.store.images import ImageClassifier
+
+    net = StrideCNN().eval()
+    save_classifier(ImageClassifier(net=net, name="s", info={"method": "standard"}), tmp_path)
+    loaded = load_classifier("s", tmp_path)
+    assert isinstance(loaded.net, StrideCNN)
+    x = torch.rand(3, 1, 28, 28)
+    assert torch.allclose(loaded.net(x), net(x))
+
+
+def test_load_classifier_when_manifest_names_unknown_network_then_model_error(
+    tmp_path: Path,
+) -> None:
+    from shopguard.store.images import ImageClassifier
+
+    save_classifier(ImageClassifier(net=StrideCNN(), name="s", info={}), tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["s"]["info"]["arch"] = "os.system"
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="unknown network"):
+        load_classifier("s", tmp_path)
+
+
+def _write_idx(directory: Path, prefix: str, images: np.ndarray, labels: np.ndarray) -> None:
+    with gzip.open(directory / f"{prefix}-images-idx3-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, len(images), 28, 28) + images.tobytes())
+    with gzip.open(directory / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">II", 0x801, len(labels)) + labels.tobytes())
+
+
+def test_load_fashion_test_subset_when_official_layout_then_first_per_class_in_file_order(
+    tmp_path: Path,
+) -> None:
+    labels = np.array([3, 1, 3, 1, 3, 0, 1, 0], dtype=np.uint8)
+    images = np.arange(len(labels), dtype=np.uint8)[:, None, None] * np.ones(
+        (1, 28, 28), dtype=np.uint8
+    )
+    _write_idx(tmp_path, "t10k", images, labels)
+    X, y = load_fashion_test_subset(tmp_path, per_class=2)
+    # first two of each class, kept in file order: indices 0, 1, 2, 3, 5, 7
+    assert y.tolist() == [3, 1, 3, 1, 0, 0]
+    assert X[:, 0, 0].tolist() == [0, 1, 2, 3, 5, 7]
+
+
+def test_load_test_sample_when_shipped_then_100_images_10_per_class() -> None:
+    X, y = load_test_sample()
+    assert X.shape == (100, 28, 28)
+    assert np.bincount(y, minlength=10).tolist() == [10] * 10
+
+
+@pytest.mark.slow
+def test_robust_accuracy_check_when_standard_model_then_fails_against_issue_bar() -> None:
+    X, y = load_test_sample()
+    ctx = CheckContext(
+        {"adversarial_images": {"model": "standard", "images": X[:30], "labels": y[:30]}}
+    )
+    status, figure, _ = RobustAccuracy().run(ctx)
+    assert ROBUST_ACCURACY_BAR == 0.80
+    assert figure is not None and figure.bar == ROBUST_ACCURACY_BAR
+    assert status is Status.FAIL
+    assert figure.value < 0.5
+
+
+def test_load_eval_set_when_official_files_then_test_subset_else_shared_holdout(
+    tmp_path: Path,
+) -> None:
+    labels = np.repeat(np.arange(10, dtype=np.uint8), 3)
+    _write_idx(tmp_path, "t10k", np.zeros((30, 28, 28), dtype=np.uint8), labels)
+    X, y, described = load_eval_set(tmp_path)
+    assert X.shape == (30, 28, 28) and len(y) == 30 and described.startswith("official test split")
+    shared = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "fashion_mnist_subset"
+    _, y, described = load_eval_set(shared)
+    assert len(y) == 1000 and "held-out" in described
