@@ -88,9 +88,9 @@ def test_rec_extraction_when_unguarded_then_copied_and_guarded_then_blocked_earl
 
 def test_rec_monitor_when_customer_reads_own_recommendations_then_never_flagged() -> None:
     monitor = ExtractionMonitor()
-    for i in range(1, 200):
+    for i in range(1, 60):
         state = StreamState()
-        for k in (10, 10, 20, 10) * 5:
+        for k in (10, 10, 20, 10) * 15:  # 60 reads: past PRADA's minimum sample
             obs = recommendation_observation({"customer_id": customer_id(i), "k": k})
             assert monitor.observe_sync(state, obs) is Level.OK
 
