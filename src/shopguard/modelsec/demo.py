@@ -68,6 +68,10 @@ def prepare_demo(
         "scraper_key": scraper.secret,
         "partner_key": partner.secret,
         "extraction_public": public,
+        # Customer ids run C000001..C<n>: the recommender enumeration walks that space.
+        "rec_id_space": int(
+            transactions["CUSTOMER_ID"].astype(str).str.extract(r"(\d+)$")[0].astype(int).max()
+        ),
     }
     metrics_file = settings.models_dir / "fraud" / "metrics.json"
     metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
