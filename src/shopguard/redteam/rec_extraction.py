@@ -184,8 +184,11 @@ class RecExtractionTarget:
 class _RecExtractionAttack(Attack):
     area: ClassVar[Area] = Area.MODEL_THEFT
     control: ClassVar[str] = "modelsec.extraction_watch"
-    bar: ClassVar[str] = "blocked with copy fidelity (top-10 overlap) <= 0.70 at stop"
+    # Not a fidelity bar: the popular list alone overlaps ~0.67-0.73 of a customer's top-10
+    # in the synthetic stores, so overlap barely moves; customers copied is the harm.
+    bar: ClassVar[str] = "blocked with at most 50 customers' recommendations copied"
     family: ClassVar[str]
+    max_copied: ClassVar[int] = 50
 
     def run(self, target: RecExtractionTarget) -> Finding:
         r = run_rec_extraction(
@@ -201,10 +204,10 @@ class _RecExtractionAttack(Attack):
         return Finding(
             attack=self.name,
             control=self.control,
-            figure="queries_to_block",
-            value=float(r.blocked_at or r.queries),
-            bar=float(target.limit),
-            passed=stopped and r.fidelity_at_stop <= 0.70,
+            figure="customers_copied",
+            value=float(r.harvested),
+            bar=float(self.max_copied),
+            passed=stopped and r.harvested <= self.max_copied,
             details={
                 "blocked_at": r.blocked_at,
                 "customers_harvested": r.harvested,
