@@ -8,7 +8,7 @@ from shopguard.demo.run import serve_in_thread
 from shopguard.gateway.app import create_app
 from shopguard.gateway.keys import ApiKeyStore
 from shopguard.modelsec import checks as _modelsec_checks  # noqa: F401  (registers the checks)
-from shopguard.modelsec.demo import prepare_demo
+from shopguard.modelsec.demo import prepare_demo, train_demo_fraud
 from shopguard.modelsec.vault import OPERATOR, ModelVault
 from shopguard.store.schema import load_store
 from shopguard.store.service import STORE_DIR
@@ -23,6 +23,8 @@ def test_model_theft_checks_when_demo_prepared_then_all_pass(gateway_home) -> No
             name="storefront", tenant="default", scopes=ALL_SCOPES
         )
         tx = load_store(gateway_home / STORE_DIR).transactions
+        # As the demo does: the served fraud model carries the key ring's watermark.
+        train_demo_fraud(rt, tx, random_state=5).save(gateway_home / "models" / "fraud")
         settings2, resources = prepare_demo(
             settings, rt, storefront_key=full.secret, transactions=tx
         )
@@ -49,6 +51,7 @@ def test_model_theft_checks_when_demo_prepared_then_all_pass(gateway_home) -> No
             }
     finally:
         rt.close()
-    assert len(results) >= 3
+    assert len(results) >= 4
+    assert "model_theft.stolen_surrogate_identified" in results
     failing = {n: (r.status, r.evidence) for n, r in results.items() if r.status is not Status.PASS}
     assert not failing, failing

@@ -194,6 +194,7 @@ def fingerprint(
     import tempfile
 
     from shopguard.modelsec.ownership import fingerprint_fraud_model
+    from shopguard.modelsec.watermark import watermark_from_metrics, watermark_key
     from shopguard.store.schema import load_store
 
     with open_runtime() as rt:
@@ -208,10 +209,15 @@ def fingerprint(
                 "no store data to train reference models", file=str(store_dir)
             )
         tx = load_store(store_dir).transactions
+        wm_key = watermark_key(rt.keyring, model.metrics)
+        watermark = watermark_from_metrics(model.metrics, wm_key) if wm_key else None
         with progress(transient=True) as bar:
             bar.add_task("training reference models", total=None)
             fp = fingerprint_fraud_model(
-                model, tx, key=rt.keyring.active("modelsec.fingerprint").secret
+                model,
+                tx,
+                key=rt.keyring.active("modelsec.fingerprint").secret,
+                watermark=watermark,
             )
         with tempfile.TemporaryDirectory() as tmp:
             (Path(tmp) / "fingerprint.json").write_bytes(fp.dumps())
@@ -240,13 +246,19 @@ def verify_ownership_cmd(
     alpha: float = typer.Option(0.01, "--alpha", min=1e-9, max=0.5),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Query a suspect with our fingerprint; exit 0 if it is a copy of ours (p < alpha), else 1."""
+    """Query a suspect (at most 100 queries); exit 0 if it is a copy of ours (p < alpha), else 1.
+
+    A watermarked model (trained with ``shopguard train fraud --watermark`` or by the demo)
+    is judged by its keyed trigger-set watermark, with the fingerprint, when one was
+    taken, as second evidence; otherwise the fingerprint decides.
+    """
     from shopguard.modelsec.ownership import (
         Fingerprint,
         fraud_model_scorer,
         http_scorer,
         verify_ownership,
     )
+    from shopguard.modelsec.watermark import watermark_from_metrics, watermark_key
 
     if suspect.startswith(("http://", "https://")):
         scorer = http_scorer(suspect, api_key=api_key)
@@ -265,15 +277,31 @@ def verify_ownership_cmd(
 
         scorer = fraud_model_scorer(FraudModel.load(path))
     with open_runtime() as rt:
-        files = ModelVault(rt).files(f"{name}.fingerprint", who=OPERATOR)
-    fp = Fingerprint.from_json(json.loads(files["fingerprint.json"]))
-    result = verify_ownership(scorer, fp, alpha=alpha)
+        vault = ModelVault(rt)
+        ours = vault.load(name, who=OPERATOR)
+        metrics = getattr(ours, "metrics", None) or {}
+        wm_key = watermark_key(rt.keyring, metrics)
+        watermark = watermark_from_metrics(metrics, wm_key) if wm_key else None
+        fp = None
+        if vault.list(who=OPERATOR, name=f"{name}.fingerprint"):
+            files = vault.files(f"{name}.fingerprint", who=OPERATOR)
+            fp = Fingerprint.from_json(json.loads(files["fingerprint.json"]))
+    if watermark is None and fp is None:
+        raise DataValidationError(
+            f"model {name} carries no watermark and has no fingerprint; run 'shopguard models fingerprint {name}'"
+        )
+    result = verify_ownership(scorer, fp, watermark=watermark, alpha=alpha)
     if as_json:
         typer.echo(json.dumps(result.to_json()))
     else:
         verdict = "[red]a copy of ours[/]" if result.ours else "not shown to be ours"
+        second = (
+            f"; fingerprint p-value {result.fingerprint_p:.3g} (second evidence)"
+            if result.method == "watermark" and result.fingerprint_p is not None
+            else ""
+        )
         console.print(
-            f"{verdict}: distance {result.distance:.4f}, p-value {result.p_value:.3g} "
-            f"(alpha {alpha}), {result.queries} queries"
+            f"{verdict}: {result.method} p-value {result.p_value:.3g} (alpha {alpha}), "
+            f"{result.queries} queries{second}"
         )
     raise typer.Exit(0 if result.ours else 1)

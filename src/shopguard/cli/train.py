@@ -25,6 +25,11 @@ def fraud(
         "--accept-risk",
         help="Train even if the data fails its integrity checks; the reason is audited.",
     ),
+    watermark: bool = typer.Option(
+        False,
+        "--watermark",
+        help="Embed the key ring's trigger-set watermark (ownership proof, see models verify-ownership).",
+    ),
 ) -> None:
     """Train the fraud scorer; writes the model, metrics.json and integrity.json.
 
@@ -49,7 +54,17 @@ def fraud(
         record_override(report, reason=accept_risk, model="fraud")
         console.print(f"integrity checks failed; risk accepted and audited: {accept_risk}")
     with console.status("training") as status:
-        model = train_fraud(tx, random_state=seed, progress=status.update)
+        if watermark:
+            from shopguard.cli._common import open_runtime
+            from shopguard.modelsec.watermark import WATERMARK_PURPOSE, train_watermarked_fraud
+
+            with open_runtime() as rt:
+                key = rt.keyring.active(WATERMARK_PURPOSE)
+            model = train_watermarked_fraud(
+                tx, key=key.secret, key_id=key.key_id, random_state=seed, progress=status.update
+            )
+        else:
+            model = train_fraud(tx, random_state=seed, progress=status.update)
         status.update("saving the model")
         model.save(out)
         report.write(out, accepted_risk=accept_risk if not report.passed else None)

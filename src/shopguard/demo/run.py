@@ -40,7 +40,7 @@ from shopguard.gateway.ratelimit import parse_limits
 from shopguard.governance.ops_demo import setup_operations
 from shopguard.governance.supply_demo import setup_supply_chain_demo
 from shopguard.integrity.checks import demo_resources as integrity_demo_resources
-from shopguard.modelsec.demo import prepare_demo
+from shopguard.modelsec.demo import prepare_demo, train_demo_fraud
 from shopguard.privacy.consent import ConsentLedger, training_subjects
 from shopguard.privacy.dsar import record_training_subjects
 from shopguard.privacy.protect import protect_store
@@ -265,8 +265,12 @@ def run_demo(
     summary["training_subjects"] = len(trainable)
 
     models = settings.models_dir
-    say("training the fraud scorer")
-    fraud = train_fraud(store.transactions, random_state=seed)
+    say("training the fraud scorer (with the key ring's ownership watermark)")
+    wm_rt = Runtime.open(settings)
+    try:
+        fraud = train_demo_fraud(wm_rt, store.transactions, random_state=seed)
+    finally:
+        wm_rt.close()
     fraud.save(models / "fraud")
     say("training the recommender")
     # Only customers with model_training consent (explicit, or their jurisdiction's default).

@@ -18,7 +18,12 @@ from shopguard.modelsec.scan import scan_bytes
 from shopguard.modelsec.tables import versions
 from shopguard.modelsec.vault import OPERATOR, ModelKind, ModelVault
 
-__all__ = ["ExtractionBlocked", "MaliciousPickleRefused", "TamperedArtifactRefused"]
+__all__ = [
+    "ExtractionBlocked",
+    "MaliciousPickleRefused",
+    "StolenSurrogateIdentified",
+    "TamperedArtifactRefused",
+]
 
 
 @checks.register
@@ -159,6 +164,66 @@ class ExtractionBlocked(Check):
             Figure("surrogate_fidelity", worst, 0.90),
             evidence,
         )
+
+
+@checks.register
+class StolenSurrogateIdentified(Check):
+    """A surrogate stolen through the live fraud API is proven ours by the keyed watermark."""
+
+    name = "model_theft.stolen_surrogate_identified"
+    area = Area.MODEL_THEFT
+    title = "A surrogate stolen through the live API is identified as ours (p < 0.01)"
+    requires = ("base_url", "partner_key", "extraction_public", "fraud_watermark")
+
+    #: Queries the thief sends (a rogue partner's key, exempt from the extraction watch).
+    queries: int = 800
+
+    def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
+        import httpx
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        from shopguard.modelsec.ownership import verify_ownership
+        from shopguard.redteam.extraction import HttpFraudTarget, body_features, steal_surrogate
+
+        public = ctx["extraction_public"]
+        watermark = ctx["fraud_watermark"]
+        with httpx.Client(base_url=ctx["base_url"], timeout=30) as client:
+            thief = _Retry(HttpFraudTarget(client, ctx["partner_key"]))
+            try:
+                stolen, answered = steal_surrogate(
+                    "equation_solving", thief, public=public, queries=self.queries, seed=3
+                )
+            except ValueError as exc:
+                return Status.ERROR, None, f"the thief could not copy the model: {exc}"
+        ours = verify_ownership(stolen, watermark=watermark)
+        # Control: a model the thief trained on its own labelled data must not be claimed.
+        own = HistGradientBoostingRegressor(max_iter=200, random_state=0).fit(
+            body_features([_body(r) for r in public.to_dict("records")]),
+            public["TX_FRAUD"].to_numpy(dtype=float),
+        )
+        control = verify_ownership(
+            lambda bodies: [float(v) for v in own.predict(body_features(bodies))],
+            watermark=watermark,
+        )
+        ok = ours.ours and not control.ours
+        evidence = (
+            f"surrogate distilled from {answered} random queries through the live API "
+            f"(rogue partner key): watermark p-value {ours.p_value:.2g} over {ours.queries} "
+            f"queries ({'identified' if ours.ours else 'NOT identified'}); the thief's own "
+            f"independently trained model: p-value {control.p_value:.2g} "
+            f"({'wrongly claimed' if control.ours else 'not claimed'})"
+        )
+        return (
+            (Status.PASS if ok else Status.FAIL),
+            Figure("ownership_p_value", ours.p_value, 0.01),
+            evidence,
+        )
+
+
+def _body(row: Any) -> dict[str, Any]:
+    from shopguard.redteam.extraction import tx_body
+
+    return tx_body(row)
 
 
 class _Retry:

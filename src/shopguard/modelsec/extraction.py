@@ -274,7 +274,13 @@ def update(state: StreamState, obs: Observation, cfg: ExtractionConfig) -> None:
 
     if state.n >= cfg.budget:
         trip(Level.BLOCK, "budget")
-    if len(state.dmins) >= cfg.prada_min and _shapiro_w(state.dmins) < cfg.prada_delta:
+    # PRADA needs a real input space: a one-feature stream (the recommender's page size) has
+    # identical distances for every honest shopper, which would read as "synthetic".
+    if (
+        len(x) > 1
+        and len(state.dmins) >= cfg.prada_min
+        and _shapiro_w(state.dmins) < cfg.prada_delta
+    ):
         trip(Level.ALERT, "prada")
     if len(state.cells) >= cfg.coverage_block:
         trip(Level.BLOCK, "coverage")

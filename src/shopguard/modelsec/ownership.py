@@ -16,6 +16,11 @@ fit; the p-value is the probability that an independent model comes this close.
 Ownership is claimed when ``p < alpha`` (default 0.01). Fingerprints cost the
 model nothing (no retraining).
 
+A model trained with the keyed trigger-set watermark (:mod:`shopguard.modelsec.watermark`)
+is verified by the watermark's exact permutation test instead; its fingerprint is then
+taken on the watermark's own queries and reported as second evidence, so verification
+still sends at most 100 queries.
+
 References
 ----------
 Lukas, Zhang, Kerschbaum, "Deep neural network fingerprinting by conferrable
@@ -40,6 +45,7 @@ import pandas as pd
 from scipy import stats
 
 from shopguard.core.errors import DataValidationError
+from shopguard.modelsec.watermark import TriggerWatermark
 
 __all__ = [
     "Fingerprint",
@@ -47,6 +53,7 @@ __all__ = [
     "ScoreFn",
     "build_fingerprint",
     "fingerprint_fraud_model",
+    "fingerprint_p",
     "fraud_model_scorer",
     "http_scorer",
     "verify_ownership",
@@ -61,10 +68,15 @@ _START = datetime(2025, 3, 1, 0, 0, 0)
 
 @dataclass(frozen=True)
 class OwnershipResult:
+    """The decision: ``p_value`` is the watermark's when one was tested, else the fingerprint's."""
+
     distance: float
     p_value: float
     alpha: float
     queries: int
+    method: str = "fingerprint"
+    watermark_p: float | None = None
+    fingerprint_p: float | None = None
 
     @property
     def ours(self) -> bool:
@@ -72,8 +84,11 @@ class OwnershipResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "method": self.method,
             "distance": self.distance,
             "p_value": self.p_value,
+            "watermark_p": self.watermark_p,
+            "fingerprint_p": self.fingerprint_p,
             "alpha": self.alpha,
             "queries": self.queries,
             "decision": "copy of ours" if self.ours else "not shown to be ours",
@@ -177,24 +192,32 @@ def build_fingerprint(
     k: int = 100,
     candidates: int = 3000,
     model: str = "fraud",
+    bodies: Sequence[dict[str, Any]] | None = None,
 ) -> Fingerprint:
     """Pick the ``k`` queries where ours differs most from ``references``; fit the null on ``nulls``.
 
     ``key`` (a key-ring secret) seeds the candidates, so an attacker cannot
     precompute them; ``references`` and ``nulls`` must be independent models (at
-    least 1 and 3), trained without our model's outputs.
+    least 1 and 3), trained without our model's outputs. ``bodies`` fixes the
+    queries instead (a watermarked model's own queries); ``references`` are then unused.
     """
     if not references or len(nulls) < 3:
         raise DataValidationError("a fingerprint needs >= 1 reference and >= 3 null models")
-    if not 1 <= k <= candidates:
-        raise DataValidationError("k must be between 1 and the number of candidates")
-    bodies = _candidates(_keyed_rng(key, model), natural, candidates)
-    mine = np.asarray(ours(bodies), dtype=np.float64)
-    refs = np.vstack([np.asarray(r(bodies), dtype=np.float64) for r in references])
-    gap = np.abs(mine - refs.mean(axis=0))
-    chosen = np.argsort(-gap, kind="stable")[:k]
-    fp_bodies = [bodies[int(i)] for i in chosen]
-    fp_scores = [float(mine[int(i)]) for i in chosen]
+    if bodies is not None:
+        if not 1 <= len(bodies) <= 100:
+            raise DataValidationError("a fingerprint takes between 1 and 100 queries")
+        fp_bodies = list(bodies)
+        fp_scores = [float(v) for v in ours(fp_bodies)]
+    else:
+        if not 1 <= k <= candidates:
+            raise DataValidationError("k must be between 1 and the number of candidates")
+        pool = _candidates(_keyed_rng(key, model), natural, candidates)
+        mine = np.asarray(ours(pool), dtype=np.float64)
+        refs = np.vstack([np.asarray(r(pool), dtype=np.float64) for r in references])
+        gap = np.abs(mine - refs.mean(axis=0))
+        chosen = np.argsort(-gap, kind="stable")[:k]
+        fp_bodies = [pool[int(i)] for i in chosen]
+        fp_scores = [float(mine[int(i)]) for i in chosen]
     null_d = [math.log(max(_distance(n(fp_bodies), fp_scores), 1e-9)) for n in nulls]
     std = float(np.std(null_d, ddof=1)) if len(null_d) > 1 else 1.0
     return Fingerprint(
@@ -202,11 +225,8 @@ def build_fingerprint(
     )
 
 
-def verify_ownership(
-    suspect: ScoreFn, fingerprint: Fingerprint, *, alpha: float = 0.01
-) -> OwnershipResult:
-    """Query the suspect with the fingerprint; p-value that an independent model is this close."""
-    answers = suspect(list(fingerprint.bodies))
+def fingerprint_p(answers: Sequence[float], fingerprint: Fingerprint) -> tuple[float, float]:
+    """Distance of ``answers`` to our fingerprint scores and the p-value an independent model is this close."""
     if len(answers) != len(fingerprint.bodies):
         raise DataValidationError("suspect answered a different number of queries")
     d = _distance(answers, fingerprint.scores)
@@ -214,8 +234,36 @@ def verify_ownership(
     # Student's t with the null sample's degrees of freedom: a few null models must not
     # make the test overconfident (a predictive interval for one more independent model).
     n = max(fingerprint.null_n, 2)
-    p = float(stats.t.cdf(z / math.sqrt(1 + 1 / n), df=n - 1))
-    return OwnershipResult(d, p, alpha, len(fingerprint.bodies))
+    return d, float(stats.t.cdf(z / math.sqrt(1 + 1 / n), df=n - 1))
+
+
+def verify_ownership(
+    suspect: ScoreFn,
+    fingerprint: Fingerprint | None = None,
+    *,
+    watermark: TriggerWatermark | None = None,
+    alpha: float = 0.01,
+) -> OwnershipResult:
+    """Query the suspect once (at most 100 queries) and decide whether it is a copy of ours.
+
+    With ``watermark`` the decision is the watermark's exact permutation test, and a
+    ``fingerprint`` taken on the same queries is reported as second evidence. Without
+    it, the fingerprint decides.
+    """
+    if watermark is None:
+        if fingerprint is None:
+            raise DataValidationError("ownership needs a watermark or a fingerprint")
+        d, p = fingerprint_p(suspect(list(fingerprint.bodies)), fingerprint)
+        return OwnershipResult(d, p, alpha, len(fingerprint.bodies), fingerprint_p=p)
+    bodies = watermark.queries_for()
+    answers = [float(v) for v in suspect(bodies)]
+    wm = watermark.test(answers)
+    d, fp = float("nan"), None
+    if fingerprint is not None and list(fingerprint.bodies) == bodies:
+        d, fp = fingerprint_p(answers, fingerprint)
+    return OwnershipResult(
+        d, wm.p_value, alpha, len(bodies), "watermark", watermark_p=wm.p_value, fingerprint_p=fp
+    )
 
 
 def _frame(bodies: list[dict[str, Any]]) -> pd.DataFrame:
@@ -281,9 +329,13 @@ def fingerprint_fraud_model(
     nulls: int = 4,
     k: int = 100,
     random_state: int = 0,
+    watermark: TriggerWatermark | None = None,
 ) -> Fingerprint:
     """Fingerprint a fraud model: reference and null models are trained on disjoint random
-    halves of ``transactions`` with other seeds (they never see our model's outputs)."""
+    halves of ``transactions`` with other seeds (they never see our model's outputs).
+
+    With ``watermark`` the fingerprint is taken on the watermark's queries (second
+    evidence at no extra query)."""
     from shopguard.store.fraud import train_fraud
 
     rng = np.random.default_rng(random_state)
@@ -299,5 +351,11 @@ def fingerprint_fraud_model(
     refs = [independent(i) for i in range(references)]
     null_fns = [independent(references + i) for i in range(nulls)]
     return build_fingerprint(
-        fraud_model_scorer(model), refs, null_fns, key=key, natural=transactions, k=k
+        fraud_model_scorer(model),
+        refs,
+        null_fns,
+        key=key,
+        natural=transactions,
+        k=k,
+        bodies=watermark.queries_for() if watermark is not None else None,
     )

@@ -19,9 +19,16 @@ def demo_resources(runtime: Runtime, *, tenant: str = "default") -> dict[str, An
     load_plugins()
     keys = ApiKeyStore(runtime.engine, runtime.keyring)
     n = sum(1 for a in attacks if a.name.startswith("extraction."))
+    n_rec = sum(1 for a in attacks if a.name.startswith("rec_extraction."))
     return {
         "attacker_keys": [
             keys.create(name=f"redteam-attacker-{i}", tenant=tenant, scopes=["fraud:score"]).secret
             for i in range(n)
-        ]
+        ],
+        "rec_attacker_keys": [
+            keys.create(
+                name=f"redteam-rec-attacker-{i}", tenant=tenant, scopes=["recommendations:read"]
+            ).secret
+            for i in range(n_rec)
+        ],
     }

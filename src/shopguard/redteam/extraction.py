@@ -49,6 +49,7 @@ __all__ = [
     "decision",
     "legit_sessions",
     "run_extraction",
+    "steal_surrogate",
 ]
 
 _START = datetime(2025, 6, 1, 9, 0, 0)
@@ -340,6 +341,47 @@ def run_extraction(
         fid_alarm, _ = _surrogate_fidelity(*snapshot, test_X, test_victim, test_y)
     fid_stop, acc_stop = _surrogate_fidelity(bodies, scores, test_X, test_victim, test_y)
     return AttackRun(family, n, alarm_at, blocked_at, fid_alarm, fid_stop, acc_stop)
+
+
+def steal_surrogate(
+    family: str,
+    target: ScoreTarget,
+    *,
+    public: pd.DataFrame,
+    queries: int,
+    seed: int = 0,
+) -> tuple[Callable[[list[dict[str, Any]]], list[float]], int]:
+    """Query ``target`` with a family's stream and train the thief's copy on the answers.
+
+    Returns the copy as a score function over request bodies (what ownership
+    verification queries) and the number of answered queries; stops at the first
+    refusal.
+    """
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    if family not in FAMILIES or family in ("jacobian", "camouflaged"):
+        raise ValueError(f"steal_surrogate supports equation_solving and knockoff, not {family}")
+    rng = np.random.default_rng(seed)
+    gen = attack_queries(family, rng=rng, public=public)
+    bodies: list[dict[str, Any]] = []
+    scores: list[float] = []
+    for _ in range(queries):
+        body = next(gen)
+        status, score = target.score(body)
+        if status != 200 or score is None:
+            break
+        bodies.append(body)
+        scores.append(score)
+    if len(bodies) < 5 or len(set(scores)) < 2:
+        raise ValueError(f"only {len(bodies)} queries answered; nothing to copy")
+    model = HistGradientBoostingRegressor(max_iter=200, random_state=seed).fit(
+        body_features(bodies), np.asarray(scores)
+    )
+
+    def copy(batch: list[dict[str, Any]]) -> list[float]:
+        return [float(v) for v in np.clip(model.predict(body_features(batch)), 0.0, 1.0)]
+
+    return copy, len(bodies)
 
 
 class HttpFraudTarget:

@@ -17,10 +17,11 @@ import numpy as np
 
 from shopguard.core.scorecard import CheckContext
 from shopguard.redteam import extraction as _extraction  # noqa: F401  (registers its attacks)
+from shopguard.redteam import rec_extraction as _rec_extraction  # noqa: F401  (registers its attacks)
 from shopguard.redteam._registry import Attack
 from shopguard.redteam.runner import attack_targets
 
-__all__ = ["extraction_target"]
+__all__ = ["extraction_target", "rec_extraction_target"]
 
 _TEST_SET = 150
 
@@ -99,3 +100,63 @@ def extraction_target(cls: type[Attack], ctx: CheckContext) -> Any:
 
 
 attack_targets["extraction"] = extraction_target
+
+
+class _PatientRec:
+    """Waits out 429s for the recommendations API."""
+
+    def __init__(self, api: Any) -> None:
+        self.api = api
+
+    def recommend(self, customer_id: str, k: int) -> tuple[int, list[str] | None]:
+        for _ in range(20):
+            status, items = self.api.recommend(customer_id, k)
+            if status != 429:
+                return status, items
+            time.sleep(0.5)
+        return status, items
+
+
+def rec_extraction_target(cls: type[Attack], ctx: CheckContext) -> Any:
+    """``rec_extraction``: a key of its own from ``rec_attacker_keys``; the victim's lists for a
+    test sample of customer ids come from the storefront key."""
+    import httpx
+
+    from shopguard.redteam.rec_extraction import HttpRecTarget, RecExtractionTarget, customer_id
+
+    if "base_url" not in ctx.resources:
+        return "needs base_url"
+    pool: list[str] = ctx.resources.setdefault(
+        "_rec_attacker_pool", list(ctx.resources.get("rec_attacker_keys", ()))
+    )
+    if not pool:
+        return "needs an unused recommendations attacker key (rec_attacker_keys)"
+    key = pool.pop(0)
+    id_space = int(ctx.resources.get("rec_id_space", 10_000))
+    client = httpx.Client(base_url=ctx["base_url"], timeout=30)
+    ctx.resources.setdefault("_clients", []).append(client)
+    cache = ctx.resources.get("_rec_extraction_test")
+    if cache is None:
+        victim = _PatientRec(HttpRecTarget(client, ctx["api_keys"]["full"]))
+        rng = np.random.default_rng(5)
+        ids, lists = [], []
+        for i in rng.choice(np.arange(1, id_space + 1), size=min(60, id_space), replace=False):
+            status, items = victim.recommend(customer_id(int(i)), 10)
+            if status == 200 and items is not None:
+                ids.append(customer_id(int(i)))
+                lists.append(items)
+        if not ids:
+            return "the storefront key could not read any customer's recommendations"
+        cache = (ids, lists)
+        ctx.resources["_rec_extraction_test"] = cache
+    return RecExtractionTarget(
+        api=_PatientRec(HttpRecTarget(client, key)),
+        id_space=id_space,
+        test_customers=cache[0],
+        victim_lists=cache[1],
+        benign=cache[0][0],
+        limit=int(ctx.resources.get("extraction_limit", 400)),
+    )
+
+
+attack_targets["rec_extraction"] = rec_extraction_target

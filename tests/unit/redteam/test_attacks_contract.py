@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import shopguard.redteam.extraction  # noqa: F401  (registers the extraction attacks)
+# Importing these registers the extraction and recommender attacks.
+import shopguard.redteam.extraction
+import shopguard.redteam.rec_extraction  # noqa: F401  (registers the recommender attacks)
 from shopguard.core.scorecard import Area
 from shopguard.redteam import Attack, attacks
 
