@@ -97,10 +97,11 @@ def test_detector_when_512_token_message_then_p95_under_20ms(
     detector.verdict(text)
     times = []
     for _ in range(60):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         detector.verdict(text)
-        times.append(time.perf_counter() - t0)
-    # The bar is 20 ms on an idle core; the CI machine is shared, so allow headroom here and
+        times.append(time.process_time() - t0)
+    # CPU time, not wall time: on the shared CI machine the wall clock mostly measures the
+    # wait for a free core. The bar is 20 ms on an idle core; allow headroom here and
     # measure the real figure in bench/assistant_injection.py.
     assert float(np.percentile(times, 95)) < 0.060
 

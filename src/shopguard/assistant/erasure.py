@@ -1,0 +1,53 @@
+"""Data-subject requests reach the assistant: its conversations are exported and erased.
+
+Registered with :data:`shopguard.privacy.dsar.export_hooks` and
+:data:`~shopguard.privacy.dsar.erasure_hooks` on import (the gateway's assistant
+route and the ``shopguard privacy dsar`` commands import it). An access request
+lists every stored conversation with its messages and the returns the assistant
+started; erasure deletes the conversations (their text was sealed under the
+customer's data key, which erasure shreds first, so copies in dumps and backups
+are unreadable too). Returns are refund records and stay, as the store's other
+payment records do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from shopguard.assistant.conversations import SqlConversations
+from shopguard.assistant.tools import assistant_returns
+from shopguard.core.runtime import Runtime
+from shopguard.privacy.dsar import erasure_hooks, export_hooks
+from shopguard.privacy.fields import FieldCipher
+
+__all__ = ["erase_conversations", "export_assistant"]
+
+
+def export_assistant(rt: Runtime, tenant: str, customer_id: str) -> dict[str, Any]:
+    """The customer's conversations (messages opened) and the returns the assistant started."""
+    store = SqlConversations(rt.engine, cipher=FieldCipher(rt.engine, rt.keyring))
+    conversations = store.export_customer(tenant, customer_id)
+    c = assistant_returns.c
+    with rt.engine.connect() as conn:
+        returns = [
+            dict(r)
+            for r in conn.execute(
+                sa.select(assistant_returns)
+                .where(c.tenant == tenant, c.customer_id == customer_id)
+                .order_by(c.created_at)
+            ).mappings()
+        ]
+    if not conversations and not returns:
+        return {}
+    return {"conversations": conversations, "returns": returns}
+
+
+def erase_conversations(rt: Runtime, tenant: str, customer_id: str) -> int:
+    """Delete every conversation of the customer; returns the rows removed."""
+    return SqlConversations(rt.engine).erase_customer(tenant, customer_id)
+
+
+export_hooks["assistant"] = export_assistant
+erasure_hooks["assistant.conversations"] = erase_conversations
