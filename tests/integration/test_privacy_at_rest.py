@@ -151,7 +151,7 @@ def test_erase_when_requested_then_gone_from_api_store_keys_and_backups(
         "store_rows_deleted",
         "submitted_reviews_deleted",
         "consent_history_deleted",
-        "hook:assistant.conversations",
+        "hook:assistant",
         "hook:integrity.ingested_records",
         "models_flagged_for_retraining",
     ]

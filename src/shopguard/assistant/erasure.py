@@ -4,10 +4,9 @@ Registered with :data:`shopguard.privacy.dsar.export_hooks` and
 :data:`~shopguard.privacy.dsar.erasure_hooks` on import (the gateway's assistant
 route and the ``shopguard privacy dsar`` commands import it). An access request
 lists every stored conversation with its messages and the returns the assistant
-started; erasure deletes the conversations (their text was sealed under the
+started; erasure deletes both (conversation text was sealed under the
 customer's data key, which erasure shreds first, so copies in dumps and backups
-are unreadable too). Returns are refund records and stay, as the store's other
-payment records do.
+are unreadable too), as it deletes the store's own payment rows.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from shopguard.core.runtime import Runtime
 from shopguard.privacy.dsar import erasure_hooks, export_hooks
 from shopguard.privacy.fields import FieldCipher
 
-__all__ = ["erase_conversations", "export_assistant"]
+__all__ = ["erase_assistant", "export_assistant"]
 
 
 def export_assistant(rt: Runtime, tenant: str, customer_id: str) -> dict[str, Any]:
@@ -44,10 +43,16 @@ def export_assistant(rt: Runtime, tenant: str, customer_id: str) -> dict[str, An
     return {"conversations": conversations, "returns": returns}
 
 
-def erase_conversations(rt: Runtime, tenant: str, customer_id: str) -> int:
-    """Delete every conversation of the customer; returns the rows removed."""
-    return SqlConversations(rt.engine).erase_customer(tenant, customer_id)
+def erase_assistant(rt: Runtime, tenant: str, customer_id: str) -> int:
+    """Delete the customer's conversations and assistant returns; returns the rows removed."""
+    n = SqlConversations(rt.engine).erase_customer(tenant, customer_id)
+    c = assistant_returns.c
+    with rt.engine.begin() as conn:
+        n += conn.execute(
+            assistant_returns.delete().where(c.tenant == tenant, c.customer_id == customer_id)
+        ).rowcount
+    return int(n)
 
 
 export_hooks["assistant"] = export_assistant
-erasure_hooks["assistant.conversations"] = erase_conversations
+erasure_hooks["assistant"] = erase_assistant
