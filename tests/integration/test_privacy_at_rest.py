@@ -151,6 +151,7 @@ def test_erase_when_requested_then_gone_from_api_store_keys_and_backups(
         "store_rows_deleted",
         "submitted_reviews_deleted",
         "consent_history_deleted",
+        "hook:assistant",
         "hook:integrity.ingested_records",
         "models_flagged_for_retraining",
     ]
@@ -168,7 +169,7 @@ def test_erase_when_requested_then_gone_from_api_store_keys_and_backups(
         table.read_rows(backup)
     assert {f["model"] for f in models_to_retrain(rt)} >= {"fraud"}
     steps = [r for r in rt.audit.records() if r.action == "privacy.dsar.erase"]
-    assert len(steps) == 7 and all(cid not in json.dumps(r.to_json()) for r in steps)
+    assert len(steps) == 8 and all(cid not in json.dumps(r.to_json()) for r in steps)
     with pytest.raises(NotFoundError):
         erase_subject(rt, tenant="default", customer_id=cid)
     assert RequestLedger(rt.engine).all(status=RequestStatus.OPEN) == []

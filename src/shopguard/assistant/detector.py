@@ -6,11 +6,13 @@ ROT13 payloads decoded and appended, see :mod:`._normalise`), plus dense
 features: which hand-written multilingual cues fire (:mod:`._rules`) and
 which obfuscations were found. Hashing keeps the model vocabulary-free, so
 it is saved as plain arrays (``.npz``, loaded with ``allow_pickle=False``) and
-scores one 512-token message in about a millisecond.
+scores one 512-token message in a few milliseconds.
 
 The decision threshold is calibrated in :meth:`PromptInjectionDetector.fit`
 from out-of-fold scores of the benign training texts: at most ``target_fpr``
-of benign shopping conversation is flagged.
+of benign shopping conversation is flagged. With ``groups`` (the generator
+template each text came from) the folds never split a template, so the
+out-of-fold scores are honest about phrasings the model has not seen.
 
 References
 ----------
@@ -34,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from shopguard.assistant._normalise import normalise
 from shopguard.assistant._rules import RULES, rule_hits
@@ -192,8 +194,14 @@ class PromptInjectionDetector:
         y: Sequence[int] | NDArray[Any],
         *,
         sample_weight: Sequence[float] | NDArray[Any] | None = None,
+        groups: Sequence[str] | None = None,
     ) -> Self:
-        """Fit the model on texts ``X`` with labels ``y`` (1 = injection); calibrate ``threshold_``."""
+        """Fit the model on texts ``X`` with labels ``y`` (1 = injection); calibrate ``threshold_``.
+
+        ``groups`` names where each text came from (a generator template, a source row):
+        the out-of-fold scores the threshold is calibrated on then come from folds that
+        never share a group, so variants of one template cannot vouch for each other.
+        """
         labels = np.asarray(y, dtype=np.int64)
         weights = (
             np.ones(len(labels)) if sample_weight is None else np.asarray(sample_weight, float)
@@ -206,8 +214,17 @@ class PromptInjectionDetector:
             raise ConfigError("target_fpr must be in (0, 0.5)")
         feats, _, _ = self._features(list(X))
         oof = np.zeros(len(labels))
-        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=self.random_state)
-        for tr, te in folds.split(feats, labels):
+        if groups is not None:
+            if len(groups) != len(labels):
+                raise DataValidationError("fit needs one group per text")
+            splits = StratifiedGroupKFold(
+                n_splits=5, shuffle=True, random_state=self.random_state
+            ).split(feats, labels, list(groups))
+        else:
+            splits = StratifiedKFold(
+                n_splits=5, shuffle=True, random_state=self.random_state
+            ).split(feats, labels)
+        for tr, te in splits:
             m = self._model().fit(feats[tr], labels[tr], sample_weight=weights[tr])
             oof[te] = m.predict_proba(feats[te])[:, 1]
         model = self._model().fit(feats, labels, sample_weight=weights)
@@ -234,6 +251,10 @@ class PromptInjectionDetector:
         self.oof_tpr_ = float(np.mean(self.oof_attack_.astype(np.float64) >= self.threshold_))
         return self
 
+    def _scores(self, feats: sp.csr_matrix) -> NDArray[np.float64]:
+        z = feats @ self.coef_ + self.intercept_
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))), dtype=np.float64)
+
     def _model(self) -> LogisticRegression:
         return LogisticRegression(
             C=self.C, solver="liblinear", max_iter=2000, class_weight="balanced"
@@ -250,8 +271,7 @@ class PromptInjectionDetector:
         if len(X) == 0:
             return np.zeros(0)
         feats, _, _ = self._features(list(X))
-        z = feats @ self.coef_ + self.intercept_
-        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))), dtype=np.float64)
+        return self._scores(feats)
 
     def flag(self, X: Sequence[str]) -> NDArray[np.bool_]:
         """``risk_score(X) >= threshold_``."""

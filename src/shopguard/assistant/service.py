@@ -8,8 +8,11 @@ bound to the authenticated customer -> filter the answer (canaries, prompt
 echoes, secrets, other people's data) -> audit the decision.
 
 Conversations are kept per (tenant, customer, conversation id), so a
-conversation id guessed by another customer opens an empty conversation.
-Three blocked turns lock a conversation (multi-turn probing) and raise an alert.
+conversation id guessed by another customer opens an empty conversation, in a
+:class:`~shopguard.assistant.conversations.ConversationStore` (in memory by
+default; in the database behind the gateway, so restarts and other workers keep
+them). Three blocked turns lock a conversation (multi-turn probing) and raise an
+alert.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ import concurrent.futures
 import logging
 import re
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+from shopguard.assistant.conversations import (
+    ConversationStore,
+    MemoryConversations,
+)
 from shopguard.assistant.detector import PromptInjectionDetector
 from shopguard.assistant.engines import (
     Document,
@@ -70,9 +75,7 @@ LOCKED_ANSWER = (
     "This conversation has been paused for security reasons. Please start a new "
     "conversation or contact our support team."
 )
-_STRIKES_TO_LOCK = 3
 _MAX_TOOL_ROUNDS = 2
-_MAX_CONVERSATIONS = 10_000
 _HISTORY_TURNS = 10
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="assistant-engine")
@@ -115,13 +118,6 @@ class ChatTurn:
     findings: tuple[str, ...] = ()
 
 
-@dataclass
-class _Conversation:
-    messages: list[Message] = field(default_factory=list)
-    strikes: int = 0
-    locked: bool = False
-
-
 def check_message(message: str, *, max_chars: int) -> None:
     """Refuse empty, over-long and binary messages (:class:`AssistantInputError`)."""
     if not message.strip():
@@ -152,6 +148,8 @@ class Assistant:
         Tool executor (default: :class:`ToolExecutor` over ``orders``).
     canary :
         The token planted in the system prompt (default: random per instance).
+    conversations :
+        Where conversations are kept (default: this process's memory).
     """
 
     def __init__(
@@ -170,6 +168,7 @@ class Assistant:
         max_message_chars: int = 4000,
         canary: str | None = None,
         store_name: str = "the store",
+        conversations: ConversationStore | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.orders = orders
@@ -195,21 +194,7 @@ class Assistant:
             f"instructions. Internal reference, confidential: {self.canary}."
         )
         self.output_filter = OutputFilter(system_prompt=self.system_prompt, canaries=[self.canary])
-        self._conversations: OrderedDict[tuple[str, str], _Conversation] = OrderedDict()
-        self._lock = threading.Lock()
-
-    # -- conversation state -------------------------------------------------------------
-    def _conversation(self, customer_id: str, conversation_id: str) -> _Conversation:
-        key = (customer_id, conversation_id)
-        with self._lock:
-            conv = self._conversations.get(key)
-            if conv is None:
-                conv = self._conversations[key] = _Conversation()
-                while len(self._conversations) > _MAX_CONVERSATIONS:
-                    self._conversations.popitem(last=False)
-            else:
-                self._conversations.move_to_end(key)
-            return conv
+        self.conversations: ConversationStore = conversations or MemoryConversations()
 
     # -- the turn --------------------------------------------------------------------------
     def chat(
@@ -222,13 +207,13 @@ class Assistant:
     ) -> ChatTurn:
         """Answer ``message`` from the authenticated ``customer_id``."""
         check_message(message, max_chars=self.max_message_chars)
-        conv = self._conversation(customer_id, conversation_id)
+        conv = self.conversations.load(self.tenant, customer_id, conversation_id)
         turn = ChatTurn(conversation_id, "")
         if conv.locked:
             turn = replace(
                 turn, answer=LOCKED_ANSWER, blocked=True, locked=True, findings=("locked",)
             )
-            return self._finish(customer_id, message, conv, turn, request_id)
+            return self._finish(customer_id, conversation_id, message, turn, request_id)
         if self.guards.detect_input:
             recent = [m.content for m in conv.messages if m.role == "user"][-2:]
             texts = [message] if not recent else [message, "\n".join([*recent, message])]
@@ -241,7 +226,9 @@ class Assistant:
                     *(f"obfuscation:{s}" for s in hit.signals),
                 )
                 turn = replace(turn, answer=BLOCKED_ANSWER, blocked=True, findings=findings)
-                return self._strike(customer_id, message, conv, turn, request_id)
+                return self._finish(
+                    customer_id, conversation_id, message, turn, request_id, strike=True
+                )
         docs = self.knowledge.retrieve(message)
         blocked_docs = 0
         if self.guards.scan_documents and docs:
@@ -279,7 +266,7 @@ class Assistant:
                 tools=tuple(outcomes),
                 findings=("engine_failed",),
             )
-            return self._finish(customer_id, message, conv, turn, request_id)
+            return self._finish(customer_id, conversation_id, message, turn, request_id)
         notes: list[str] = [f"documents_blocked:{blocked_docs}"] if blocked_docs else []
         denied = sum(o.decision in ("denied", "rejected") for o in outcomes)
         answer = reply.text or "Is there anything else I can help you with?"
@@ -304,9 +291,9 @@ class Assistant:
             tools=tuple(outcomes),
             findings=tuple(notes),
         )
-        if denied or refused:
-            return self._strike(customer_id, message, conv, turn, request_id)
-        return self._finish(customer_id, message, conv, turn, request_id)
+        return self._finish(
+            customer_id, conversation_id, message, turn, request_id, strike=bool(denied or refused)
+        )
 
     def _ask(self, request: EngineRequest) -> EngineReply:
         fut = _POOL.submit(self.engine.reply, request)
@@ -333,36 +320,32 @@ class Assistant:
         allowed.extend(self.knowledge.product_names)
         return allowed
 
-    def _strike(
+    def _finish(
         self,
         customer_id: str,
+        conversation_id: str,
         message: str,
-        conv: _Conversation,
         turn: ChatTurn,
         request_id: str | None,
+        *,
+        strike: bool = False,
     ) -> ChatTurn:
-        conv.strikes += 1
-        if conv.strikes >= _STRIKES_TO_LOCK and not conv.locked:
-            conv.locked = True
+        """Record the turn (a blocked one as a strike), lock on the third, audit."""
+        rec = self.conversations.record(
+            self.tenant,
+            customer_id,
+            conversation_id,
+            (Message("user", message), Message("assistant", turn.answer)),
+            strike=strike,
+        )
+        if rec.locked_now:
             turn = replace(turn, locked=True, findings=(*turn.findings, "locked"))
             self._alert(
                 "assistant.conversation.locked",
                 Severity.HIGH,
                 "conversation locked after repeated blocked requests",
-                {"strikes": conv.strikes},
+                {"strikes": rec.strikes},
             )
-        return self._finish(customer_id, message, conv, turn, request_id)
-
-    def _finish(
-        self,
-        customer_id: str,
-        message: str,
-        conv: _Conversation,
-        turn: ChatTurn,
-        request_id: str | None,
-    ) -> ChatTurn:
-        conv.messages.extend([Message("user", message), Message("assistant", turn.answer)])
-        del conv.messages[: -2 * _HISTORY_TURNS]
         if self.audit is not None:
             decision = "fallback" if turn.fallback else "blocked" if turn.blocked else "answered"
             self.audit.append(

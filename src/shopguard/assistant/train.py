@@ -21,9 +21,11 @@ from shopguard.assistant.corpus import generated_attacks, generated_benign
 from shopguard.assistant.detector import DEFAULT_DETECTOR_PATH, PromptInjectionDetector
 from shopguard.core.errors import DataValidationError
 
-__all__ = ["load_deepset", "training_set"]
+__all__ = ["load_deepset", "training_groups", "training_set"]
 
-DEEPSET_WEIGHT = 3.0
+DEEPSET_WEIGHT = 16.0
+N_ATTACKS = 2200
+N_BENIGN = 2400
 SHARED_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
 
 
@@ -38,18 +40,29 @@ def load_deepset(data_dir: Path, split: str) -> tuple[list[str], list[int]]:
 
 def training_set(data_dir: Path, *, random_state: int = 0) -> tuple[list[str], list[int]]:
     """Every training text and label (1 = injection)."""
+    texts, labels, _ = training_groups(data_dir, random_state=random_state)
+    return texts, labels
+
+
+def training_groups(
+    data_dir: Path, *, random_state: int = 0
+) -> tuple[list[str], list[int], list[str]]:
+    """Training texts, labels and groups: a generated text's template, else its own row."""
     texts, labels = load_deepset(data_dir, "train")
+    groups = [f"deepset:{i}" for i in range(len(texts))]
     for item in [
-        *generated_attacks(1400, random_state=random_state),
-        *generated_benign(1400, random_state=random_state + 1),
+        *generated_attacks(N_ATTACKS, random_state=random_state),
+        *generated_benign(N_BENIGN, random_state=random_state + 1),
     ]:
         texts.append(item.text)
         labels.append(item.label)
+        groups.append(item.template)
     reviews = pd.read_csv(data_dir / "fake_reviews_salminen" / "reviews.csv")
     sample = reviews.sample(n=min(1500, len(reviews)), random_state=random_state)["text"]
     texts.extend(str(t) for t in sample)
     labels.extend([0] * len(sample))
-    return texts, labels
+    groups.extend(f"review:{i}" for i in range(len(sample)))
+    return texts, labels, groups
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,13 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target-fpr", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    texts, labels = training_set(args.data, random_state=args.seed)
-    # deepset's own examples count three times: the generated corpus outnumbers them 8 to 1.
+    texts, labels, groups = training_groups(args.data, random_state=args.seed)
+    # deepset's own examples count more: the generated corpus outnumbers them 8 to 1, and
+    # they are the only human-written attacks (grouped cross-validation chose the weight).
     n_deepset = len(load_deepset(args.data, "train")[0])
     weights = np.ones(len(labels))
     weights[:n_deepset] = DEEPSET_WEIGHT
     det = PromptInjectionDetector(target_fpr=args.target_fpr, random_state=args.seed).fit(
-        texts, labels, sample_weight=weights
+        texts, labels, sample_weight=weights, groups=groups
     )
     det.save(args.out)
     y = np.asarray(labels)

@@ -174,6 +174,7 @@ def dsar_export(
     law: str = typer.Option(None, "--law", help="GDPR or CCPA (default: by jurisdiction)."),
 ) -> None:
     """Export everything held about a customer as JSON; the request is tracked and audited."""
+    import shopguard.assistant.erasure  # noqa: F401  (its conversations are exported too)
     from shopguard.cli._common import open_runtime
     from shopguard.privacy.dsar import fulfil_export
 
@@ -192,6 +193,7 @@ def dsar_erase(
     yes: bool = typer.Option(False, "--yes", help="Confirm: erasure cannot be undone."),
 ) -> None:
     """Erase a customer: shred their keys, delete their rows, flag models for retraining."""
+    import shopguard.assistant.erasure
     import shopguard.integrity.erasure  # noqa: F401  (its records are erased too)
     from shopguard.cli._common import console, open_runtime
     from shopguard.privacy.dsar import erase_subject

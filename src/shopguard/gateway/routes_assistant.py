@@ -3,6 +3,8 @@
 The customer is the gateway's authenticated principal: a bearer JWT's subject
 (scope ``assistant:chat``). API keys identify services, not shoppers, so they
 are refused here (403); the request body has no customer field at all.
+Conversations live in the database (text sealed under each customer's data key),
+so a restart or another worker continues them.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from shopguard.assistant import erasure as _erasure  # noqa: F401  (registers the DSAR hooks)
+from shopguard.assistant.conversations import SqlConversations
 from shopguard.assistant.engines import BuiltinEngine, Engine, OpenAICompatibleEngine
 from shopguard.assistant.service import Assistant, build_assistant
 from shopguard.assistant.tools import OrderBook, ReturnsStore, ToolExecutor
 from shopguard.core.errors import AuthorizationError, NotFoundError, ShopguardError
 from shopguard.core.settings import Settings
+from shopguard.privacy.fields import FieldCipher
 
 __all__ = ["ChatIn", "ChatOut", "install_assistant_routes"]
 
@@ -77,6 +82,7 @@ def install_assistant_routes(
     lock = threading.Lock()
     chosen = engine or make_engine(settings)
     returns = ReturnsStore(rt.engine)
+    conversations = SqlConversations(rt.engine, cipher=FieldCipher(rt.engine, rt.keyring))
 
     def assistant_for(tenant: str) -> Assistant:
         with lock:
@@ -107,6 +113,7 @@ def install_assistant_routes(
             tenant=tenant,
             engine_timeout_s=settings.llm_timeout_s,
             max_message_chars=settings.assistant_max_message_chars,
+            conversations=conversations,
         )
         with lock:
             return assistants.setdefault(tenant, built)

@@ -5,7 +5,9 @@ customer: the store's tables (customer row, sessions, orders, payments,
 reviews), reviews submitted through the API, the consent history, the
 encrypted personal record when one exists, and references to the audit log
 (entries about the customer are found by the keyed pseudonym the log uses,
-which is what the log holds instead of the id). Writing it is atomic.
+which is what the log holds instead of the id), and what other capabilities
+hold, through their registered export hooks (the assistant's conversations).
+Writing it is atomic.
 
 Erasure (GDPR art. 17 / CCPA "right to delete", :func:`erase_subject`)
 crypto-shreds the customer's data keys (every sealed copy of their fields, in
@@ -61,8 +63,10 @@ from shopguard.store.service import (
 __all__ = [
     "MODEL_SOURCES",
     "ErasureHook",
+    "ExportHook",
     "erase_subject",
     "erasure_hooks",
+    "export_hooks",
     "export_subject",
     "fulfil_export",
     "models_to_retrain",
@@ -80,6 +84,10 @@ _SUBJECTS_PURPOSE = "privacy.training-subjects"
 #: here to drop an erased customer from their indexes (retrieval, embeddings, caches).
 ErasureHook = Callable[[Runtime, str, str], int]
 erasure_hooks: dict[str, ErasureHook] = {}
+#: ``(runtime, tenant, customer_id) -> JSON-able data``; other capabilities register here
+#: so an access request includes what they hold (an empty value means nothing held).
+ExportHook = Callable[[Runtime, str, str], Any]
+export_hooks: dict[str, ExportHook] = {}
 
 retrain_flags = sa.Table(
     "privacy_retrain_flags",
@@ -142,7 +150,16 @@ def export_subject(rt: Runtime, *, tenant: str, customer_id: str) -> dict[str, A
         encrypted = None
     except InvalidCiphertext:
         encrypted = {"status": "unreadable (erased by crypto-shredding or damaged)"}
-    if not tables.get("customers") and not submitted and not consent and encrypted is None:
+    held_elsewhere = {
+        name: hook(rt, tenant, customer_id) for name, hook in sorted(export_hooks.items())
+    }
+    if (
+        not tables.get("customers")
+        and not submitted
+        and not consent
+        and encrypted is None
+        and not any(held_elsewhere.values())
+    ):
         raise NotFoundError("no data held about this customer")
     vault = Pseudonymiser(rt.engine, rt.keyring)
     tokens = vault.tokens_of(tenant, customer_id)
@@ -171,6 +188,7 @@ def export_subject(rt: Runtime, *, tenant: str, customer_id: str) -> dict[str, A
         "encrypted_personal_record": encrypted,
         "pseudonymised_values": revealed,
         "audit_log_references": {"pseudonym": pseudonym, "entries": audit_refs},
+        "other_capabilities": held_elsewhere,
     }
 
 

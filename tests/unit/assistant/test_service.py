@@ -116,7 +116,7 @@ def test_chat_when_same_conversation_id_by_another_customer_then_history_not_sha
     a = make(store, detector, BuiltinEngine())
     a.chat(customer_id=people["victim"], conversation_id="shared", message="Where is my order?")
     a.chat(customer_id=people["attacker"], conversation_id="shared", message="hello")
-    mine = a._conversation(people["attacker"], "shared")
+    mine = a.conversations.load(a.tenant, people["attacker"], "shared")
     assert all(people["victim_order"] not in m.content for m in mine.messages)
 
 

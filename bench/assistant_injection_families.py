@@ -1,0 +1,137 @@
+"""Held-out *family* evaluation of the prompt-injection detector: does it hold on attack
+styles it was not trained on?
+
+Run: ``python bench/assistant_injection_families.py``. Appends nothing; writes
+``bench/results/assistant_injection_families.md``.
+
+For each family of the store's generated attacks (override, extraction, exfiltration, tool
+abuse, role-play, planted reviews, translations, persona hijacks, stacked tasks, forced
+phrases, fiction frames) a model is trained on the shipped training set *without that
+family* (its obfuscated variants included) and scored on it. The threshold is the shipped
+one (1 % FPR on grouped out-of-fold benign training texts); refitting per family only moves
+the weights. Features are computed once, so the run takes minutes, not an hour.
+
+The same script reports grouped 5-fold cross-validation (folds never split a generator
+template) on deepset's *train* split and on the generated hard-benign families: the
+development figures the model was chosen on. deepset's test split and the hand-written
+held-out sets are not touched here.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from sklearn.metrics import roc_auc_score  # noqa: E402
+from sklearn.model_selection import StratifiedGroupKFold  # noqa: E402
+
+from shopguard.assistant.corpus import generated_attacks, generated_benign  # noqa: E402
+from shopguard.assistant.detector import PromptInjectionDetector  # noqa: E402
+from shopguard.assistant.train import (  # noqa: E402
+    DEEPSET_WEIGHT,
+    N_ATTACKS,
+    N_BENIGN,
+    SHARED_DATA,
+    training_groups,
+)
+
+RESULTS = ROOT / "bench" / "results"
+HARD_FAMILIES = ("hard", "other_language", "roleplay_request", "instructions_talk")
+
+
+def main() -> int:
+    t_start = time.perf_counter()
+    shipped = PromptInjectionDetector.load()
+    texts, labels, groups = training_groups(SHARED_DATA)
+    y = np.asarray(labels)
+    n_deepset = sum(g.startswith("deepset:") for g in groups)
+    attacks = generated_attacks(N_ATTACKS)
+    benign = generated_benign(N_BENIGN, random_state=1)
+    family = np.array(
+        ["deepset"] * n_deepset
+        + [a.family.split("+")[0] for a in attacks]
+        + [b.family for b in benign]
+        + ["review"] * (len(y) - n_deepset - len(attacks) - len(benign))
+    )
+    w = np.ones(len(y))
+    w[:n_deepset] = DEEPSET_WEIGHT
+    det = PromptInjectionDetector(C=shipped.C, n_features=shipped.n_features)
+    X, _, _ = det._features(texts)
+
+    def score(model, rows: np.ndarray) -> np.ndarray:
+        return model.predict_proba(X[rows])[:, 1]
+
+    thr = shipped.threshold_
+    oof = np.zeros(len(y))
+    folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=0)
+    for tr, te in folds.split(X, y, groups):
+        m = det._model().fit(X[tr], y[tr], sample_weight=w[tr])
+        oof[te] = score(m, te)
+    d = family == "deepset"
+    cv_rows = [
+        ("deepset train, ROC AUC", f"{roc_auc_score(y[d], oof[d]):.3f}"),
+        ("deepset train, injection recall", f"{(oof[d & (y == 1)] >= thr).mean():.3f}"),
+        ("deepset train, benign FPR", f"{(oof[d & (y == 0)] >= thr).mean():.3f}"),
+    ]
+    for fam in HARD_FAMILIES:
+        s = (family == fam) & (y == 0)
+        cv_rows.append((f"generated benign '{fam}', FPR", f"{(oof[s] >= thr).mean():.3f}"))
+    s = (family == "review") & (y == 0)
+    cv_rows.append(("reviews (benign documents), FPR", f"{(oof[s] >= thr).mean():.3f}"))
+
+    lofo = []
+    for fam in sorted(set(family[(y == 1) & (family != "deepset")])):
+        out = np.flatnonzero((family == fam) & (y == 1))
+        keep = np.setdiff1d(np.arange(len(y)), out)
+        m = det._model().fit(X[keep], y[keep], sample_weight=w[keep])
+        held = score(m, out)
+        seen = oof[out]
+        lofo.append((fam, len(out), float((held >= thr).mean()), float((seen >= thr).mean())))
+        print(f"{fam}: held out {lofo[-1][2]:.3f}, in training (CV) {lofo[-1][3]:.3f}", flush=True)
+
+    lines = [
+        "# Prompt-injection detector: grouped cross-validation and held-out attack families",
+        "",
+        "Command: `python bench/assistant_injection_families.py`.",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs shared with other jobs, "
+        f"Python {platform.python_version()}; load average at the end {os.getloadavg()[0]:.1f}; "
+        f"run took {time.perf_counter() - t_start:.0f} s.",
+        "",
+        f"Threshold: the shipped one, {thr:.4f}. Training set: deepset train (weight "
+        f"{DEEPSET_WEIGHT:g}), {N_ATTACKS} generated attacks, {N_BENIGN} generated benign "
+        "messages, 1,500 reviews.",
+        "",
+        "## Grouped 5-fold cross-validation (development figures)",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in cv_rows),
+        "",
+        "## Leave one attack family out",
+        "",
+        "Recall on a family when the model never saw it, beside its recall when it is in the "
+        "training set (grouped cross-validation).",
+        "",
+        "| family | n | recall, family held out | recall, family trained on |",
+        "|---|---|---|---|",
+        *(f"| {f} | {n} | {h:.3f} | {s:.3f} |" for f, n, h, s in lofo),
+        "",
+        f"Median held-out-family recall: {np.median([r[2] for r in lofo]):.3f}.",
+    ]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "assistant_injection_families.md").write_text("\n".join(lines) + "\n", "utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
