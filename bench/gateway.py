@@ -12,9 +12,9 @@ loop and HTTP parser for all), driven in one run by ``wrk`` (a real HTTP load ge
   metrics, security headers, body limit); the endpoint added with ``add_guarded_route``.
 * ``shopguard-redis``: the same with ``SHOPGUARD_REDIS_URL`` (shared counters in Redis, one Lua
   script call per request at most, shared by the requests that arrive while one is in flight).
-* ``shopguard-memory-thread``: ``shopguard-memory`` with ``audit_writer = "thread"`` (the audit
-  commits in a thread of the server process instead of the writer process ``shopguard serve``
-  starts; server CPU always includes the writer process's).
+* The two variants above run with ``audit_writer = "process"`` (audit commits in a writer child
+  process; server CPU includes the child's). ``shopguard-memory-thread``: ``shopguard-memory``
+  with the default ``audit_writer = "thread"`` (commits in a thread of the server process).
 * ``shopguard-memory-normal``: ``shopguard-memory`` with ``audit_sqlite_synchronous = "NORMAL"``
   (an entry is durable against a process crash, not a power loss: no fsync per commit).
 * With ``--baseline-src OTHER/src``: ``shopguard-memory@baseline`` and ``shopguard-redis@baseline``
@@ -124,7 +124,7 @@ def _writer(variant: str) -> dict[str, str]:
 
     if "audit_writer" not in Settings.model_fields:  # code from before the writer process
         return {}
-    # As `shopguard serve` runs it (its `auto` default): audit commits in a writer process.
+    # The writer process (audit_writer = "process") except in the -thread variant (the default).
     return {"audit_writer": "thread" if variant.endswith("-thread") else "process"}
 
 

@@ -60,12 +60,11 @@ class Settings(BaseSettings):
         description="Spool audit entries the database refused to <home>/audit-spool and replay them.",
     )
     audit_spool_max_bytes: int = Field(default=64 * 1024 * 1024, ge=4096)
-    audit_writer: Literal["auto", "process", "thread"] = Field(
-        default="auto",
-        description="Who commits the gateway's per-request audit entries: a writer child "
-        "process (the event loop only encodes and awaits; `auto` picks it in `shopguard "
-        "serve`) or a thread of the calling process (`auto` everywhere else: the commit "
-        "work then shares the interpreter lock with the caller).",
+    audit_writer: Literal["thread", "process"] = Field(
+        default="thread",
+        description="Who commits per-request audit entries: a thread of the calling process "
+        "(default) or a writer child process per gateway worker (the event loop only encodes "
+        "and awaits; worth it where the host has a core the worker does not use).",
     )
     log_level: str = Field(default="INFO")
 

@@ -469,10 +469,7 @@ def app_from_environment() -> FastAPI:
     """The app for ``uvicorn --factory`` (each worker builds its own from settings)."""
     from shopguard.core.settings import load_settings
 
-    settings = load_settings()
-    if settings.audit_writer == "auto":  # a long-lived server: commit audit entries off-process
-        settings = settings.model_copy(update={"audit_writer": "process"})
-    return create_app(settings)
+    return create_app(load_settings())
 
 
 def add_guarded_route(

@@ -181,17 +181,21 @@ def test_the_child_opens_a_key_ring_whose_master_key_was_given_in_settings(tmp_p
         rt.close()
 
 
-def test_the_served_app_commits_audit_entries_in_a_writer_process(
+def test_the_served_app_uses_a_writer_process_when_configured(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from shopguard.gateway.app import app_from_environment
 
     monkeypatch.setenv("SHOPGUARD_HOME", str(settings.home))
+    monkeypatch.setenv("SHOPGUARD_AUDIT_WRITER", "process")
     if settings.database_url:
         monkeypatch.setenv("SHOPGUARD_DATABASE_URL", settings.database_url)
     app = app_from_environment()
-    assert app.state.runtime.settings.audit_writer == "process"
     assert app.state.runtime.audit.process_writer is not None
+    app.state.runtime.close()
+    monkeypatch.setenv("SHOPGUARD_AUDIT_WRITER", "thread")
+    app = app_from_environment()
+    assert app.state.runtime.audit.process_writer is None
     app.state.runtime.close()
 
 
