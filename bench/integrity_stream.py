@@ -32,7 +32,24 @@ import json, resource, sys, time
 from pathlib import Path
 from shopguard.integrity.stream import score_reviews_csv
 t = time.perf_counter()
-stats = score_reviews_csv(Path(sys.argv[1]), Path(sys.argv[2]), chunk_size=int(sys.argv[3]))
+
+
+def _rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def progress(n):
+    print(json.dumps({"n": n, "seconds": round(time.perf_counter() - t, 1), "rss_mb": round(_rss_mb()),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}),
+        file=sys.stderr, flush=True)
+
+
+stats = score_reviews_csv(
+    Path(sys.argv[1]), Path(sys.argv[2]), chunk_size=int(sys.argv[3]), progress=progress
+)
 stats["seconds"] = time.perf_counter() - t
 stats["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(stats))
@@ -66,6 +83,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", nargs="+", type=int, default=[5000, 20000])
     ap.add_argument("--chunk", type=int, default=5000)
+    ap.add_argument(
+        "--log", type=Path, help="Append the child's per-chunk progress (n, seconds, RSS) here."
+    )
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,7 +103,8 @@ def main() -> None:
                     str(args.chunk),
                 ],
                 check=True,
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=args.log.open("a") if args.log else subprocess.DEVNULL,
                 text=True,
             )
             stats = json.loads(res.stdout.strip().splitlines()[-1])

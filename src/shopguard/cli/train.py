@@ -3,16 +3,39 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from shopguard.cli import app
 
-__all__ = ["train_app"]
+if TYPE_CHECKING:
+    from shopguard.integrity.gate import IntegrityReport
+
+__all__ = ["ACCEPT_RISK_HELP", "enforce_gate", "train_app"]
 
 train_app = typer.Typer(help="Train the store's reference models.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
+
+ACCEPT_RISK_HELP = "Train even if the data fails its integrity checks; the reason is audited."
+
+
+def enforce_gate(
+    report: IntegrityReport, *, accept_risk: str | None, model: str, console: Console
+) -> None:
+    """Exit 1 when the training data failed its integrity checks, unless the risk is
+    accepted with a reason, which is audited first (no audit entry, no training)."""
+    from shopguard.integrity.gate import record_override
+
+    if report.passed:
+        return
+    if accept_risk is None or not accept_risk.strip():
+        console.print("training data failed its integrity checks: " + "; ".join(report.failures()))
+        console.print("fix the data, or pass --accept-risk REASON (audited)")
+        raise typer.Exit(1)
+    record_override(report, reason=accept_risk, model=model)
+    console.print(f"integrity checks failed; risk accepted and audited: {accept_risk}")
 
 
 @train_app.command("fraud")
@@ -23,7 +46,7 @@ def fraud(
     accept_risk: str = typer.Option(
         None,
         "--accept-risk",
-        help="Train even if the data fails its integrity checks; the reason is audited.",
+        help=ACCEPT_RISK_HELP,
     ),
     watermark: bool = typer.Option(
         False,
@@ -36,7 +59,7 @@ def fraud(
     The data must pass the integrity gate first (duplicates, flipped labels); exit 1
     when it fails, unless --accept-risk REASON (recorded in the audit log).
     """
-    from shopguard.integrity.gate import audit_fraud_training_data, record_override
+    from shopguard.integrity.gate import audit_fraud_training_data
     from shopguard.store.fraud import load_transactions, train_fraud
 
     console = Console(stderr=True)
@@ -44,15 +67,7 @@ def fraud(
         tx = load_transactions(transactions)
         status.update("checking the data's integrity")
         report = audit_fraud_training_data(tx, random_state=seed)
-    if not report.passed:
-        if accept_risk is None or not accept_risk.strip():
-            console.print(
-                "training data failed its integrity checks: " + "; ".join(report.failures())
-            )
-            console.print("fix the data, or pass --accept-risk REASON (audited)")
-            raise typer.Exit(1)
-        record_override(report, reason=accept_risk, model="fraud")
-        console.print(f"integrity checks failed; risk accepted and audited: {accept_risk}")
+    enforce_gate(report, accept_risk=accept_risk, model="fraud", console=console)
     with console.status("training") as status:
         if watermark:
             from shopguard.cli._common import open_runtime

@@ -2,7 +2,8 @@
 
 Resources: ``base_url`` and ``api_keys`` (``full``) of a live gateway,
 ``integrity_product`` (a product with reviews) and ``integrity_customers``
-(customer ids to post a review burst from); the demo provides them through
+(customer ids to post a review burst from), ``integrity_sequences`` (the store's
+genuine customer -> product sequences, for the shilling check); the demo provides them through
 :func:`demo_resources`. The label check needs nothing: it builds its own data.
 """
 
@@ -29,9 +30,12 @@ def demo_resources(store: Any, *, n_customers: int = 8) -> dict[str, Any]:
     counts = reviews["product_id"].astype(str).value_counts()
     product = str(counts.index[min(len(counts) - 1, len(counts) // 2)])
     customers = store.customers["customer_id"].astype(str).tolist()
+    from shopguard.store.recommender import order_sequences
+
     return {
         "integrity_product": product,
         "integrity_customers": customers[-n_customers:],
+        "integrity_sequences": order_sequences(store.orders),
     }
 
 
@@ -174,3 +178,76 @@ class OutputShiftAlerts(Check):
         ok = raised == 1 and false_alarms <= 2
         evidence = f"{raised} alert on the shifted window; {false_alarms}/40 normal windows alarmed"
         return (Status.PASS if ok else Status.FAIL), Figure("alerts_on_shift", raised, 1), evidence
+
+
+@checks.register
+class ShillingAttackContained(Check):
+    """A shilling attack does not move its target into genuine customers' top-10 lists.
+
+    Injects a bandwagon attack (fake profiles of best-sellers plus one long-tail target,
+    3 % of the profiles) into the store's order history; the shilling detector, trained
+    on the genuine history, flags profiles before the recommender is retrained. Figure:
+    share of genuine customers whose top-10 holds the target with the defence (bar: the
+    clean model's share + 1 point); the evidence gives the undefended share too.
+    """
+
+    name = "integrity.shilling_attack_contained"
+    area = Area.INTEGRITY
+    title = "A shilling attack does not push its target into the top-10 recommendations"
+    requires = ("integrity_sequences",)
+    max_profiles = 2000
+    attack_share = 0.03
+
+    def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
+        from shopguard.integrity.shilling import (
+            AttackKind,
+            ShillingDetector,
+            inject_attack,
+            target_exposure,
+        )
+        from shopguard.store.recommender import train_recommender
+
+        history = ctx["integrity_sequences"]
+        rng = np.random.default_rng(17)
+        keys = sorted(history)
+        if len(keys) > self.max_profiles:
+            keys = sorted(rng.choice(keys, self.max_profiles, replace=False).tolist())
+        seqs = {k: list(history[k]) for k in keys}
+        counts: dict[str, int] = {}
+        for items in seqs.values():
+            for i in items:
+                counts[i] = counts.get(i, 0) + 1
+        target = min(sorted(counts), key=lambda i: counts[i])
+        attack = inject_attack(
+            seqs,
+            target,
+            kind=AttackKind.BANDWAGON,
+            n_profiles=max(5, int(self.attack_share * len(seqs))),
+            rng=rng,
+        )
+        poisoned = {**seqs, **attack}
+        detector = ShillingDetector(random_state=0).fit(seqs)
+        flagged = detector.flag(poisoned)
+        kept = {k: v for (k, v), f in zip(poisoned.items(), flagged, strict=True) if not f}
+        clean = train_recommender(seqs, random_state=0)
+        attacked = train_recommender(poisoned, params=clean.params)
+        defended = train_recommender(kept, params=clean.params)
+        users = keys[:500]
+        exposure = [
+            target_exposure([[str(i) for i in m.recommend(u, 10)] for u in users], target)
+            for m in (clean, attacked, defended)
+        ]
+        caught = sum(f for k, f in zip(poisoned, flagged, strict=True) if k in attack)
+        genuine_flagged = int(flagged.sum()) - int(caught)
+        bar = exposure[0] + 0.01
+        ok = exposure[2] <= bar
+        evidence = (
+            f"target in top-10 of {exposure[0]:.1%} of {len(users)} customers clean, "
+            f"{exposure[1]:.1%} attacked, {exposure[2]:.1%} defended; {caught}/{len(attack)} "
+            f"shill profiles and {genuine_flagged}/{len(seqs)} genuine ones flagged"
+        )
+        return (
+            (Status.PASS if ok else Status.FAIL),
+            Figure("target_top10_share_defended", round(exposure[2], 4), round(bar, 4)),
+            evidence,
+        )
