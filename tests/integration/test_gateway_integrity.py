@@ -70,3 +70,29 @@ def test_canary_when_review_text_holds_personal_data_then_absent_from_audit_and_
     reasons = " ".join(" ".join(h.reasons) for h in held)
     for secret in (email, card, card.replace(" ", "")):
         assert secret not in dumped and secret not in reasons
+
+
+def test_release_when_review_has_no_time_then_published_as_of_release(gateway: Gateway) -> None:
+    from datetime import UTC, datetime
+
+    from shopguard.store.service import submitted_reviews_of
+
+    publish = publish_released(gateway.runtime.engine)
+    review = {
+        "kind": "review",
+        "id": "R-imported-1",
+        "product_id": "P00002",
+        "reviewer_id": "C000321",
+        "rating": 4,
+        "title": "imported",
+        "text": "an imported review without a timestamp",
+    }
+    before = datetime.now(UTC)
+    publish("default", review)  # a file import carries no created_at: no KeyError
+    rows = submitted_reviews_of(gateway.runtime.engine, tenant="default", customer_id="C000321")
+    assert [r["review_id"] for r in rows] == ["R-imported-1"]
+    assert datetime.fromisoformat(str(rows[0]["created_at"])) >= before.replace(microsecond=0)
+    # A record without product or reviewer is not a store review: nothing is published.
+    publish("default", {**review, "id": "R-imported-2", "product_id": None})
+    rows = submitted_reviews_of(gateway.runtime.engine, tenant="default", customer_id="C000321")
+    assert [r["review_id"] for r in rows] == ["R-imported-1"]

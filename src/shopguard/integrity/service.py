@@ -30,15 +30,23 @@ __all__ = ["ReviewIntake", "publish_released"]
 Clock = Callable[[], datetime]
 
 
+#: What a released review needs to be shown in the store.
+_PUBLISHABLE = ("id", "product_id", "reviewer_id", "rating", "title", "text")
+
+
 def publish_released(engine: Engine) -> Callable[[str, dict[str, Any]], None]:
     """``on_release`` hook for :class:`~shopguard.integrity.quarantine.Quarantine`:
     publishes released API reviews to the store."""
 
     def publish(tenant: str, payload: dict[str, Any]) -> None:
-        if payload.get("kind") != Kind.REVIEW.value or "title" not in payload:
-            return
-        # Stored times are naive UTC; the store keeps ISO-8601 with the offset.
-        at = datetime.fromisoformat(str(payload["created_at"]))
+        if payload.get("kind") != Kind.REVIEW.value or any(
+            payload.get(k) is None for k in _PUBLISHABLE
+        ):
+            return  # not a store review (a file import without product or reviewer)
+        # Stored times are naive UTC; the store keeps ISO-8601 with the offset. A review
+        # imported without a time is published as of its release.
+        created = payload.get("created_at")
+        at = datetime.fromisoformat(str(created)) if created else datetime.now(UTC)
         if at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
         publish_review(engine, _store_row(tenant, {**payload, "created_at": at.isoformat()}))
