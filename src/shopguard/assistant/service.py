@@ -20,7 +20,7 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -44,12 +44,13 @@ from shopguard.assistant.tools import (
     TrustingToolExecutor,
 )
 from shopguard.core.audit import AuditEvent, AuditLog
-from shopguard.core.errors import ShopguardError
+from shopguard.core.errors import ConfigError, ShopguardError
 from shopguard.core.events import Alert, EventBus, Severity
 
 __all__ = [
     "BLOCKED_ANSWER",
     "FALLBACK_ANSWER",
+    "GUARD_NAMES",
     "Assistant",
     "AssistantInputError",
     "ChatTurn",
@@ -85,6 +86,10 @@ class AssistantInputError(ShopguardError):
     title = "Invalid message"
 
 
+#: The assistant's defences by name, one per :class:`Guards` field.
+GUARD_NAMES = frozenset({"detect_input", "scan_documents", "bind_tools", "filter_output"})
+
+
 @dataclass(frozen=True)
 class Guards:
     """Which defences run. Everything is on by default; :meth:`off` is for the red team's
@@ -99,6 +104,21 @@ class Guards:
     def off(cls) -> Guards:
         logger.warning("assistant guards are OFF: for red-team baselines only")
         return cls(False, False, False, False)
+
+    @classmethod
+    def from_names(cls, names: Iterable[str]) -> Guards:
+        """The defences named (``detect_input``, ``scan_documents``, ``bind_tools``,
+        ``filter_output``: the ``assistant_guards`` setting); any missing one is logged."""
+        on = set(names)
+        unknown = on - GUARD_NAMES
+        if unknown:
+            raise ConfigError(f"unknown assistant guard(s) {sorted(unknown)}")
+        if on != GUARD_NAMES:
+            logger.warning(
+                "assistant guards off: %s (red-team baselines only)",
+                ", ".join(sorted(GUARD_NAMES - on)),
+            )
+        return cls(**{n: n in on for n in GUARD_NAMES})
 
 
 @dataclass(frozen=True)

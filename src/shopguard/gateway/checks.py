@@ -79,14 +79,38 @@ class _RefusedEverywhere(Check):
 
 @checks.register
 class NoCredentials(_RefusedEverywhere):
-    """Requests without credentials are refused with 401 on every protected route."""
+    """Requests without credentials are refused with 401 on every protected route, and the
+    genuine key is admitted there (a gateway that refuses everyone is not authenticating)."""
 
     name = "api.no_credentials_refused"
     area = Area.API
-    title = "No credentials: 401 on every protected route"
+    title = "No credentials: 401 on every protected route; the genuine key admitted"
 
     def headers(self, ctx: CheckContext) -> dict[str, str]:
         return {}
+
+    def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
+        status, figure, evidence = super().run(ctx)
+        # The positive probe reads and scores only: nothing is written with the genuine key.
+        admitted = []
+        with httpx.Client(base_url=ctx["base_url"], timeout=30) as client:
+            for method, path in _requests(ctx):
+                if method != "GET" and path != "/v1/fraud/score":
+                    continue
+                r = client.request(
+                    method,
+                    path,
+                    json=_body(path, ctx),
+                    headers={"X-API-Key": ctx["api_keys"]["full"]},
+                )
+                admitted.append((path, r.status_code))
+        # 401 to the genuine key: it was not authenticated (403 would be a scope question).
+        refused_genuine = [(p, c) for p, c in admitted if c == 401]
+        evidence += "; genuine key: " + "; ".join(f"{p} -> {c}" for p, c in admitted)
+        if refused_genuine:
+            evidence += " (refused: credentials are not being authenticated)"
+            status = Status.FAIL
+        return status, figure, evidence
 
 
 @checks.register

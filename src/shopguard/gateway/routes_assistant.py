@@ -15,8 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from shopguard.assistant.engines import BuiltinEngine, Engine, OpenAICompatibleEngine
-from shopguard.assistant.service import Assistant, build_assistant
-from shopguard.assistant.tools import OrderBook, ReturnsStore, ToolExecutor
+from shopguard.assistant.service import Assistant, Guards, build_assistant
+from shopguard.assistant.tools import (
+    OrderBook,
+    ReturnsStore,
+    ToolExecutor,
+    TrustingToolExecutor,
+)
 from shopguard.core.errors import AuthorizationError, NotFoundError, ShopguardError
 from shopguard.core.settings import Settings
 
@@ -77,6 +82,7 @@ def install_assistant_routes(
     lock = threading.Lock()
     chosen = engine or make_engine(settings)
     returns = ReturnsStore(rt.engine)
+    guards = Guards.from_names(settings.assistant_guards)
 
     def assistant_for(tenant: str) -> Assistant:
         with lock:
@@ -89,7 +95,8 @@ def install_assistant_routes(
             return list(svc.product_reviews(product_id, limit=50))
 
         book = OrderBook(svc.store.orders, svc.store.customers, svc.store.products)
-        executor = ToolExecutor(
+        executor_cls = ToolExecutor if guards.bind_tools else TrustingToolExecutor
+        executor = executor_cls(
             book,
             returns=returns,
             audit=rt.audit,
@@ -105,6 +112,7 @@ def install_assistant_routes(
             bus=rt.bus,
             executor=executor,
             tenant=tenant,
+            guards=guards,
             engine_timeout_s=settings.llm_timeout_s,
             max_message_chars=settings.assistant_max_message_chars,
         )

@@ -1,0 +1,122 @@
+"""What the served models see and say, fed to their drift watches off the request path.
+
+The gateway's model routes call :meth:`ModelFeed.observe` with a few numeric
+input features and the model's output for each answered request: one bounded
+``deque.append`` (no lock, no I/O, no numpy), so the request path pays next to
+nothing. The monitor thread calls :meth:`ModelFeed.drain` every round: the
+first ``window`` observations of a model become its reference (unless a
+reference from training was given with :meth:`ModelFeed.set_reference`), and
+every further ``window`` observations are compared with it by a
+:class:`~shopguard.monitor.drift.ModelWatch`, whose figures
+(``shopguard_monitor_drift_psi``, ``shopguard_monitor_output_shift_psi``) land in
+the monitor's series store, where the shipped alert rules (``ShopguardDataDrift``,
+``ShopguardOutputShift``) judge them.
+
+A live reference window is the usual choice when the training data is not at
+hand (Rabanser et al., 2019, compare a reference window with a test window); it
+only detects a shift that happens after the window was taken.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from shopguard.monitor.drift import DriftFigure, ModelWatch, Sink
+
+__all__ = ["ModelFeed"]
+
+Row = tuple[Mapping[str, float], float]
+
+
+@dataclass
+class _Model:
+    reference: list[Row] = field(default_factory=list)
+    window: list[Row] = field(default_factory=list)
+    watch: ModelWatch | None = None
+
+
+class ModelFeed:
+    """Per-model buffers of (inputs, output) the routes append to and the monitor drains.
+
+    Parameters
+    ----------
+    window :
+        Observations in the reference and in each compared window.
+    max_pending :
+        Observations kept per model between two drains (older ones are dropped).
+    """
+
+    def __init__(self, *, window: int = 500, max_pending: int = 20_000) -> None:
+        self.window = window
+        self.max_pending = max_pending
+        self._pending: dict[str, deque[Row]] = {}
+        self._models: dict[str, _Model] = {}
+        self._lock = threading.Lock()  # drains only; observe never takes it
+
+    def observe(self, model: str, inputs: Mapping[str, float], output: float) -> None:
+        """Record one answered request (called on the request path: O(1))."""
+        q = self._pending.get(model)
+        if q is None:
+            q = self._pending.setdefault(model, deque(maxlen=self.max_pending))
+        q.append((inputs, float(output)))
+
+    def set_reference(
+        self, model: str, inputs: Mapping[str, ArrayLike], outputs: ArrayLike, *, sink: Sink
+    ) -> None:
+        """Use a reference captured at training time instead of the first live window."""
+        with self._lock:
+            m = self._models.setdefault(model, _Model())
+            m.watch = ModelWatch(
+                model, reference_inputs=inputs, reference_scores=outputs, sink=sink
+            )
+            m.reference.clear()
+
+    def pending(self, model: str) -> int:
+        q = self._pending.get(model)
+        return len(q) if q is not None else 0
+
+    def drain(self, sink: Sink) -> list[DriftFigure]:
+        """Move pending observations into each model's windows; compare every full window."""
+        figures: list[DriftFigure] = []
+        with self._lock:
+            for model, q in list(self._pending.items()):
+                m = self._models.setdefault(model, _Model())
+                while q:
+                    try:
+                        row = q.popleft()
+                    except IndexError:  # emptied by a concurrent drain
+                        break
+                    if m.watch is None:
+                        m.reference.append(row)
+                        if len(m.reference) >= self.window:
+                            m.watch = _watch(model, m.reference, sink)
+                            m.reference = []
+                        continue
+                    m.window.append(row)
+                    if len(m.window) >= self.window:
+                        figures += _compare(m.watch, m.window)
+                        m.window = []
+        return figures
+
+
+def _columns(rows: list[Row]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    names = sorted({k for inputs, _ in rows for k in inputs})
+    cols = {n: np.asarray([float(i.get(n, 0.0)) for i, _ in rows]) for n in names}
+    return cols, np.asarray([o for _, o in rows], dtype=float)
+
+
+def _watch(model: str, rows: list[Row], sink: Sink) -> ModelWatch:
+    inputs, outputs = _columns(rows)
+    return ModelWatch(model, reference_inputs=inputs, reference_scores=outputs, sink=sink)
+
+
+def _compare(watch: ModelWatch, rows: list[Row]) -> list[DriftFigure]:
+    inputs, outputs = _columns(rows)
+    known = {k: v for k, v in inputs.items() if k in watch.reference_inputs}
+    return [*watch.observe_inputs(known), watch.observe_outputs(outputs)]
