@@ -45,8 +45,8 @@ def _run(gateway_home: Path, toggle: Toggle, *, off: bool) -> Any:
         "jwt_issuer": idp.issuer,
     }
     extraction = toggle.check.startswith("attack.extraction")
-    if extraction:
-        base["rate_limit_key"] = "2000/second"
+    if toggle.check.startswith(("attack.extraction", "model_theft.")):
+        base["rate_limit_key"] = "2000/second"  # the rate limit is not what is judged
     settings = make_settings(gateway_home, **base)
     if off:
         settings = settings.model_copy(update=toggle.off(settings))

@@ -120,10 +120,13 @@ class DeclinesCarryReasonCodes(Check):
     name = "fairness.declines_carry_reason_codes"
     area = Area.FAIRNESS
     title = "Every fraud decline carries reason codes and a reviewable decision id"
-    requires = ("base_url", "api_keys", "fairness_risky_transactions")
+    requires = ("base_url", "api_keys")
 
     def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
-        bodies: list[dict[str, Any]] = ctx["fairness_risky_transactions"]
+        # Payments the store's data knows to be risky when given (the demo); otherwise
+        # synthetic ones with every risk signal at once, so a remote run can judge too.
+        given = ctx.resources.get("fairness_risky_transactions")
+        bodies: list[dict[str, Any]] = given or _synthetic_risky(ctx)
         headers = {"X-API-Key": ctx["api_keys"]["full"]}
         flagged = explained = 0
         with httpx.Client(base_url=ctx["base_url"], timeout=30) as client:
@@ -136,6 +139,13 @@ class DeclinesCarryReasonCodes(Check):
                     continue
                 flagged += 1
                 explained += bool(out.get("reasons")) and bool(out.get("decision_id"))
+        if flagged == 0 and not given:
+            return (
+                Status.SKIPPED,
+                None,
+                f"the model approved all {len(bodies)} synthetic risky payments, so no decline "
+                "was seen; give fairness_risky_transactions (request bodies) in the keys file",
+            )
         if flagged == 0:
             return Status.FAIL, None, f"none of {len(bodies)} risky payments was flagged"
         share = explained / flagged
@@ -169,3 +179,23 @@ class ModelCardsCurrent(Check):
             f"; stale or missing: {', '.join(stale)}" if stale else ""
         )
         return (Status.PASS if not stale else Status.FAIL), None, evidence
+
+
+def _synthetic_risky(ctx: CheckContext, n: int = 12) -> list[dict[str, Any]]:
+    """Payments with every risk signal (large, new device, mismatches, new account, night)."""
+    customer = str(ctx.resources.get("sample_customer", "C000001"))
+    return [
+        {
+            "transaction_id": f"SCORECARD-RISKY-{i}",
+            "customer_id": customer,
+            "terminal_id": "PSP1-EP01",
+            "amount": 2500.0 + 750.0 * i,
+            "timestamp": f"2025-03-0{1 + i % 9}T0{i % 5}:1{i % 6}:00",
+            "device_is_new": True,
+            "ship_bill_mismatch": True,
+            "ip_country_mismatch": True,
+            "account_age_days": i % 3,
+            "card_present": False,
+        }
+        for i in range(n)
+    ]

@@ -45,6 +45,8 @@ from shopguard.gateway.schemas import (
     ConsentChangeIn,
     ConsentOut,
     ConsentPurposeOut,
+    FraudLabelsIn,
+    FraudLabelsOut,
     FraudScoreOut,
     ProductReviewsOut,
     ReasonOut,
@@ -102,6 +104,7 @@ _CTX = "shopguard.ctx"
 #: add ``upstream:<name>`` scopes of their own.
 STORE_SCOPES: tuple[str, ...] = (
     "fraud:score",
+    "fraud:label",
     "recommendations:read",
     "reviews:read",
     "reviews:write",
@@ -301,6 +304,7 @@ def create_app(
         decision = (
             "decline" if score >= DECLINE_AT else "review" if score >= REVIEW_AT else "approve"
         )
+        feed.predicted("fraud", f"{ctx.tenant}:{body.transaction_id}", decision != "approve")
         reasons = await run_in_threadpool(fraud_reasons, svc, tx) if decision != "approve" else []
         ctx.findings.extend(f"reason:{r['code']}" for r in reasons)
         out = FraudScoreOut(
@@ -315,6 +319,23 @@ def create_app(
             else None,
         )
         return await ctx.outputs(out)
+
+    @app.post(
+        "/v1/fraud/labels",
+        response_model=FraudLabelsOut,
+        status_code=202,
+        tags=["fraud"],
+        responses=ERRORS,
+    )
+    async def fraud_labels(
+        body: FraudLabelsIn, ctx: GuardContext = guarded("fraud.labels", "fraud:label")
+    ) -> Any:
+        """Late truth (chargebacks, confirmed fraud) about earlier scored payments: the
+        monitor matches each with the decision it was given and tracks the accuracy."""
+        await ctx.inputs(body)
+        for item in body.labels:
+            feed.label("fraud", f"{ctx.tenant}:{item.transaction_id}", item.fraud)
+        return FraudLabelsOut(accepted=len(body.labels))
 
     @app.get(
         "/v1/recommendations/{customer_id}",

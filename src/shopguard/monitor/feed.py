@@ -20,7 +20,8 @@ only detects a shift that happens after the window was taken.
 from __future__ import annotations
 
 import threading
-from collections import deque
+import time
+from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -39,6 +40,9 @@ class _Model:
     reference: list[Row] = field(default_factory=list)
     window: list[Row] = field(default_factory=list)
     watch: ModelWatch | None = None
+    predictions: OrderedDict[str, bool] = field(default_factory=OrderedDict)
+    hits: list[bool] = field(default_factory=list)  # the current label window
+    baseline: float | None = None
 
 
 class ModelFeed:
@@ -56,6 +60,9 @@ class ModelFeed:
         self.window = window
         self.max_pending = max_pending
         self._pending: dict[str, deque[Row]] = {}
+        self._predicted: dict[str, deque[tuple[str, bool]]] = {}
+        self._labels: dict[str, deque[tuple[str, bool]]] = {}
+        self.unmatched_labels = 0
         self._models: dict[str, _Model] = {}
         self._lock = threading.Lock()  # drains only; observe never takes it
 
@@ -65,6 +72,14 @@ class ModelFeed:
         if q is None:
             q = self._pending.setdefault(model, deque(maxlen=self.max_pending))
         q.append((inputs, float(output)))
+
+    def predicted(self, model: str, key: str, positive: bool) -> None:
+        """Remember a decision (say, a payment flagged) for a label that arrives later (O(1))."""
+        _append(self._predicted, model, (key, positive), self.max_pending)
+
+    def label(self, model: str, key: str, positive: bool) -> None:
+        """The truth about an earlier decision (a chargeback weeks later), matched on drain."""
+        _append(self._labels, model, (key, positive), self.max_pending)
 
     def set_reference(
         self, model: str, inputs: Mapping[str, ArrayLike], outputs: ArrayLike, *, sink: Sink
@@ -77,6 +92,34 @@ class ModelFeed:
             )
             m.reference.clear()
 
+    def _drain_labels(self, model: str, sink: Sink) -> list[DriftFigure]:
+        """Match labels with remembered decisions; accuracy per ``window`` labels (the first
+        window's is the baseline the drop is measured from)."""
+        m = self._models.setdefault(model, _Model())
+        for key, positive in _pop_all(self._predicted.get(model)):
+            m.predictions[key] = positive
+            m.predictions.move_to_end(key)
+        while len(m.predictions) > self.max_pending:
+            m.predictions.popitem(last=False)
+        out: list[DriftFigure] = []
+        for key, truth in _pop_all(self._labels.get(model)):
+            pred = m.predictions.pop(key, None)
+            if pred is None:
+                self.unmatched_labels += 1
+                continue
+            m.hits.append(pred == truth)
+            if len(m.hits) < self.window:
+                continue
+            acc = sum(m.hits) / len(m.hits)
+            m.hits = []
+            if m.baseline is None:
+                m.baseline = acc
+            at = time.time()
+            sink("shopguard_monitor_label_accuracy", {"model": model}, acc, at)
+            sink("shopguard_monitor_label_accuracy_drop", {"model": model}, m.baseline - acc, at)
+            out.append(DriftFigure(model, "label_accuracy", acc))
+        return out
+
     def pending(self, model: str) -> int:
         q = self._pending.get(model)
         return len(q) if q is not None else 0
@@ -85,6 +128,8 @@ class ModelFeed:
         """Move pending observations into each model's windows; compare every full window."""
         figures: list[DriftFigure] = []
         with self._lock:
+            for model in set(self._predicted) | set(self._labels):
+                figures += self._drain_labels(model, sink)
             for model, q in list(self._pending.items()):
                 m = self._models.setdefault(model, _Model())
                 while q:
@@ -120,3 +165,22 @@ def _compare(watch: ModelWatch, rows: list[Row]) -> list[DriftFigure]:
     inputs, outputs = _columns(rows)
     known = {k: v for k, v in inputs.items() if k in watch.reference_inputs}
     return [*watch.observe_inputs(known), watch.observe_outputs(outputs)]
+
+
+def _append(
+    queues: dict[str, deque[tuple[str, bool]]], model: str, item: tuple[str, bool], cap: int
+) -> None:
+    q = queues.get(model)
+    if q is None:
+        q = queues.setdefault(model, deque(maxlen=cap))
+    q.append(item)
+
+
+def _pop_all(q: deque[tuple[str, bool]] | None) -> list[tuple[str, bool]]:
+    out = []
+    while q:
+        try:
+            out.append(q.popleft())
+        except IndexError:
+            break
+    return out

@@ -25,6 +25,7 @@ CHECK_FOR: dict[str, str] = {
     "gateway_guards:rate_limit": "api.flood_rate_limited",
     "gateway_guards:ops.containment": "operations.containment_enforced",
     "gateway_guards:extraction_watch": "attack.extraction.knockoff",
+    "gateway_guards:extraction_degrade": "model_theft.degraded_outputs_coarsened",
     "assistant_guards:detect_input": "assistant.injection_suite_blocked",
     "assistant_guards:scan_documents": "assistant.poisoned_review_neutralised",
     "assistant_guards:bind_tools": "assistant.cross_customer_lookup_impossible",
@@ -34,8 +35,6 @@ CHECK_FOR: dict[str, str] = {
 
 #: Registered guards no check judges through the gateway yet, with why (each is a gap).
 NO_CHECK_YET: dict[str, str] = {
-    "gateway_guards:extraction_degrade": "the extraction checks judge blocking, not the "
-    "coarser outputs a degraded stream receives before it",
     "gateway_guards:adversarial.unusual_input": "the adversarial checks score the detector "
     "in-process; the demo's gateway does not run the guard",
 }
@@ -54,7 +53,19 @@ class Toggle:
         """Settings overrides that turn this defence off, everything else as ``settings``."""
         setting, _, value = self.name.partition(":")
         if setting == "gateway_guards":
-            return {"gateway_guards": [g for g in settings.gateway_guards if g != value]}
+            gone = {value}
+            if value == "authn":
+                # The pipeline refuses authorisation-stage guards (authz, ops.containment)
+                # without authentication before them: they go with it.
+                from shopguard.gateway.pipeline import Stage, guards
+
+                registered = {g.name for g in guards}
+                gone |= {
+                    g
+                    for g in settings.gateway_guards
+                    if g in registered and guards.get(g).stage == Stage.AUTHZ
+                }
+            return {"gateway_guards": [g for g in settings.gateway_guards if g not in gone]}
         if setting == "assistant_guards":
             return {"assistant_guards": [g for g in settings.assistant_guards if g != value]}
         if setting == "gateway_max_body_bytes":

@@ -58,3 +58,24 @@ def test_monitor_when_fed_model_drifts_then_drift_and_output_shift_alerts() -> N
     assert "monitor.rule.ShopguardDataDrift" in fired
     assert fired["monitor.rule.ShopguardOutputShift"].details["model"] == "fraud"
     assert b"shopguard_monitor_output_shift_psi" in mon.render()
+
+
+def test_feed_when_late_labels_disagree_then_accuracy_drop_alert() -> None:
+    bus = EventBus()
+    seen: list[Alert] = []
+    bus.subscribe("*", seen.append)
+    feed = ModelFeed(window=100)
+    mon = Monitor(bus=bus, feed=feed)
+    for i in range(300):
+        feed.predicted("fraud", f"t{i}", i % 4 == 0)
+    feed.label("fraud", "unknown-payment", True)
+    for i in range(100):  # the baseline window: the decisions were right
+        feed.label("fraud", f"t{i}", i % 4 == 0)
+    mon.tick()
+    assert feed.unmatched_labels == 1
+    assert not [a for a in seen if a.topic == "monitor.rule.ShopguardAccuracyDrop"]
+    for i in range(100, 200):  # then a fifth of them are wrong
+        feed.label("fraud", f"t{i}", (i % 4 == 0) != (i % 5 == 0))
+    mon.tick()
+    (drop,) = [a for a in seen if a.topic == "monitor.rule.ShopguardAccuracyDrop"]
+    assert drop.details["model"] == "fraud" and abs(drop.details["value"] - 0.2) < 1e-9

@@ -38,3 +38,6 @@ def test_toggle_off_when_applied_then_only_that_defence_goes() -> None:
         "assistant_guards": ["detect_input", "scan_documents", "filter_output"]
     }
     assert toggle("gateway_max_body_bytes").off(s)["gateway_max_body_bytes"] > 5_000_000
+    # Authorisation-stage guards cannot run without authn (the pipeline refuses the
+    # configuration): turning authn off drops them too.
+    assert toggle("gateway_guards:authn").off(s) == {"gateway_guards": ["rate_limit"]}
