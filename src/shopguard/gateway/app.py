@@ -289,22 +289,22 @@ def create_app(
             "card_present": int(body.card_present),
         }
         score = await run_in_threadpool(svc.score_transaction, tx)
-        feed.observe(
+        feed.observe(  # numbers and flags as they are: the monitor thread converts them
             "fraud",
             {
-                "amount": float(body.amount),
-                "account_age_days": float(body.account_age_days),
-                "device_is_new": float(body.device_is_new),
-                "ship_bill_mismatch": float(body.ship_bill_mismatch),
-                "ip_country_mismatch": float(body.ip_country_mismatch),
-                "card_present": float(body.card_present),
+                "amount": body.amount,
+                "account_age_days": body.account_age_days,
+                "device_is_new": body.device_is_new,
+                "ship_bill_mismatch": body.ship_bill_mismatch,
+                "ip_country_mismatch": body.ip_country_mismatch,
+                "card_present": body.card_present,
             },
             score,
         )
         decision = (
             "decline" if score >= DECLINE_AT else "review" if score >= REVIEW_AT else "approve"
         )
-        feed.predicted("fraud", f"{ctx.tenant}:{body.transaction_id}", decision != "approve")
+        feed.predicted("fraud", (ctx.tenant, body.transaction_id), decision != "approve")
         reasons = await run_in_threadpool(fraud_reasons, svc, tx) if decision != "approve" else []
         ctx.findings.extend(f"reason:{r['code']}" for r in reasons)
         out = FraudScoreOut(
@@ -334,7 +334,7 @@ def create_app(
         monitor matches each with the decision it was given and tracks the accuracy."""
         await ctx.inputs(body)
         for item in body.labels:
-            feed.label("fraud", f"{ctx.tenant}:{item.transaction_id}", item.fraud)
+            feed.label("fraud", (ctx.tenant, item.transaction_id), item.fraud)
         return FraudLabelsOut(accepted=len(body.labels))
 
     @app.get(
@@ -360,7 +360,7 @@ def create_app(
         products = await run_in_threadpool(svc.recommend, customer_id, k, personalised=personalised)
         feed.observe(
             "recommender",
-            {"k": float(k), "personalised": float(personalised)},
+            {"k": k, "personalised": personalised},
             _bucket(products[0]) if products else -1.0,
         )
         out = RecommendationsOut(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,7 +32,9 @@ from shopguard.monitor.drift import DriftFigure, ModelWatch, Sink
 
 __all__ = ["ModelFeed"]
 
-Row = tuple[Mapping[str, float], float]
+Row = tuple[Mapping[str, float | int | bool], float]
+#: What identifies a decision a label arrives for (a tenant and a transaction id, say).
+Key = Hashable
 
 
 @dataclass
@@ -40,7 +42,7 @@ class _Model:
     reference: list[Row] = field(default_factory=list)
     window: list[Row] = field(default_factory=list)
     watch: ModelWatch | None = None
-    predictions: OrderedDict[str, bool] = field(default_factory=OrderedDict)
+    predictions: OrderedDict[Key, bool] = field(default_factory=OrderedDict)
     hits: list[bool] = field(default_factory=list)  # the current label window
     baseline: float | None = None
 
@@ -60,24 +62,25 @@ class ModelFeed:
         self.window = window
         self.max_pending = max_pending
         self._pending: dict[str, deque[Row]] = {}
-        self._predicted: dict[str, deque[tuple[str, bool]]] = {}
-        self._labels: dict[str, deque[tuple[str, bool]]] = {}
+        self._predicted: dict[str, deque[tuple[Key, bool]]] = {}
+        self._labels: dict[str, deque[tuple[Key, bool]]] = {}
         self.unmatched_labels = 0
         self._models: dict[str, _Model] = {}
         self._lock = threading.Lock()  # drains only; observe never takes it
 
-    def observe(self, model: str, inputs: Mapping[str, float], output: float) -> None:
-        """Record one answered request (called on the request path: O(1))."""
+    def observe(self, model: str, inputs: Mapping[str, float | int | bool], output: float) -> None:
+        """Record one answered request (called on the request path: O(1); the values are
+        converted to floats on drain, in the monitor thread)."""
         q = self._pending.get(model)
         if q is None:
             q = self._pending.setdefault(model, deque(maxlen=self.max_pending))
-        q.append((inputs, float(output)))
+        q.append((inputs, output))
 
-    def predicted(self, model: str, key: str, positive: bool) -> None:
+    def predicted(self, model: str, key: Key, positive: bool) -> None:
         """Remember a decision (say, a payment flagged) for a label that arrives later (O(1))."""
         _append(self._predicted, model, (key, positive), self.max_pending)
 
-    def label(self, model: str, key: str, positive: bool) -> None:
+    def label(self, model: str, key: Key, positive: bool) -> None:
         """The truth about an earlier decision (a chargeback weeks later), matched on drain."""
         _append(self._labels, model, (key, positive), self.max_pending)
 
@@ -153,12 +156,13 @@ class ModelFeed:
 def _columns(rows: list[Row]) -> tuple[dict[str, np.ndarray], np.ndarray]:
     names = sorted({k for inputs, _ in rows for k in inputs})
     cols = {n: np.asarray([float(i.get(n, 0.0)) for i, _ in rows]) for n in names}
-    return cols, np.asarray([o for _, o in rows], dtype=float)
+    return cols, np.asarray([float(o) for _, o in rows], dtype=float)
 
 
 def _watch(model: str, rows: list[Row], sink: Sink) -> ModelWatch:
     inputs, outputs = _columns(rows)
-    return ModelWatch(model, reference_inputs=inputs, reference_scores=outputs, sink=sink)
+    # PSI only on this path (it runs in the gateway's process): no KS p-values.
+    return ModelWatch(model, reference_inputs=inputs, reference_scores=outputs, sink=sink, ks=False)
 
 
 def _compare(watch: ModelWatch, rows: list[Row]) -> list[DriftFigure]:
@@ -168,7 +172,7 @@ def _compare(watch: ModelWatch, rows: list[Row]) -> list[DriftFigure]:
 
 
 def _append(
-    queues: dict[str, deque[tuple[str, bool]]], model: str, item: tuple[str, bool], cap: int
+    queues: dict[str, deque[tuple[Key, bool]]], model: str, item: tuple[Key, bool], cap: int
 ) -> None:
     q = queues.get(model)
     if q is None:
@@ -176,7 +180,7 @@ def _append(
     q.append(item)
 
 
-def _pop_all(q: deque[tuple[str, bool]] | None) -> list[tuple[str, bool]]:
+def _pop_all(q: deque[tuple[Key, bool]] | None) -> list[tuple[Key, bool]]:
     out = []
     while q:
         try:
