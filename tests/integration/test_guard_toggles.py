@@ -67,7 +67,7 @@ def _run(gateway_home: Path, toggle: Toggle, *, off: bool) -> Any:
             keys["attacker"] = gw.key("fraud:score")
             extra = {"runtime": gw.runtime, "extraction_limit": 250}
         with serve_in_thread(gw.app) as url:
-            res = run_suite(remote_context(url, keys, extra), names=[toggle.check])
+            res = run_suite(remote_context(url, keys, extra), names=[toggle.check], remote=False)
     finally:
         gw.close()
     (result,) = res.scorecard.results

@@ -58,6 +58,7 @@ from shopguard.gateway.schemas import (
 from shopguard.governance import gateway_hook  # registers the ops.containment guard
 from shopguard.governance.api import add_vendor_routes
 from shopguard.governance.staff import StaffDirectory
+from shopguard.governance.training import TrainingRegister
 from shopguard.integrity.service import ReviewIntake
 from shopguard.modelsec import guard as _modelsec_guard  # registers the extraction guards
 from shopguard.monitor.feed import ModelFeed
@@ -183,7 +184,13 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         monitor = None
         if start_monitor:
-            monitor = embedded_monitor(rt, scrape=lambda: metrics.render().decode(), feed=feed)
+            monitor = embedded_monitor(
+                rt,
+                scrape=lambda: metrics.render().decode(),
+                feed=feed,
+                # Overdue training and drills raise an alert once a day (and at start).
+                jobs=[(86_400.0, TrainingRegister.from_runtime(rt).alert_overdue)],
+            )
             monitor.start(settings.monitor_interval_s)
             app.state.monitor = monitor
         try:

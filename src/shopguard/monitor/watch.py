@@ -68,6 +68,7 @@ class Monitor:
         rule_files: list[Path] | None = None,
         key_window_s: float = 300.0,
         feed: ModelFeed | None = None,
+        jobs: list[tuple[float, Callable[[], object]]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         files = rule_files if rule_files is not None else builtin_rule_files()
@@ -77,6 +78,9 @@ class Monitor:
         self.keys = KeyWatch(audit, window_s=key_window_s) if audit is not None else None
         self._scrape = scrape
         self.feed = feed
+        #: ``(every_s, job)``: run in the tick on or after it falls due (first tick included).
+        self.jobs = list(jobs or [])
+        self._due = [0.0] * len(self.jobs)
         self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -105,6 +109,13 @@ class Monitor:
                 )
             except Exception as exc:  # one model's bad window must not stop the rules
                 logger.warning("model drift round failed: %s", type(exc).__name__)
+        for i, (every, job) in enumerate(self.jobs):
+            if now >= self._due[i]:
+                self._due[i] = now + every
+                try:
+                    job()
+                except Exception as exc:
+                    logger.warning("monitor job failed: %s", type(exc).__name__)
         return self.engine.evaluate(now)
 
     def start(self, interval_s: float = 5.0) -> None:
@@ -125,17 +136,23 @@ class Monitor:
             self._thread = None
 
 
-def embedded_monitor(rt: Any, *, scrape: Scrape | None, feed: ModelFeed | None) -> Monitor:
+def embedded_monitor(
+    rt: Any,
+    *,
+    scrape: Scrape | None,
+    feed: ModelFeed | None,
+    jobs: list[tuple[float, Callable[[], object]]] | None = None,
+) -> Monitor:
     """The monitor a gateway process runs in-process (``shopguard serve``).
 
     It reads the audit log from its current end (the past was judged when it happened),
-    scrapes with ``scrape`` and watches the models ``feed`` is fed by.
+    scrapes with ``scrape``, watches the models ``feed`` is fed by and runs ``jobs``.
     """
     import sqlalchemy as sa
 
     from shopguard.core.tables import audit_log
 
-    monitor = Monitor(bus=rt.bus, audit=rt.audit, scrape=scrape, feed=feed)
+    monitor = Monitor(bus=rt.bus, audit=rt.audit, scrape=scrape, feed=feed, jobs=jobs)
     with rt.engine.connect() as conn:
         last = conn.execute(sa.select(sa.func.max(audit_log.c.seq))).scalar()
     if monitor.keys is not None and last is not None:

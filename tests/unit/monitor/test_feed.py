@@ -79,3 +79,13 @@ def test_feed_when_late_labels_disagree_then_accuracy_drop_alert() -> None:
     mon.tick()
     (drop,) = [a for a in seen if a.topic == "monitor.rule.ShopguardAccuracyDrop"]
     assert drop.details["model"] == "fraud" and abs(drop.details["value"] - 0.2) < 1e-9
+
+
+def test_monitor_jobs_when_due_then_run_once_per_period() -> None:
+    now = [1000.0]
+    runs: list[float] = []
+    mon = Monitor(bus=EventBus(), jobs=[(60.0, lambda: runs.append(now[0]))], clock=lambda: now[0])
+    for t in (1000.0, 1030.0, 1060.0, 1061.0, 1200.0):
+        now[0] = t
+        mon.tick()
+    assert runs == [1000.0, 1060.0, 1200.0]
