@@ -82,17 +82,18 @@ def served(gateway_home: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300  # importing everything takes a minute on a busy CI box
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"serve exited with {proc.returncode}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("serve did not start")
-            time.sleep(0.3)
+        with httpx.Client(timeout=1) as poll:  # one client: no TLS context per attempt
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"serve exited with {proc.returncode}")
+                try:
+                    if poll.get(f"{url}/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("serve did not start")
+                time.sleep(0.3)
         yield url, issued, gateway_home
     finally:
         proc.terminate()
