@@ -46,12 +46,18 @@ def test_check_when_guard_on_then_pass_and_when_guard_off_then_fail(
     assert results["off"].status is Status.FAIL, results["off"]
 
 
-def test_no_credentials_when_authn_guard_removed_then_still_refused(gateway_home) -> None:
-    # Defence in depth: without a principal there is no tenant, so no store is reachable.
+def test_no_credentials_when_authn_guard_removed_then_nobody_served_and_check_fails(
+    gateway_home,
+) -> None:
+    # Defence in depth: without a principal there is no tenant, so no store is reachable,
+    # not even with the genuine key: the check fails on that (nothing authenticates).
     gw = Gateway(make_settings(gateway_home, gateway_guards=["rate_limit"]))
     try:
         with serve_in_thread(gw.app) as url:
             res = NoCredentials().result(_ctx(gw, url))
     finally:
         gw.close()
-    assert res.status is Status.PASS, res
+    assert res.status is Status.FAIL, res
+    anonymous, genuine = res.evidence.split("; genuine key: ")
+    assert anonymous.count("-> 401") == 4
+    assert "-> 401" in genuine and "not being authenticated" in genuine

@@ -21,7 +21,7 @@ import concurrent.futures
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -49,12 +49,13 @@ from shopguard.assistant.tools import (
     TrustingToolExecutor,
 )
 from shopguard.core.audit import AuditEvent, AuditLog
-from shopguard.core.errors import ShopguardError
+from shopguard.core.errors import ConfigError, ShopguardError
 from shopguard.core.events import Alert, EventBus, Severity
 
 __all__ = [
     "BLOCKED_ANSWER",
     "FALLBACK_ANSWER",
+    "GUARD_NAMES",
     "Assistant",
     "AssistantInputError",
     "ChatTurn",
@@ -88,6 +89,10 @@ class AssistantInputError(ShopguardError):
     title = "Invalid message"
 
 
+#: The assistant's defences by name, one per :class:`Guards` field.
+GUARD_NAMES = frozenset({"detect_input", "scan_documents", "bind_tools", "filter_output"})
+
+
 @dataclass(frozen=True)
 class Guards:
     """Which defences run. Everything is on by default; :meth:`off` is for the red team's
@@ -102,6 +107,21 @@ class Guards:
     def off(cls) -> Guards:
         logger.warning("assistant guards are OFF: for red-team baselines only")
         return cls(False, False, False, False)
+
+    @classmethod
+    def from_names(cls, names: Iterable[str]) -> Guards:
+        """The defences named (``detect_input``, ``scan_documents``, ``bind_tools``,
+        ``filter_output``: the ``assistant_guards`` setting); any missing one is logged."""
+        on = set(names)
+        unknown = on - GUARD_NAMES
+        if unknown:
+            raise ConfigError(f"unknown assistant guard(s) {sorted(unknown)}")
+        if on != GUARD_NAMES:
+            logger.warning(
+                "assistant guards off: %s (red-team baselines only)",
+                ", ".join(sorted(GUARD_NAMES - on)),
+            )
+        return cls(**{n: n in on for n in GUARD_NAMES})
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,13 @@ class Settings(BaseSettings):
     assistant_tool_rate_limit: str = Field(
         default="10/minute", description="Per customer and tool."
     )
+    assistant_guards: list[
+        Literal["detect_input", "scan_documents", "bind_tools", "filter_output"]
+    ] = Field(
+        default=["detect_input", "scan_documents", "bind_tools", "filter_output"],
+        description="The assistant's defences at the gateway; removing one is for red-team "
+        "baselines only (logged as a warning).",
+    )
     # -- operations (governance.staff / incidents, monitor) -------------------------
     ops_password_min_length: int = Field(default=12, ge=8, le=128)
     ops_lockout_threshold: int = Field(
@@ -173,6 +180,24 @@ class Settings(BaseSettings):
     )
     ops_incident_group_s: int = Field(
         default=3600, ge=1, le=7 * 86_400, description="Alerts of one threat this close group."
+    )
+    ops_staff_tenant: str = Field(
+        default="default",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="The tenant whose store staff sessions act on at the gateway.",
+    )
+    monitor_embedded: bool = Field(
+        default=True,
+        description="shopguard serve evaluates the alert rules in-process (no Prometheus needed).",
+    )
+    monitor_interval_s: float = Field(
+        default=15.0, ge=0.5, le=3600, description="Seconds between in-process monitor rounds."
+    )
+    monitor_drift_window: int = Field(
+        default=500,
+        ge=50,
+        le=100_000,
+        description="Requests per model in the drift reference and in each compared window.",
     )
 
     # -- governance: supply chain ----------------------------------------------------

@@ -9,6 +9,7 @@ is likely to flag) and, for the live check, ``base_url`` and ``api_keys``.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -120,15 +121,23 @@ class DeclinesCarryReasonCodes(Check):
     name = "fairness.declines_carry_reason_codes"
     area = Area.FAIRNESS
     title = "Every fraud decline carries reason codes and a reviewable decision id"
-    requires = ("base_url", "api_keys", "fairness_risky_transactions")
+    requires = ("base_url", "api_keys")
 
     def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
-        bodies: list[dict[str, Any]] = ctx["fairness_risky_transactions"]
+        # Payments the store's data knows to be risky when given (the demo); otherwise
+        # synthetic ones with every risk signal at once, so a remote run can judge too.
+        given = ctx.resources.get("fairness_risky_transactions")
+        bodies: list[dict[str, Any]] = given or _synthetic_risky(ctx)
         headers = {"X-API-Key": ctx["api_keys"]["full"]}
         flagged = explained = 0
         with httpx.Client(base_url=ctx["base_url"], timeout=30) as client:
             for body in bodies:
                 r = client.post("/v1/fraud/score", json=body, headers=headers)
+                for _ in range(20):  # wait out the deployment's rate limit (not what is judged)
+                    if r.status_code != 429:
+                        break
+                    time.sleep(min(float(r.headers.get("retry-after", "1")), 2.0))
+                    r = client.post("/v1/fraud/score", json=body, headers=headers)
                 if r.status_code != 200:
                     return Status.ERROR, None, f"fraud score answered {r.status_code}"
                 out = r.json()
@@ -136,6 +145,13 @@ class DeclinesCarryReasonCodes(Check):
                     continue
                 flagged += 1
                 explained += bool(out.get("reasons")) and bool(out.get("decision_id"))
+        if flagged == 0 and not given:
+            return (
+                Status.SKIPPED,
+                None,
+                f"the model approved all {len(bodies)} synthetic risky payments, so no decline "
+                "was seen; give fairness_risky_transactions (request bodies) in the keys file",
+            )
         if flagged == 0:
             return Status.FAIL, None, f"none of {len(bodies)} risky payments was flagged"
         share = explained / flagged
@@ -169,3 +185,23 @@ class ModelCardsCurrent(Check):
             f"; stale or missing: {', '.join(stale)}" if stale else ""
         )
         return (Status.PASS if not stale else Status.FAIL), None, evidence
+
+
+def _synthetic_risky(ctx: CheckContext, n: int = 12) -> list[dict[str, Any]]:
+    """Payments with every risk signal (large, new device, mismatches, new account, night)."""
+    customer = str(ctx.resources.get("sample_customer", "C000001"))
+    return [
+        {
+            "transaction_id": f"SCORECARD-RISKY-{i}",
+            "customer_id": customer,
+            "terminal_id": "PSP1-EP01",
+            "amount": 2500.0 + 750.0 * i,
+            "timestamp": f"2025-03-0{1 + i % 9}T0{i % 5}:1{i % 6}:00",
+            "device_is_new": True,
+            "ship_bill_mismatch": True,
+            "ip_country_mismatch": True,
+            "account_age_days": i % 3,
+            "card_present": False,
+        }
+        for i in range(n)
+    ]

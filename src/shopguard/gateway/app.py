@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, get_type_hints
 
@@ -45,6 +46,8 @@ from shopguard.gateway.schemas import (
     ConsentChangeIn,
     ConsentOut,
     ConsentPurposeOut,
+    FraudLabelsIn,
+    FraudLabelsOut,
     FraudScoreOut,
     ProductReviewsOut,
     ReasonOut,
@@ -55,8 +58,12 @@ from shopguard.gateway.schemas import (
 )
 from shopguard.governance import gateway_hook  # registers the ops.containment guard
 from shopguard.governance.api import add_vendor_routes
+from shopguard.governance.staff import StaffDirectory
+from shopguard.governance.training import TrainingRegister
 from shopguard.integrity.service import ReviewIntake
 from shopguard.modelsec import guard as _modelsec_guard  # registers the extraction guards
+from shopguard.monitor.feed import ModelFeed
+from shopguard.monitor.watch import embedded_monitor
 from shopguard.privacy.consent import ConsentLedger, ConsentState, Purpose
 from shopguard.store.service import StoreService, TenantStores
 
@@ -99,6 +106,7 @@ _CTX = "shopguard.ctx"
 #: add ``upstream:<name>`` scopes of their own.
 STORE_SCOPES: tuple[str, ...] = (
     "fraud:score",
+    "fraud:label",
     "recommendations:read",
     "reviews:read",
     "reviews:write",
@@ -112,7 +120,7 @@ STORE_SCOPES: tuple[str, ...] = (
     "images:classify",
 )
 #: Routes that need no credentials. Everything else must declare scopes.
-PUBLIC_PATHS = frozenset({"/healthz"})
+PUBLIC_PATHS = frozenset({"/healthz", "/v1/staff/sessions"})
 _HOP_HEADERS = frozenset(
     {
         "connection",
@@ -138,8 +146,14 @@ def create_app(
     runtime: Runtime | None = None,
     services: dict[str, StoreService] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    start_monitor: bool = False,
 ) -> FastAPI:
-    """Build the gateway app. ``runtime``/``services``/``transport`` may be injected (tests, demo)."""
+    """Build the gateway app. ``runtime``/``services``/``transport`` may be injected (tests, demo).
+
+    ``start_monitor`` runs the in-process monitor while the app is up (``shopguard serve``
+    does by default, ``monitor_embedded``): the alert rules over the app's own metrics,
+    the audit log's per-key figures and the served models' drift (``app.state.model_feed``).
+    """
     rt = runtime or Runtime.open(settings)
     owns_runtime = runtime is None
     stores = TenantStores(settings.home, rt.engine, preloaded=services)
@@ -152,8 +166,13 @@ def create_app(
         fail_open=settings.rate_limit_fail_open,
         bus=rt.bus,
     )
+    staff = StaffDirectory.from_runtime(rt)
     deps = GatewayDeps(
-        keys=keys, jwt=JwtVerifier.from_settings(settings), limiter=limiter, bus=rt.bus
+        keys=keys,
+        jwt=JwtVerifier.from_settings(settings),
+        limiter=limiter,
+        bus=rt.bus,
+        staff=gateway_hook.staff_authenticator(staff, tenant=settings.ops_staff_tenant),
     )
     pipeline = Pipeline(list(settings.gateway_guards), deps)
     metrics = GatewayMetrics()
@@ -169,12 +188,26 @@ def create_app(
         window=settings.fairness_monitor_window,
     )
     upstream_client = httpx.AsyncClient(timeout=settings.upstream_timeout_s, transport=transport)
+    feed = ModelFeed(window=settings.monitor_drift_window)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        monitor = None
+        if start_monitor:
+            monitor = embedded_monitor(
+                rt,
+                scrape=lambda: metrics.render().decode(),
+                feed=feed,
+                # Overdue training and drills raise an alert once a day (and at start).
+                jobs=[(86_400.0, TrainingRegister.from_runtime(rt).alert_overdue)],
+            )
+            monitor.start(settings.monitor_interval_s)
+            app.state.monitor = monitor
         try:
             yield
         finally:
+            if monitor is not None:
+                monitor.stop()
             await upstream_client.aclose()
             await limiter.close()
             await _modelsec_guard.close_monitor(app)
@@ -200,6 +233,9 @@ def create_app(
     app.state.limiter = limiter
     app.state.metrics = metrics
     app.state.fairness = fair
+    app.state.staff = staff
+    app.state.model_feed = feed  # drift watch: routes append, the monitor thread drains
+    app.state.monitor = None
     gateway_hook.attach(app, rt)  # incidents from gateway alerts; ops.containment guard state
     install_problem_handlers(app)
 
@@ -246,7 +282,10 @@ def create_app(
 
     @app.get("/metrics", tags=["operations"], response_class=Response, responses=ERRORS)
     async def prometheus(ctx: GuardContext = guarded("metrics", "metrics:read")) -> Response:
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+        body = metrics.render()
+        if app.state.monitor is not None:  # the monitor's own figures (drift, per key)
+            body += app.state.monitor.render()
+        return Response(body, media_type="text/plain; version=0.0.4")
 
     @app.post("/v1/fraud/score", response_model=FraudScoreOut, tags=["fraud"], responses=ERRORS)
     async def fraud_score(
@@ -283,6 +322,19 @@ def create_app(
         score, decision, mitigation = await run_in_threadpool(decide)
         if mitigation is not None:
             ctx.findings.append(f"mitigation:{mitigation}")
+        feed.observe(  # numbers and flags as they are: the monitor thread converts them
+            "fraud",
+            {
+                "amount": body.amount,
+                "account_age_days": body.account_age_days,
+                "device_is_new": body.device_is_new,
+                "ship_bill_mismatch": body.ship_bill_mismatch,
+                "ip_country_mismatch": body.ip_country_mismatch,
+                "card_present": body.card_present,
+            },
+            score,
+        )
+        feed.predicted("fraud", (ctx.tenant, body.transaction_id), decision != "approve")
         reasons = await run_in_threadpool(fraud_reasons, svc, tx) if decision != "approve" else []
         ctx.findings.extend(f"reason:{r['code']}" for r in reasons)
         out = FraudScoreOut(
@@ -298,6 +350,23 @@ def create_app(
             else None,
         )
         return await ctx.outputs(out)
+
+    @app.post(
+        "/v1/fraud/labels",
+        response_model=FraudLabelsOut,
+        status_code=202,
+        tags=["fraud"],
+        responses=ERRORS,
+    )
+    async def fraud_labels(
+        body: FraudLabelsIn, ctx: GuardContext = guarded("fraud.labels", "fraud:label")
+    ) -> Any:
+        """Late truth (chargebacks, confirmed fraud) about earlier scored payments: the
+        monitor matches each with the decision it was given and tracks the accuracy."""
+        await ctx.inputs(body)
+        for item in body.labels:
+            feed.label("fraud", (ctx.tenant, item.transaction_id), item.fraud)
+        return FraudLabelsOut(accepted=len(body.labels))
 
     @app.get(
         "/v1/recommendations/{customer_id}",
@@ -320,6 +389,11 @@ def create_app(
             jurisdiction=svc.jurisdiction(customer_id),
         )
         products = await run_in_threadpool(svc.recommend, customer_id, k, personalised=personalised)
+        feed.observe(
+            "recommender",
+            {"k": k, "personalised": personalised},
+            _bucket(products[0]) if products else -1.0,
+        )
         out = RecommendationsOut(
             customer_id=customer_id, products=products, personalised=personalised
         )
@@ -399,6 +473,11 @@ def create_app(
             title=body.title,
             text=body.text,
         )
+        feed.observe(
+            "reviews",
+            {"rating": float(body.rating), "text_chars": float(len(body.text))},
+            _review_score(review),
+        )
         out = ReviewOut(
             review_id=review["review_id"],
             rating=review["rating"],
@@ -415,6 +494,9 @@ def create_app(
 
     add_review_route(app, settings)
     add_vendor_routes(app)
+    from shopguard.gateway.routes_staff import install_staff_routes
+
+    install_staff_routes(app)
     from shopguard.gateway.routes_images import install_adversarial
 
     install_adversarial(app, settings)
@@ -466,10 +548,12 @@ def _install_problem_schema(app: FastAPI) -> None:
 
 
 def app_from_environment() -> FastAPI:
-    """The app for ``uvicorn --factory`` (each worker builds its own from settings)."""
+    """The app for ``uvicorn --factory`` (each worker builds its own from settings, and runs
+    the in-process monitor unless ``monitor_embedded`` is off)."""
     from shopguard.core.settings import load_settings
 
-    return create_app(load_settings())
+    settings = load_settings()
+    return create_app(settings, start_monitor=settings.monitor_embedded)
 
 
 def add_guarded_route(
@@ -701,3 +785,15 @@ def _refuse_undeclared(app: FastAPI) -> None:
                 raise ConfigError(f"route {route.path} declares no scopes")
             if policy.public and route.path not in PUBLIC_PATHS:
                 raise ConfigError(f"route {route.path} is public but not in PUBLIC_PATHS")
+
+
+def _bucket(product_id: object) -> float:
+    """A stable number in [0, 1) per product: the recommender's top pick as a value whose
+    distribution shifts when one product is pushed (or dropped) everywhere."""
+    return (zlib.crc32(str(product_id).encode()) % 10_000) / 10_000
+
+
+def _review_score(review: dict[str, Any]) -> float:
+    """The fake-review score the intake gave (1.0 / 0.0 by quarantine when it gave none)."""
+    score = review.get("score")
+    return float(score) if score is not None else float(review["status"] == "quarantined")

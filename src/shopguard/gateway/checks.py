@@ -79,14 +79,38 @@ class _RefusedEverywhere(Check):
 
 @checks.register
 class NoCredentials(_RefusedEverywhere):
-    """Requests without credentials are refused with 401 on every protected route."""
+    """Requests without credentials are refused with 401 on every protected route, and the
+    genuine key is admitted there (a gateway that refuses everyone is not authenticating)."""
 
     name = "api.no_credentials_refused"
     area = Area.API
-    title = "No credentials: 401 on every protected route"
+    title = "No credentials: 401 on every protected route; the genuine key admitted"
 
     def headers(self, ctx: CheckContext) -> dict[str, str]:
         return {}
+
+    def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
+        status, figure, evidence = super().run(ctx)
+        # The positive probe reads and scores only: nothing is written with the genuine key.
+        admitted = []
+        with httpx.Client(base_url=ctx["base_url"], timeout=30) as client:
+            for method, path in _requests(ctx):
+                if method != "GET" and path != "/v1/fraud/score":
+                    continue
+                r = client.request(
+                    method,
+                    path,
+                    json=_body(path, ctx),
+                    headers={"X-API-Key": ctx["api_keys"]["full"]},
+                )
+                admitted.append((path, r.status_code))
+        # 401 to the genuine key: it was not authenticated (403 would be a scope question).
+        refused_genuine = [(p, c) for p, c in admitted if c == 401]
+        evidence += "; genuine key: " + "; ".join(f"{p} -> {c}" for p, c in admitted)
+        if refused_genuine:
+            evidence += " (refused: credentials are not being authenticated)"
+            status = Status.FAIL
+        return status, figure, evidence
 
 
 @checks.register
@@ -257,3 +281,71 @@ class MalformedJson(Check):
             and marker not in r.text
         )
         return (Status.PASS if ok else Status.FAIL), None, f"-> {r.status_code} {ctype}"
+
+
+def _b64url(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _forged_credentials() -> dict[str, dict[str, str]]:
+    """Credentials an attacker can make without any secret: unsigned and self-signed JWTs
+    claiming every scope, an HS256 token keyed with a guessable secret, random key and
+    staff-session tokens in the gateway's own formats."""
+    import json
+    import secrets
+
+    import jwt
+
+    from shopguard.core.crypto import signing_keypair_pem
+
+    now = int(time.time())
+    claims = {"sub": "attacker", "tenant": "default", "scope": "*", "iat": now, "exp": now + 600}
+    unsigned = ".".join(
+        _b64url(json.dumps(part).encode()) for part in ({"alg": "none", "typ": "JWT"}, claims)
+    )
+    own_key, _ = signing_keypair_pem()
+    return {
+        "jwt_alg_none": {"Authorization": f"Bearer {unsigned}."},
+        "jwt_hs256_guessed": {
+            "Authorization": "Bearer " + jwt.encode(claims, "secret" * 6, algorithm="HS256")
+        },
+        "jwt_self_signed": {
+            "Authorization": "Bearer " + jwt.encode(claims, own_key, algorithm="EdDSA")
+        },
+        "random_api_key": {"X-API-Key": "sgk_" + secrets.token_urlsafe(32)},
+        "random_staff_session": {"Authorization": "Bearer sgs_" + secrets.token_urlsafe(32)},
+    }
+
+
+@checks.register
+class ForgedTokensRefused(Check):
+    """Credentials forged without any secret (unsigned, self-signed or HS256 JWTs claiming
+    every scope; random API-key and staff-session tokens) get 401 on every protected route.
+
+    Needs only the target's URL: any remote run can prove it.
+    """
+
+    name = "api.forged_tokens_refused"
+    area = Area.API
+    title = "Forged tokens (alg none, self-signed, HS256, random key/session): 401"
+    requires = ("base_url",)
+    fix = "Keep authn in gateway_guards; accept only jwt_algorithms that are asymmetric."
+
+    def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
+        got: list[tuple[str, str, int]] = []
+        with httpx.Client(base_url=ctx["base_url"], timeout=30) as client:
+            for label, headers in _forged_credentials().items():
+                for method, path in _requests(ctx):
+                    r = client.request(method, path, json=_body(path, ctx), headers=headers)
+                    got.append((label, path, r.status_code))
+        admitted = [(label, path, code) for label, path, code in got if code != 401]
+        evidence = f"{len(got) - len(admitted)}/{len(got)} forged requests refused with 401"
+        if admitted:
+            evidence += "; not refused: " + ", ".join(f"{lb} {p} -> {c}" for lb, p, c in admitted)
+        return (
+            Status.PASS if not admitted else Status.FAIL,
+            Figure("forged_requests_refused", float(len(got) - len(admitted)), float(len(got))),
+            evidence,
+        )

@@ -124,6 +124,8 @@ class GatewayDeps:
     jwt: JwtVerifier | None
     limiter: RateLimiter
     bus: EventBus
+    #: Staff sessions (``sgs_`` bearer tokens) -> principal; None: staff tokens are refused.
+    staff: Callable[[str], Awaitable[Principal]] | None = None
 
 
 class Guard(ABC):
@@ -151,7 +153,8 @@ guards: Registry[Guard] = Registry("guard")
 
 @guards.register
 class Authenticate(Guard):
-    """API key (``X-API-Key`` or ``Authorization: Bearer sgk_...``) or a bearer JWT."""
+    """API key (``X-API-Key`` or ``Authorization: Bearer sgk_...``), a staff session
+    (``Bearer sgs_...``) or a bearer JWT."""
 
     name = "authn"
     stage = Stage.AUTHN
@@ -166,6 +169,8 @@ class Authenticate(Guard):
         if api_key is not None:
             rec = self.deps.keys.authenticate(api_key)
             ctx.principal = Principal(rec.key_id, "api_key", rec.tenant, rec.scopes)
+        elif bearer is not None and bearer.startswith("sgs_") and self.deps.staff is not None:
+            ctx.principal = await self.deps.staff(bearer)
         elif bearer is not None:
             if self.deps.jwt is None:
                 raise AuthenticationError("invalid bearer token")

@@ -19,8 +19,13 @@ from starlette.concurrency import run_in_threadpool
 from shopguard.assistant import erasure as _erasure  # noqa: F401  (registers the DSAR hooks)
 from shopguard.assistant.conversations import SqlConversations
 from shopguard.assistant.engines import BuiltinEngine, Engine, OpenAICompatibleEngine
-from shopguard.assistant.service import Assistant, build_assistant
-from shopguard.assistant.tools import OrderBook, ReturnsStore, ToolExecutor
+from shopguard.assistant.service import Assistant, Guards, build_assistant
+from shopguard.assistant.tools import (
+    OrderBook,
+    ReturnsStore,
+    ToolExecutor,
+    TrustingToolExecutor,
+)
 from shopguard.core.errors import AuthorizationError, NotFoundError, ShopguardError
 from shopguard.core.settings import Settings
 from shopguard.privacy.fields import FieldCipher
@@ -83,6 +88,7 @@ def install_assistant_routes(
     chosen = engine or make_engine(settings)
     returns = ReturnsStore(rt.engine)
     conversations = SqlConversations(rt.engine, cipher=FieldCipher(rt.engine, rt.keyring))
+    guards = Guards.from_names(settings.assistant_guards)
 
     def assistant_for(tenant: str) -> Assistant:
         with lock:
@@ -95,7 +101,8 @@ def install_assistant_routes(
             return list(svc.product_reviews(product_id, limit=50))
 
         book = OrderBook(svc.store.orders, svc.store.customers, svc.store.products)
-        executor = ToolExecutor(
+        executor_cls = ToolExecutor if guards.bind_tools else TrustingToolExecutor
+        executor = executor_cls(
             book,
             returns=returns,
             audit=rt.audit,
@@ -111,6 +118,7 @@ def install_assistant_routes(
             bus=rt.bus,
             executor=executor,
             tenant=tenant,
+            guards=guards,
             engine_timeout_s=settings.llm_timeout_s,
             max_message_chars=settings.assistant_max_message_chars,
             conversations=conversations,

@@ -54,6 +54,12 @@ def install_adversarial(app: FastAPI, settings: Settings) -> None:
             image, content_type=request.headers.get("content-type"), limits=svc.limits
         )
         label, confidence = await run_in_threadpool(svc.classify, validated.pixels)
+        pixels = validated.pixels
+        app.state.model_feed.observe(
+            "images",
+            {"pixel_mean": float(pixels.mean()), "pixel_std": float(pixels.std())},
+            float(confidence),
+        )
         return ImageClassOut(
             label=label,
             class_name=CLASSES[label],

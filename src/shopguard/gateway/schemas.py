@@ -83,6 +83,20 @@ class FraudScoreOut(BaseModel):
     mitigation: str | None = None
 
 
+class FraudLabelIn(_Strict):
+    transaction_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    #: True: the payment turned out to be fraud (a chargeback); False: it was genuine.
+    fraud: StrictBool
+
+
+class FraudLabelsIn(_Strict):
+    labels: list[FraudLabelIn] = Field(min_length=1, max_length=1000)
+
+
+class FraudLabelsOut(BaseModel):
+    accepted: int
+
+
 class RecommendationsOut(BaseModel):
     customer_id: str
     products: list[str]

@@ -187,3 +187,26 @@ class RecordsGenerated(Check):
             + (f"; {'; '.join(problems)}" if problems else "")
         )
         return (Status.PASS if not problems else Status.FAIL), None, evidence
+
+
+@checks.register
+class LiveGatewayHardened(Check):
+    """What anyone can see of the gateway from outside: no admin route open without
+    credentials, no CORS for arbitrary origins, no tracebacks, TLS and HSTS off loopback.
+
+    The live half of ``supply_chain.config_audit_clean``, needing only the URL, so a
+    remote run judges it; the settings half needs the deployment's host.
+    """
+
+    name = "supply_chain.live_gateway_hardened"
+    area = Area.SUPPLY_CHAIN
+    title = "Live gateway probe: no open admin route, open CORS, traceback or missing TLS"
+    requires = ("base_url",)
+
+    def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
+        findings = configaudit.audit_live(ctx["base_url"])
+        bad = [f for f in findings if f.severity.at_least(depaudit.Severity.MEDIUM)]
+        rules = ", ".join(sorted({f"{f.rule} ({f.where})" for f in bad})) or "none"
+        evidence = f"{len(findings)} findings ({len(bad)} medium or worse: {rules})"
+        status = Status.PASS if not bad else Status.FAIL
+        return status, Figure("findings_medium_or_worse", float(len(bad)), 0.0), evidence

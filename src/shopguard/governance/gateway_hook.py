@@ -6,21 +6,30 @@ blocked (403), and review submissions while review ingestion is frozen (503).
 It reads the containment state through a cache that lives ``0.5 s``, off the
 event loop. :func:`attach` subscribes an :class:`~.incidents.IncidentDesk` to
 the runtime's event bus (once per bus), so gateway alerts open incidents.
+
+:func:`staff_authenticator` lets the gateway's ``authn`` guard accept a staff
+member's session token (``Authorization: Bearer sgs_...``, from ``shopguard
+staff login`` or ``POST /v1/staff/sessions``) with the scopes of the member's
+role: expiry, idle timeout, disabled accounts and break-glass grants are those
+of :meth:`~.staff.StaffDirectory.authenticate`, and privileged roles cannot hold
+a session at all without multi-factor authentication.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from shopguard.core.errors import AuthorizationError, ShopguardError
 from shopguard.core.events import EventBus
-from shopguard.gateway.pipeline import Guard, GuardContext, Stage, guards
+from shopguard.gateway.pipeline import Guard, GuardContext, Principal, Stage, guards
 from shopguard.governance.incidents import IncidentDesk
 from shopguard.governance.playbooks import Containment
+from shopguard.governance.staff import StaffDirectory
 
-__all__ = ["ContainmentGuard", "IngestionFrozen", "attach", "desk_for"]
+__all__ = ["ContainmentGuard", "IngestionFrozen", "attach", "desk_for", "staff_authenticator"]
 
 _DESKS: weakref.WeakKeyDictionary[EventBus, IncidentDesk] = weakref.WeakKeyDictionary()
 
@@ -82,3 +91,19 @@ def desk_for(rt: Any) -> IncidentDesk:
         desk.attach(rt.bus)
         _DESKS[rt.bus] = desk
     return desk
+
+
+def staff_authenticator(
+    directory: StaffDirectory, *, tenant: str
+) -> Callable[[str], Awaitable[Principal]]:
+    """The ``authn`` guard's hook for staff sessions: token -> ``staff:<user>`` principal.
+
+    Staff act on ``tenant`` (``ops_staff_tenant``). The lookup touches the database
+    (session, account, break-glass grant), so it runs off the event loop.
+    """
+
+    async def authenticate(token: str) -> Principal:
+        session = await asyncio.to_thread(directory.authenticate, token)
+        return Principal(f"staff:{session.username}", "staff", tenant, session.scopes)
+
+    return authenticate

@@ -237,3 +237,78 @@ class NotificationDeadlines(Check):
             return Status.FAIL, fig, "overdue: " + ", ".join(f"incident {i.id}" for i in late)
         tracked = sum(1 for i in desk.incidents() if i.personal_data)
         return Status.PASS, fig, f"{tracked} personal-data incidents tracked, none overdue"
+
+
+@checks.register
+class ContainmentEnforced(Check):
+    """Containment from incident response holds at the live gateway: a blocked principal is
+    refused (403), frozen review ingestion is refused (503), and both lift again.
+
+    The probe key (scope ``reviews:write`` only) sends an empty review, which the schema
+    refuses (422) whenever the request is admitted: nothing is ever written. The key is
+    revoked and every containment entry lifted at the end.
+    """
+
+    name = "operations.containment_enforced"
+    area = Area.OPERATIONS
+    title = "Containment actions (block a key, freeze review ingestion) are enforced"
+    requires = ("runtime", "base_url")
+    fix = "Keep ops.containment in gateway_guards (after authz)."
+
+    def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
+        import httpx
+
+        from shopguard.governance.playbooks import Containment
+
+        rt = ctx["runtime"]
+        keys = ApiKeyStore(rt.engine, rt.keyring)
+        issued = keys.create(
+            name="containment-probe",
+            tenant=ctx.resources.get("drill_tenant", "default"),
+            scopes=["reviews:write"],
+        )
+        key_id = issued.record.key_id
+        containment = Containment(rt.engine, rt.keyring, rt.settings.models_dir)
+        seen: dict[str, int] = {}
+        try:
+            with httpx.Client(base_url=ctx["base_url"], timeout=30) as client:
+
+                def probe() -> int:
+                    r = client.post("/v1/reviews", json={}, headers={"X-API-Key": issued.secret})
+                    return r.status_code
+
+                def settle(expect: int) -> int:
+                    # The gateway caches the containment state for half a second.
+                    deadline = time.monotonic() + 5.0
+                    code = probe()
+                    while code != expect and time.monotonic() < deadline:
+                        time.sleep(0.25)
+                        code = probe()
+                    return code
+
+                seen["admitted"] = probe()
+                containment.block(key_id)
+                seen["blocked"] = settle(403)
+                containment.lift("block", key_id)
+                seen["lifted"] = settle(seen["admitted"])
+                containment.freeze("reviews")
+                seen["frozen"] = settle(503)
+                containment.lift("freeze", "reviews")
+                seen["thawed"] = settle(seen["admitted"])
+        finally:
+            containment.lift("block", key_id)
+            containment.lift("freeze", "reviews")
+            keys.revoke(key_id)
+        ok = (
+            seen.get("admitted") == 422
+            and seen.get("blocked") == 403
+            and seen.get("frozen") == 503
+            and seen.get("lifted") == seen.get("thawed") == 422
+        )
+        evidence = "; ".join(f"{k} -> {v}" for k, v in seen.items())
+        enforced = float((seen.get("blocked") == 403) + (seen.get("frozen") == 503))
+        return (
+            (Status.PASS if ok else Status.FAIL),
+            Figure("actions_enforced", enforced, 2),
+            evidence,
+        )

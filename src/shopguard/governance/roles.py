@@ -57,6 +57,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             "models:rollback",
             "models:read",
             "fraud:score",
+            "fraud:label",
             "images:classify",
             "recommendations:read",
             "reviews:read",

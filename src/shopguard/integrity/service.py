@@ -168,4 +168,5 @@ class ReviewIntake:
             "text": row["text"],
             "verified_purchase": bool(row["verified_purchase"]),
             "status": decision.status,
+            "score": decision.score,  # None when the record was not scored
         }

@@ -19,6 +19,7 @@ from shopguard.modelsec.tables import versions
 from shopguard.modelsec.vault import OPERATOR, ModelKind, ModelVault
 
 __all__ = [
+    "DegradedOutputsCoarsened",
     "ExtractionBlocked",
     "MaliciousPickleRefused",
     "StolenSurrogateIdentified",
@@ -245,3 +246,81 @@ def _retrying(target: Any, body: dict[str, Any]) -> tuple[int, float | None]:
             return status, s
         time.sleep(0.5)
     return 429, None
+
+
+@checks.register
+class DegradedOutputsCoarsened(Check):
+    """A client the extraction watch has flagged gets coarser scores (one decimal) from then
+    on, until it is blocked: the copy it builds learns less before it is shut out.
+
+    A fresh key (scope ``fraud:score``, revoked at the end) sends random payments, as an
+    equation-solving attack does, until it is refused (at most 200).
+    """
+
+    name = "model_theft.degraded_outputs_coarsened"
+    area = Area.MODEL_THEFT
+    title = "A flagged extraction stream gets coarsened scores before it is blocked"
+    requires = ("runtime", "base_url")
+    fix = "Keep extraction_degrade in gateway_guards after extraction_watch."
+
+    def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
+        import httpx
+
+        from shopguard.gateway.keys import ApiKeyStore
+
+        rt = ctx["runtime"]
+        keys = ApiKeyStore(rt.engine, rt.keyring)
+        issued = keys.create(
+            name="degrade-probe",
+            tenant=ctx.resources.get("drill_tenant", "default"),
+            scopes=["fraud:score"],
+        )
+        rng = np.random.default_rng(11)
+        scores: list[float] = []
+        stopped_at: int | None = None
+        try:
+            with httpx.Client(base_url=ctx["base_url"], timeout=30) as client:
+                for i in range(200):
+                    r = client.post(
+                        "/v1/fraud/score",
+                        json=_random_payment(rng, i),
+                        headers={"X-API-Key": issued.secret},
+                    )
+                    if r.status_code in (401, 403):
+                        stopped_at = i
+                        break
+                    if r.status_code == 429:
+                        continue
+                    if r.status_code != 200:
+                        return Status.ERROR, None, f"fraud score answered {r.status_code}"
+                    scores.append(float(r.json()["score"]))
+        finally:
+            keys.revoke(issued.record.key_id)
+        coarse = [s for s in scores if round(s, 1) == s]
+        fine = len(scores) - len(coarse)
+        ok = len(coarse) >= 3 and fine >= 3
+        evidence = (
+            f"{len(scores)} scores served, {fine} at full precision then {len(coarse)} "
+            f"coarsened to one decimal; stream "
+            + (f"refused at query {stopped_at + 1}" if stopped_at is not None else "never refused")
+        )
+        return (
+            (Status.PASS if ok else Status.FAIL),
+            Figure("coarsened_scores", float(len(coarse)), 3.0),
+            evidence,
+        )
+
+
+def _random_payment(rng: np.random.Generator, i: int) -> dict[str, Any]:
+    return {
+        "transaction_id": f"DEGRADE-PROBE-{i}",
+        "customer_id": "C-degrade-probe",
+        "terminal_id": "T-1",
+        "amount": round(float(rng.uniform(1, 3000)), 2),
+        "timestamp": f"2025-06-01T{int(rng.integers(0, 24)):02d}:00:00",
+        "device_is_new": bool(rng.random() < 0.5),
+        "ship_bill_mismatch": bool(rng.random() < 0.5),
+        "ip_country_mismatch": bool(rng.random() < 0.5),
+        "account_age_days": int(rng.integers(0, 3650)),
+        "card_present": bool(rng.random() < 0.5),
+    }

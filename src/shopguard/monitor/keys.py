@@ -46,6 +46,10 @@ class KeyWatch:
         self._last_seq = 0
         self._events: dict[str, deque[tuple[float, str | None, bool]]] = {}
 
+    def skip_to(self, seq: int) -> None:
+        """Start after audit entry ``seq`` (a long-running monitor ignores the log's past)."""
+        self._last_seq = max(self._last_seq, seq)
+
     def poll(self) -> int:
         """Read audit entries added since the last poll; returns how many were requests."""
         n = 0

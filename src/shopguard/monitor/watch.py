@@ -2,7 +2,8 @@
 
 :class:`Monitor` is what ``shopguard monitor run`` and the demo start: every
 ``tick()`` it scrapes the gateway's metrics into a :class:`SeriesStore`, adds
-the per-key figures from the audit log, and evaluates the alert rules, which
+the per-key figures from the audit log and the drift figures of the served
+models (a :class:`~.feed.ModelFeed`), and evaluates the alert rules, which
 publish alerts on the event bus (and so open incidents). ``start()`` runs the
 ticks on a daemon thread.
 """
@@ -14,17 +15,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from shopguard.core.audit import AuditLog
 from shopguard.core.events import EventBus
+from shopguard.monitor.feed import ModelFeed
 from shopguard.monitor.keys import KeyWatch
 from shopguard.monitor.rules import AlertRule, Firing, RuleEngine, builtin_rule_files, load_rules
 from shopguard.monitor.series import SeriesStore
 
-__all__ = ["Monitor", "MonitorCollector"]
+__all__ = ["Monitor", "MonitorCollector", "embedded_monitor"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +67,8 @@ class Monitor:
         scrape: Scrape | None = None,
         rule_files: list[Path] | None = None,
         key_window_s: float = 300.0,
+        feed: ModelFeed | None = None,
+        jobs: list[tuple[float, Callable[[], object]]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         files = rule_files if rule_files is not None else builtin_rule_files()
@@ -72,6 +77,10 @@ class Monitor:
         self.engine = RuleEngine(rules, self.store, bus=bus, clock=clock)
         self.keys = KeyWatch(audit, window_s=key_window_s) if audit is not None else None
         self._scrape = scrape
+        self.feed = feed
+        #: ``(every_s, job)``: run in the tick on or after it falls due (first tick included).
+        self.jobs = list(jobs or [])
+        self._due = [0.0] * len(self.jobs)
         self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -92,6 +101,21 @@ class Monitor:
         if self.keys is not None:
             self.keys.poll()
             self.keys.export(now, self.store.add)
+        if self.feed is not None:
+            try:
+                # Stamped with this round's time, so this round's rules see them.
+                self.feed.drain(
+                    lambda name, labels, value, _at: self.store.add(name, labels, value, now)
+                )
+            except Exception as exc:  # one model's bad window must not stop the rules
+                logger.warning("model drift round failed: %s", type(exc).__name__)
+        for i, (every, job) in enumerate(self.jobs):
+            if now >= self._due[i]:
+                self._due[i] = now + every
+                try:
+                    job()
+                except Exception as exc:
+                    logger.warning("monitor job failed: %s", type(exc).__name__)
         return self.engine.evaluate(now)
 
     def start(self, interval_s: float = 5.0) -> None:
@@ -110,3 +134,27 @@ class Monitor:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+
+
+def embedded_monitor(
+    rt: Any,
+    *,
+    scrape: Scrape | None,
+    feed: ModelFeed | None,
+    jobs: list[tuple[float, Callable[[], object]]] | None = None,
+) -> Monitor:
+    """The monitor a gateway process runs in-process (``shopguard serve``).
+
+    It reads the audit log from its current end (the past was judged when it happened),
+    scrapes with ``scrape``, watches the models ``feed`` is fed by and runs ``jobs``.
+    """
+    import sqlalchemy as sa
+
+    from shopguard.core.tables import audit_log
+
+    monitor = Monitor(bus=rt.bus, audit=rt.audit, scrape=scrape, feed=feed, jobs=jobs)
+    with rt.engine.connect() as conn:
+        last = conn.execute(sa.select(sa.func.max(audit_log.c.seq))).scalar()
+    if monitor.keys is not None and last is not None:
+        monitor.keys.skip_to(int(last))
+    return monitor

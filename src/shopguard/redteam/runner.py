@@ -61,6 +61,24 @@ RUN_HEADER = "X-Shopguard-Redteam"
 #: Resources a remote run can have: the URL, the API keys, and plain values from a keys file.
 REMOTE_RESOURCES = frozenset({"base_url", "api_keys"})
 
+#: Resources that are plain values a keys file can carry (ids, key strings, lists); every
+#: other missing resource is the deployment's local state (runtime, stores, data sets).
+KEYS_FILE_RESOURCES = frozenset(
+    {
+        "foreign_customer",
+        "consent_subject",
+        "erasure_subject",
+        "integrity_product",
+        "integrity_customers",
+        "scraper_key",
+        "drill_targets",
+        "sample_customer",
+        "sample_product",
+        "extraction_limit",
+        "fairness_risky_transactions",
+    }
+)
+
 #: API-key roles a check reads from ``api_keys`` beyond ``full`` (checks do not declare them).
 check_roles: dict[str, tuple[str, ...]] = {
     "api.underscoped_key_refused": ("underscoped",),
@@ -167,12 +185,19 @@ def _check_skip(cls: type[Check], ctx: CheckContext, *, remote: bool) -> str | N
             "run it where the deployment's state lives"
         )
     if missing:
-        local = [m for m in missing if m not in REMOTE_RESOURCES]
-        return f"needs {', '.join(missing)}" + (
-            " (local-only resources, not discoverable from a remote target)"
-            if remote and local
-            else ""
-        )
+        if not remote:
+            return f"needs {', '.join(missing)}"
+        state = [m for m in missing if m not in REMOTE_RESOURCES | KEYS_FILE_RESOURCES]
+        values = [m for m in missing if m in KEYS_FILE_RESOURCES]
+        why = []
+        if state:
+            why.append(
+                f"needs {', '.join(state)}: the deployment's local state, which a remote run "
+                "cannot reach; run it on the deployment's host (shopguard demo / report)"
+            )
+        if values:
+            why.append(f"needs {', '.join(values)}: give it in the keys file (--keys-file)")
+        return "; ".join(why) or f"needs {', '.join(missing)}"
     keys = ctx.resources.get("api_keys", {})
     roles = [r for r in check_roles.get(cls.name, ()) if r not in keys]
     if roles:
