@@ -47,46 +47,27 @@ Xtr, ytr = Xtr.to(dev), ytr.to(dev)
 probe = torch.arange(0, 60000, 120, device=dev)[:500]
 
 
+def _pooled(kernel, hidden):
+    """conv(32)-pool-conv(64)-pool-dense(hidden)-dense(10) (SmallCNN's shape)."""
+    pad = kernel // 2
+    return nn.Sequential(
+        nn.Conv2d(1, 32, kernel, padding=pad),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, kernel, padding=pad),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(3136, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, 10),
+    )
+
+
 def arch(name):
-    if name == "small":
-        return nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-            nn.Linear(3136, 128),
-            nn.ReLU(),
-            nn.Linear(128, 10),
-        )
-    if name == "small512":
-        return nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-            nn.Linear(3136, 512),
-            nn.ReLU(),
-            nn.Linear(512, 10),
-        )
-    if name == "madry":
-        return nn.Sequential(
-            nn.Conv2d(1, 32, 5, padding=2),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 5, padding=2),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-            nn.Linear(3136, 1024),
-            nn.ReLU(),
-            nn.Linear(1024, 10),
-        )
+    pooled = {"small": (3, 128), "small512": (3, 512), "madry": (5, 1024)}
+    if name in pooled:
+        return _pooled(*pooled[name])
     if name == "stride":
         return nn.Sequential(
             nn.Conv2d(1, 32, 4, stride=2, padding=1),
