@@ -45,7 +45,7 @@ def _run(gateway_home: Path, toggle: Toggle, *, off: bool) -> Any:
         "jwt_issuer": idp.issuer,
     }
     extraction = toggle.check.startswith("attack.extraction")
-    if toggle.check.startswith(("attack.extraction", "model_theft.")):
+    if toggle.check.startswith(("attack.extraction", "model_theft.", "assistant.")):
         base["rate_limit_key"] = "2000/second"  # the rate limit is not what is judged
     settings = make_settings(gateway_home, **base)
     if off:

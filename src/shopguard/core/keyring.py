@@ -307,6 +307,17 @@ class KeyRing:
         """
         return crypto.keyed_digest(self.first(purpose).secret, value)
 
+    def has(self, purpose: str) -> bool:
+        """Whether ``purpose`` has a key yet (never creates one: for checks before first use)."""
+        with self._lock:
+            if purpose in self._active or purpose in self._first_cache:
+                return True
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(keyring_keys.c.key_id).where(keyring_keys.c.purpose == purpose).limit(1)
+            ).first()
+        return row is not None
+
     def first(self, purpose: str) -> DataKey:
         """The first version of ``purpose``'s key (created on first use).
 

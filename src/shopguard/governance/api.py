@@ -11,7 +11,15 @@ import asyncio
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    create_model,
+    field_validator,
+)
 
 from shopguard.core.runtime import Runtime
 from shopguard.governance.vendors import (
@@ -63,6 +71,12 @@ class DependsIn(BaseModel):
     )
 
 
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
 class VendorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200, pattern=_TEXT)
@@ -74,10 +88,12 @@ class VendorIn(BaseModel):
         Field(default_factory=list, max_length=20)
     )
     clauses: list[Clause] = Field(default_factory=list, max_length=20)
-    # Strict: JSON true/false are not hours or days (pydantic would read them as 1/0).
-    breach_notification_hours: int | None = Field(default=None, ge=0, le=8760, strict=True)
+    # JSON true/false are not hours or days (pydantic would read them as 1/0); 48.0 is 48.
+    breach_notification_hours: (
+        Annotated[int, Field(ge=0, le=8760), BeforeValidator(_no_bool)] | None
+    ) = None
     certifications: list[CertificationIn] = Field(default_factory=list, max_length=20)
-    reassess_days: int = Field(default=365, ge=1, le=1095, strict=True)
+    reassess_days: Annotated[int, Field(ge=1, le=1095), BeforeValidator(_no_bool)] = 365
 
 
 def _answer_type(q: Question) -> Any:

@@ -566,7 +566,9 @@ class StaffDirectory:
 
     def authenticate(self, token: str) -> StaffSession:
         """The live session for ``token`` (with break-glass scopes while a grant lasts)."""
-        if not token.startswith("sgs_"):
+        if not token.startswith("sgs_") or not self._keyring.has("ops.session"):
+            # No session was ever issued: refuse without creating the session key (a probe
+            # with a forged token must leave the key ring as it was).
             raise AuthenticationError("invalid session")
         now = self._clock()
         digest = self._session_digest(token)
