@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from pydantic import SecretStr
 
-from shopguard.core.audit import AuditEvent
+from shopguard.core.audit import _GROW_STEP_S, AuditEvent  # the thread writer's step
 from shopguard.core.errors import AuditSinkError
 
 if TYPE_CHECKING:
@@ -63,8 +63,6 @@ _LEN = struct.Struct("!I")
 _ACK = struct.Struct("!IB")
 #: How long a failed child keeps the next one from starting (appends fail closed meanwhile).
 _RESTART_BACKOFF_S = 1.0
-#: How often a growing batch is looked at, as the thread writer does.
-_GROW_STEP_S = 0.0002
 
 
 def _settings_payload(settings: Settings) -> bytes:
