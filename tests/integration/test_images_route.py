@@ -23,6 +23,16 @@ TX = {
     "amount": 42.5,
     "timestamp": "2024-05-01T12:00:00Z",
 }
+#: A payment far outside the tenant's history (the isolation forest flags it).
+ODD_TX = {
+    **TX,
+    "amount": 999_999.0,
+    "timestamp": "2024-05-01T03:17:00Z",
+    "device_is_new": True,
+    "ship_bill_mismatch": True,
+    "ip_country_mismatch": True,
+    "account_age_days": 0,
+}
 
 
 def _png(arr: np.ndarray) -> bytes:
@@ -161,16 +171,7 @@ def test_guard_when_fraud_request_far_outside_then_flagged_and_refused(
     image_gateway: Gateway,
 ) -> None:
     key = {"X-API-Key": image_gateway.key("fraud:score")}
-    odd = {
-        **TX,
-        "transaction_id": "T-adv-2",
-        "amount": 999_999.0,
-        "timestamp": "2024-05-01T03:17:00Z",
-        "device_is_new": True,
-        "ship_bill_mismatch": True,
-        "ip_country_mismatch": True,
-        "account_age_days": 0,
-    }
+    odd = {**ODD_TX, "transaction_id": "T-adv-2"}
     with image_gateway.client() as c:
         ok = c.post("/v1/fraud/score", json=TX, headers=key)
         bad = c.post("/v1/fraud/score", json=odd, headers=key)
@@ -192,16 +193,7 @@ def test_guard_when_fraud_route_not_in_adversarial_routes_then_odd_request_serve
     try:
         key = {"X-API-Key": gw.key("fraud:score")}
         # The request the default configuration refuses (the test above).
-        odd = {
-            **TX,
-            "transaction_id": "T-adv-3",
-            "amount": 999_999.0,
-            "timestamp": "2024-05-01T03:17:00Z",
-            "device_is_new": True,
-            "ship_bill_mismatch": True,
-            "ip_country_mismatch": True,
-            "account_age_days": 0,
-        }
+        odd = {**ODD_TX, "transaction_id": "T-adv-3"}
         with gw.client() as c:
             r = c.post("/v1/fraud/score", json=odd, headers=key)
     finally:

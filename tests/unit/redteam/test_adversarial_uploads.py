@@ -145,22 +145,11 @@ def test_check_when_route_unavailable_then_skipped_or_error_never_pass(
 
 def test_demo_config_when_guarded_then_image_route_refused_in_stage_order() -> None:
     # As the demo has it after turning the extraction guards on (an OUTPUT guard last).
-    s = Settings(
-        gateway_guards=[
-            "authn",
-            "authz",
-            "ops.containment",
-            "rate_limit",
-            "extraction_watch",
-            "extraction_degrade",
-        ]
-    )
+    pre = list(Settings().gateway_guards)  # authn .. rate_limit
+    s = Settings(gateway_guards=[*pre, "extraction_watch", "extraction_degrade"])
     g = guard_images(s)
     assert g.gateway_guards == [
-        "authn",
-        "authz",
-        "ops.containment",
-        "rate_limit",
+        *pre,
         "extraction_watch",
         "adversarial.unusual_input",
         "extraction_degrade",
