@@ -4,7 +4,9 @@ A linear model over hashed character and word n-grams of the *normalised*
 text (invisible characters removed, homoglyphs mapped, base64 / hex / URL /
 ROT13 payloads decoded and appended, see :mod:`._normalise`), plus dense
 features: which hand-written multilingual cues fire (:mod:`._rules`) and
-which obfuscations were found. Hashing keeps the model vocabulary-free, so
+which obfuscations were found, and the last sentence or two hashed into
+buckets of their own (an instruction stacked after a benign question is not
+diluted by it). Hashing keeps the model vocabulary-free, so
 it is saved as plain arrays (``.npz``, loaded with ``allow_pickle=False``) and
 scores one 512-token message in a few milliseconds.
 
@@ -13,6 +15,9 @@ from out-of-fold scores of the benign training texts: at most ``target_fpr``
 of benign shopping conversation is flagged. With ``groups`` (the generator
 template each text came from) the folds never split a template, so the
 out-of-fold scores are honest about phrasings the model has not seen.
+The shipped detector then moves the threshold with
+:meth:`PromptInjectionDetector.calibrate_on` to the point read on validation
+texts it was never trained on (:mod:`.validation`, see :mod:`.train`).
 
 References
 ----------
