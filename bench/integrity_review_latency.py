@@ -51,7 +51,9 @@ def frames(n: int, context: int, seed: int = 0) -> list[pd.DataFrame]:
     return out
 
 
-def run(scorer: ReviewScorer, work: list[pd.DataFrame], workers: int) -> tuple[list[float], float]:
+def run(
+    scorer: ReviewScorer, work: list[pd.DataFrame], workers: int
+) -> tuple[list[float], float, float]:
     lat: list[float] = []
     lock = threading.Lock()
 
@@ -64,12 +66,12 @@ def run(scorer: ReviewScorer, work: list[pd.DataFrame], workers: int) -> tuple[l
                 lat.append(dt)
 
     threads = [threading.Thread(target=worker, args=(work[i::workers],)) for i in range(workers)]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    return lat, time.perf_counter() - t0
+    return lat, time.perf_counter() - t0, time.process_time() - c0
 
 
 def main() -> None:
@@ -86,15 +88,23 @@ def main() -> None:
         s.coef_, s.intercept_, s.threshold = base.coef_, base.intercept_, base.threshold
     work = frames(args.calls, args.context)
     run(capped, work[:4], 1)  # warm-up
-    res: dict[str, tuple[list[float], float]] = {"capped": ([], 0.0), "free": ([], 0.0)}
+    res: dict[str, tuple[list[float], float, float]] = {
+        "capped": ([], 0.0, 0.0),
+        "free": ([], 0.0, 0.0),
+    }
     for _ in range(args.rounds):
         for name, s in (("free", free), ("capped", capped)):
-            lat, wall = run(s, work, args.workers)
-            res[name] = (res[name][0] + lat, res[name][1] + wall)
+            lat, wall, cpu = run(s, work, args.workers)
+            res[name] = (res[name][0] + lat, res[name][1] + wall, res[name][2] + cpu)
     rows = {}
-    for name, (lat, wall) in res.items():
+    for name, (lat, wall, cpu) in res.items():
         a = np.asarray(lat) * 1000
-        rows[name] = (float(np.median(a)), float(np.percentile(a, 95)), len(a) / wall)
+        rows[name] = (
+            float(np.median(a)),
+            float(np.percentile(a, 95)),
+            len(a) / wall,
+            cpu / len(a) * 1000,
+        )
     cmd = (
         f"python bench/integrity_review_latency.py --workers {args.workers} --calls {args.calls} "
         f"--context {args.context} --rounds {args.rounds}"
@@ -109,17 +119,21 @@ def main() -> None:
         f"(what the gateway scores per POST); {args.workers} threads call concurrently, "
         f"{args.rounds} alternating rounds of {args.calls} calls per variant.",
         "",
-        "| OpenMP threads per call | median (ms) | p95 (ms) | calls / s |",
-        "| --- | --- | --- | --- |",
-        "| library default (one per core) | {:.1f} | {:.1f} | {:.1f} |".format(*rows["free"]),
-        "| 1 (shopguard default) | {:.1f} | {:.1f} | {:.1f} |".format(*rows["capped"]),
+        "| OpenMP threads per call | median (ms) | p95 (ms) | calls / s | process CPU ms / call |",
+        "| --- | --- | --- | --- | --- |",
+        "| library default (one per core) | {:.1f} | {:.1f} | {:.1f} | {:.1f} |".format(
+            *rows["free"]
+        ),
+        "| 1 (shopguard default) | {:.1f} | {:.1f} | {:.1f} | {:.1f} |".format(*rows["capped"]),
         "",
         f"Ratio default / capped: median {rows['free'][0] / rows['capped'][0]:.2f}x, "
         f"p95 {rows['free'][1] / rows['capped'][1]:.2f}x, "
-        f"throughput {rows['capped'][2] / rows['free'][2]:.2f}x.",
+        f"throughput {rows['capped'][2] / rows['free'][2]:.2f}x, "
+        f"CPU per call {rows['free'][3] / rows['capped'][3]:.2f}x.",
         "",
     ]
-    OUT.write_text("\n".join(lines), "utf-8")
+    out = OUT if args.workers > 1 else OUT.with_name(OUT.stem + "_sequential.md")
+    out.write_text("\n".join(lines), "utf-8")
     print("\n".join(lines))
 
 
