@@ -69,6 +69,7 @@ _TRUSTED = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 _LONG_ORDERS = (3, 4, 5, 6)
 _LONG_LOG2 = 22
 _LONG_PER_ORDER = 4
+_SCORE_SLICE = 2048
 
 
 def _tokens(texts: Sequence[str]) -> list[list[str]]:
@@ -310,14 +311,24 @@ class FakeReviewTextModel:
         self._check()
         if len(texts) == 0:
             return np.zeros(0)
+        # Slices bound the n-gram arrays (about 2,000 character n-grams per review, several
+        # int64 arrays each) whatever the caller's batch size.
+        z = np.vstack(
+            [
+                self._stack_rows(texts[i : i + _SCORE_SLICE])
+                for i in range(0, len(texts), _SCORE_SLICE)
+            ]
+        )
+        return np.asarray(self.stacker_.predict_proba(z)[:, 1], dtype=np.float64)
+
+    def _stack_rows(self, texts: Sequence[str]) -> NDArray[np.float64]:
         counts, long, n_tokens = self._counts_and_long(texts, selected=True)
         x = sp.hstack(self._blocks(counts, selected=True)).tocsr()
         margin = np.asarray(x @ self.coef_, dtype=np.float64) + self.intercept_
         phrases = _phrase_features(
             long, n_tokens, self.phrases_, self.phrase_weights_, selected=True
         )
-        z = self._stack_input(margin, style_features(texts), phrases)
-        return np.asarray(self.stacker_.predict_proba(z)[:, 1], dtype=np.float64)
+        return self._stack_input(margin, style_features(texts), phrases)
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, path: Path) -> None:
