@@ -173,6 +173,8 @@ class FakeReviewTextModel:
         Seed of the fold split.
     long_min_df:
         Phrase-memory n-grams seen in fewer training reviews are dropped.
+    bags:
+        Stackers fitted on out-of-fold inputs of different fold splits, averaged.
     """
 
     def __init__(
@@ -186,6 +188,7 @@ class FakeReviewTextModel:
         folds: int = 4,
         random_state: int = 0,
         long_min_df: int = 1,
+        bags: int = 6,
     ) -> None:
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
@@ -195,6 +198,7 @@ class FakeReviewTextModel:
         self.folds = folds
         self.random_state = random_state
         self.long_min_df = long_min_df
+        self.bags = bags
 
     # -- features -------------------------------------------------------------------
     def _counts_and_long(
@@ -278,21 +282,28 @@ class FakeReviewTextModel:
         blocks = self._blocks(counts, selected=False)
         x = sp.hstack(blocks).tocsr()
         style = style_features(texts)
-        oof = np.zeros(n_docs)
-        phrases = np.zeros((n_docs, _LONG_PER_ORDER * len(_LONG_ORDERS)))
-        cv = StratifiedKFold(self.folds, shuffle=True, random_state=self.random_state)
-        for tr, te in cv.split(x, labels):
-            oof[te] = LinearSVC(C=self.C).fit(x[tr], labels[tr]).decision_function(x[te])
-            tables = _phrase_tables([m[tr] for m in long], labels[tr], self.long_min_df)
-            phrases[te] = _phrase_features([m[te] for m in long], n_tokens[te], tables)
+        self.stackers_ = []
+        for bag in range(self.bags):
+            # Each bag: out-of-fold inputs from its own fold split, its own stacker; their
+            # probabilities are averaged (less variance from one split of the folds).
+            oof = np.zeros(n_docs)
+            phrases = np.zeros((n_docs, _LONG_PER_ORDER * len(_LONG_ORDERS)))
+            seed = self.random_state + bag
+            cv = StratifiedKFold(self.folds, shuffle=True, random_state=seed)
+            for tr, te in cv.split(x, labels):
+                oof[te] = LinearSVC(C=self.C).fit(x[tr], labels[tr]).decision_function(x[te])
+                tables = _phrase_tables([m[tr] for m in long], labels[tr], self.long_min_df)
+                phrases[te] = _phrase_features([m[te] for m in long], n_tokens[te], tables)
+            self.stackers_.append(
+                HistGradientBoostingClassifier(
+                    max_iter=300, learning_rate=0.05, random_state=seed
+                ).fit(self._stack_input(oof, style, phrases), labels)
+            )
         svm = LinearSVC(C=self.C).fit(x, labels)
         self.coef_ = svm.coef_.ravel().astype(np.float32)
         self.intercept_ = float(svm.intercept_[0])
         self.phrases_ = _phrase_tables(long, labels, self.long_min_df)
         self.phrase_weights_ = _phrase_weights(self.phrases_)
-        self.stacker_ = HistGradientBoostingClassifier(
-            max_iter=300, learning_rate=0.05, random_state=self.random_state
-        ).fit(self._stack_input(oof, style, phrases), labels)
         self.n_train_ = n_docs
         return self
 
@@ -319,7 +330,8 @@ class FakeReviewTextModel:
                 for i in range(0, len(texts), _SCORE_SLICE)
             ]
         )
-        return np.asarray(self.stacker_.predict_proba(z)[:, 1], dtype=np.float64)
+        p = np.mean([st.predict_proba(z)[:, 1] for st in self.stackers_], axis=0)
+        return np.asarray(p, dtype=np.float64)
 
     def _stack_rows(self, texts: Sequence[str]) -> NDArray[np.float64]:
         counts, long, n_tokens = self._counts_and_long(texts, selected=True)
@@ -348,7 +360,10 @@ class FakeReviewTextModel:
             },
         )
         np.savez_compressed(path / "model.npz", **arrays)
-        sio.dump(self.stacker_, path / "stacker.skops")
+        for old in path.glob("stacker*.skops"):
+            old.unlink()
+        for b, st in enumerate(self.stackers_):
+            sio.dump(st, path / f"stacker{b}.skops")
         meta = {
             "format": _FORMAT,
             "version": _FORMAT_VERSION,
@@ -360,6 +375,7 @@ class FakeReviewTextModel:
                 "C": self.C,
                 "folds": self.folds,
                 "random_state": self.random_state,
+                "bags": self.bags,
                 "long_min_df": self.long_min_df,
             },
             "intercept": self.intercept_,
@@ -394,6 +410,7 @@ class FakeReviewTextModel:
             C=float(p["C"]),
             folds=int(p["folds"]),
             random_state=int(p["random_state"]),
+            bags=int(p["bags"]),
             long_min_df=int(p["long_min_df"]),
         )
         with arrays:
@@ -418,10 +435,14 @@ class FakeReviewTextModel:
                 raise ModelError("fake-review text model arrays are inconsistent") from None
         model.phrase_weights_ = _phrase_weights(model.phrases_)
         try:
-            model.stacker_ = sio.load(path / "stacker.skops", trusted=_TRUSTED)
+            model.stackers_ = [
+                sio.load(path / f"stacker{b}.skops", trusted=_TRUSTED) for b in range(model.bags)
+            ]
         except Exception as exc:  # skops raises several types for untrusted / corrupt files
             raise ModelError(f"cannot load the stacker ({type(exc).__name__})") from None
-        if not isinstance(model.stacker_, HistGradientBoostingClassifier):
+        if model.bags < 1 or not all(
+            isinstance(st, HistGradientBoostingClassifier) for st in model.stackers_
+        ):
             raise ModelError("fake-review stacker is not the expected model")
         n_cols = sum(len(c) for c in model.cols_)
         limit = 2**model.n_features_log2
@@ -435,8 +456,10 @@ class FakeReviewTextModel:
                 or (len(c) and (c.min() < 0 or c.max() >= 2**_LONG_LOG2))
                 for c, g, r in model.phrases_
             )
-            or model.stacker_.n_features_in_
-            != 1 + len(STYLE_FEATURES) + _LONG_PER_ORDER * len(_LONG_ORDERS)
+            or any(
+                st.n_features_in_ != 1 + len(STYLE_FEATURES) + _LONG_PER_ORDER * len(_LONG_ORDERS)
+                for st in model.stackers_
+            )
         ):
             raise ModelError("fake-review text model arrays are inconsistent")
         model.intercept_ = float(meta["intercept"])
