@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
@@ -363,7 +364,7 @@ class FakeReviewTextModel:
         for old in path.glob("stacker*.skops"):
             old.unlink()
         for b, st in enumerate(self.stackers_):
-            sio.dump(st, path / f"stacker{b}.skops")
+            sio.dump(st, path / f"stacker{b}.skops", compression=zipfile.ZIP_DEFLATED)
         meta = {
             "format": _FORMAT,
             "version": _FORMAT_VERSION,

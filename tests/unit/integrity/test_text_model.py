@@ -54,7 +54,7 @@ def test_phrase_features_when_text_reuses_generated_phrase_then_seen_in_generate
 
 def test_text_model_when_saved_and_loaded_then_same_scores_and_no_pickle(tmp_path: Path) -> None:
     texts, y = _corpus()
-    model = FakeReviewTextModel(n_features_log2=16, folds=3).fit(texts, y)
+    model = FakeReviewTextModel(n_features_log2=16, folds=3, bags=2).fit(texts, y)
     model.save(tmp_path)
     loaded = FakeReviewTextModel.load(tmp_path)
     probe = [f"Good kettle. {_GEN}.", "The drill battery died after 4 uses (no warranty)."]
@@ -66,7 +66,7 @@ def test_text_model_when_saved_and_loaded_then_same_scores_and_no_pickle(tmp_pat
 
 def test_text_model_when_phrase_table_missing_then_model_error(tmp_path: Path) -> None:
     texts, y = _corpus()
-    FakeReviewTextModel(n_features_log2=16, folds=3).fit(texts, y).save(tmp_path)
+    FakeReviewTextModel(n_features_log2=16, folds=3, bags=2).fit(texts, y).save(tmp_path)
     with np.load(tmp_path / "model.npz", allow_pickle=False) as arrays:
         kept = {k: arrays[k] for k in arrays.files if not k.startswith("phrase5_")}
     np.savez_compressed(tmp_path / "model.npz", **kept)
@@ -76,7 +76,7 @@ def test_text_model_when_phrase_table_missing_then_model_error(tmp_path: Path) -
 
 def test_risk_score_when_fast_path_then_same_as_full_hash_space() -> None:
     texts, y = _corpus()
-    model = FakeReviewTextModel(n_features_log2=16, folds=3).fit(texts, y)
+    model = FakeReviewTextModel(n_features_log2=16, folds=3, bags=2).fit(texts, y)
     probe = [f"Good kettle. {_GEN}.", "The drill battery died after 4 uses (no warranty).", ""]
     # Scoring counts only the model's columns (lookup tables); the full hashed matrices,
     # narrowed afterwards, must give the same features.
