@@ -139,7 +139,9 @@ def main() -> None:
         "# Streaming review scoring (integrity)",
         "",
         f"Command: `python bench/integrity_stream.py --sizes {' '.join(map(str, args.sizes))} "
-        f"--chunk {args.chunk}` on {platform.machine()}, Python {platform.python_version()}, "
+        f"--chunk {args.chunk}"
+        + (f" --peer-src {args.peer_src}" if args.peer_src else "")
+        + f"` on {platform.machine()}, Python {platform.python_version()}, "
         f"a shared {os.cpu_count()}-core machine (load average {os.getloadavg()[0]:.1f} at the end); "
         "CPU seconds are the scoring child's own (user + system, start-up included).",
         "",
