@@ -246,7 +246,8 @@ class LabelIssueDetector:
         Parameters
         ----------
         sources:
-            Which feed each label came from (influence is bounded per source).
+            Which feed each label came from (influence is bounded per source, and each
+            feed is audited by a model of the other feeds).
         trusted:
             Labels confirmed by an independent channel (never flagged).
         groups:
@@ -363,8 +364,9 @@ class LabelIssueDetector:
         The other feeds' model catches most of a campaign hidden as legitimate, not all of
         it. A legitimate label of the poisoned feed whose group window (same terminal, same
         card), with the caught rows counted as frauds, holds at least two frauds and a fraud
-        share above ``campaign_share`` sits inside the campaign and is suspect too. Only for
-        hidden frauds: injected fraud labels do not come in such runs.
+        share above ``campaign_share`` sits inside the campaign and is suspect too. Applied to
+        hidden frauds only (frauds come in runs on a terminal or card; for injected fraud
+        labels this expansion is neither built nor measured).
         """
         out = np.zeros(len(labels), dtype=bool)
         name, given, _ = self.suspect_sources_[0]
