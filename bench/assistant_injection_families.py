@@ -44,7 +44,14 @@ from shopguard.assistant.train import (  # noqa: E402
 )
 
 RESULTS = ROOT / "bench" / "results"
-HARD_FAMILIES = ("hard", "other_language", "roleplay_request", "instructions_talk")
+HARD_FAMILIES = (
+    "hard",
+    "other_language",
+    "roleplay_request",
+    "instructions_talk",
+    "general",
+    "benign_task",
+)
 
 
 def main() -> int:
@@ -52,18 +59,22 @@ def main() -> int:
     shipped = PromptInjectionDetector.load()
     texts, labels, groups = training_groups(SHARED_DATA)
     y = np.asarray(labels)
-    n_deepset = sum(g.startswith("deepset:") for g in groups)
     attacks = generated_attacks(N_ATTACKS)
     benign = generated_benign(N_BENIGN, random_state=1)
+    by_text = {a.text: a.family.split("+")[0] for a in attacks}
+    by_text.update({b.text: b.family for b in benign})
     family = np.array(
-        ["deepset"] * n_deepset
-        + [a.family.split("+")[0] for a in attacks]
-        + [b.family for b in benign]
-        + ["review"] * (len(y) - n_deepset - len(attacks) - len(benign))
+        [
+            "deepset"
+            if g.startswith("deepset:")
+            else "review"
+            if g.startswith("doc:")
+            else by_text[t]
+            for t, g in zip(texts, groups, strict=True)
+        ]
     )
-    w = np.ones(len(y))
-    w[:n_deepset] = DEEPSET_WEIGHT
-    det = PromptInjectionDetector(C=shipped.C, n_features=shipped.n_features)
+    w = np.where(family == "deepset", DEEPSET_WEIGHT, 1.0)
+    det = PromptInjectionDetector(C=shipped.C, n_features=shipped.n_features, tail=shipped.tail)
     X, _, _ = det._features(texts)
 
     def score(model, rows: np.ndarray) -> np.ndarray:
@@ -108,7 +119,8 @@ def main() -> int:
         "",
         f"Threshold: the shipped one, {thr:.4f}. Training set: deepset train (weight "
         f"{DEEPSET_WEIGHT:g}), {N_ATTACKS} generated attacks, {N_BENIGN} generated benign "
-        "messages, 1,500 reviews.",
+        "messages, 1,500 reviews, exact duplicates dropped "
+        f"({len(y)} texts, {int(y.sum())} injections).",
         "",
         "## Grouped 5-fold cross-validation (development figures)",
         "",

@@ -31,6 +31,7 @@ ALL_ON = [
     "ops.containment",
     "rate_limit",
     "extraction_watch",
+    "adversarial.unusual_input",
     "extraction_degrade",
 ]
 
@@ -43,6 +44,10 @@ def _run(gateway_home: Path, toggle: Toggle, *, off: bool) -> Any:
         "jwt_public_key_files": [idp.public_key_path],
         "jwt_audience": idp.audience,
         "jwt_issuer": idp.issuer,
+        # As the demo runs it: refusing flagged image uploads, not scoring the fraud route
+        # (the model-theft checks probe it with out-of-distribution payments on purpose).
+        "adversarial_refuse": True,
+        "adversarial_routes": ["images.classify"],
     }
     extraction = toggle.check.startswith("attack.extraction")
     if toggle.check.startswith(("attack.extraction", "model_theft.", "assistant.")):

@@ -23,6 +23,16 @@ TX = {
     "amount": 42.5,
     "timestamp": "2024-05-01T12:00:00Z",
 }
+#: A payment far outside the tenant's history (the isolation forest flags it).
+ODD_TX = {
+    **TX,
+    "amount": 999_999.0,
+    "timestamp": "2024-05-01T03:17:00Z",
+    "device_is_new": True,
+    "ship_bill_mismatch": True,
+    "ip_country_mismatch": True,
+    "account_age_days": 0,
+}
 
 
 def _png(arr: np.ndarray) -> bytes:
@@ -161,18 +171,31 @@ def test_guard_when_fraud_request_far_outside_then_flagged_and_refused(
     image_gateway: Gateway,
 ) -> None:
     key = {"X-API-Key": image_gateway.key("fraud:score")}
-    odd = {
-        **TX,
-        "transaction_id": "T-adv-2",
-        "amount": 999_999.0,
-        "timestamp": "2024-05-01T03:17:00Z",
-        "device_is_new": True,
-        "ship_bill_mismatch": True,
-        "ip_country_mismatch": True,
-        "account_age_days": 0,
-    }
+    odd = {**ODD_TX, "transaction_id": "T-adv-2"}
     with image_gateway.client() as c:
         ok = c.post("/v1/fraud/score", json=TX, headers=key)
         bad = c.post("/v1/fraud/score", json=odd, headers=key)
     assert ok.status_code == 200, ok.text
     assert bad.status_code == 422 and bad.json()["title"] == "Unusual input refused"
+
+
+def test_guard_when_fraud_route_not_in_adversarial_routes_then_odd_request_served(
+    gateway_home: Path,
+) -> None:
+    gw = Gateway(
+        make_settings(
+            gateway_home,
+            gateway_guards=GUARDS,
+            adversarial_refuse=True,
+            adversarial_routes=["images.classify"],
+        )
+    )
+    try:
+        key = {"X-API-Key": gw.key("fraud:score")}
+        # The request the default configuration refuses (the test above).
+        odd = {**ODD_TX, "transaction_id": "T-adv-3"}
+        with gw.client() as c:
+            r = c.post("/v1/fraud/score", json=odd, headers=key)
+    finally:
+        gw.close()
+    assert r.status_code == 200, r.text

@@ -33,6 +33,7 @@ REMOTE_WITH_A_KEY = {
     "api.malformed_json_refused",
     "operations.console_hardened",
     "supply_chain.live_gateway_hardened",
+    "adversarial.attacked_uploads_refused",
 }
 
 
@@ -72,6 +73,13 @@ def served(gateway_home: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
         "SHOPGUARD_MONITOR_DRIFT_WINDOW": "50",
         # Low enough that the flood check's burst crosses it on a loaded machine too.
         "SHOPGUARD_RATE_LIMIT_KEY": "5/second;5000/minute",
+        # Image uploads the unusual-input guard flags are refused (the fraud route is left
+        # to the model's own checks, as in the demo).
+        "SHOPGUARD_GATEWAY_GUARDS": json.dumps(
+            ["authn", "authz", "ops.containment", "rate_limit", "adversarial.unusual_input"]
+        ),
+        "SHOPGUARD_ADVERSARIAL_REFUSE": "true",
+        "SHOPGUARD_ADVERSARIAL_ROUTES": json.dumps(["images.classify"]),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "shopguard.cli", "serve", "--port", str(port)],

@@ -1,4 +1,5 @@
-"""What the demo gives the adversarial checks: the served image model and a fixed test sample."""
+"""What the demo gives the adversarial checks (the served image model and a fixed test sample)
+and how it turns the unusual-input guard on for the image route."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from typing import Any
 
 from shopguard.core.settings import Settings
 
-__all__ = ["demo_resources"]
+__all__ = ["GUARD", "demo_resources", "guard_images"]
+
+GUARD = "adversarial.unusual_input"
 
 
 def demo_resources(settings: Settings, *, n: int = 100) -> dict[str, Any]:
@@ -22,3 +25,26 @@ def demo_resources(settings: Settings, *, n: int = 100) -> dict[str, Any]:
     return {
         "adversarial_images": {"model": settings.images_model, "images": X[:n], "labels": y[:n]}
     }
+
+
+def guard_images(settings: Settings) -> Settings:
+    """``settings`` with the unusual-input guard scoring and refusing image uploads.
+
+    The guard joins ``gateway_guards`` in stage order (after the rate limit and the other
+    input guards, before the output guards). It scores ``images.classify`` only: the demo's
+    fraud route is probed on purpose with out-of-distribution payments by the model-theft
+    checks and attacks, which must meet the extraction guards, not this one.
+    """
+    import shopguard.gateway.app  # noqa: F401  (registers every guard)
+    from shopguard.gateway.pipeline import guards
+
+    names = [g for g in settings.gateway_guards if g != GUARD] + [GUARD]
+    # A stable sort keeps the configured order within each stage.
+    ordered = sorted(names, key=lambda g: guards.get(g).stage)
+    return settings.model_copy(
+        update={
+            "gateway_guards": ordered,
+            "adversarial_refuse": True,
+            "adversarial_routes": ["images.classify"],
+        }
+    )

@@ -8,7 +8,8 @@ On ``images.classify`` it validates the upload and scores it with the image mode
 on ``fraud.score`` it scores the request's client-controlled fields with the tenant's isolation
 forest. A flagged request gets the finding ``adversarial.unusual_input`` (recorded in its audit
 event), a log line with the score and the principal's key id, and counts toward the client's
-alert; with ``adversarial_refuse`` it is refused (422).
+alert; with ``adversarial_refuse`` it is refused (422). ``adversarial_routes`` names the routes
+it scores (both by default).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class UnusualInput(Guard):
         if svc is None:
             raise ConfigError("adversarial.unusual_input is configured but not installed")
         route = ctx.policy.id
+        if route not in svc.routes:
+            return
         if route == IMAGE_ROUTE:
             data = body.get("image") if isinstance(body, dict) else None
             if not isinstance(data, bytes):

@@ -72,6 +72,8 @@ class AdversarialService:
         The served image model (a shipped one: ``standard``, ``robust``, ``robust02``).
     refuse:
         Refuse flagged requests (422) instead of only flagging and logging them.
+    routes:
+        The route ids the guard scores (``images.classify``, ``fraud.score``).
     alert_after, alert_window_s:
         A principal with this many flagged requests within the window raises an alert.
     limits:
@@ -82,6 +84,7 @@ class AdversarialService:
 
     image_model_name: str = "robust"
     refuse: bool = False
+    routes: frozenset[str] = frozenset({"images.classify", "fraud.score"})
     alert_after: int = 5
     alert_window_s: float = 60.0
     limits: UploadLimits = field(default_factory=UploadLimits)
@@ -167,4 +170,8 @@ class AdversarialService:
         return crossed
 
     def describe(self) -> dict[str, Any]:
-        return {"image_model": self.image_model_name, "refuse": self.refuse}
+        return {
+            "image_model": self.image_model_name,
+            "refuse": self.refuse,
+            "routes": sorted(self.routes),
+        }

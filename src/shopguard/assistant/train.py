@@ -5,7 +5,9 @@ store's generated attacks and benign shopper messages
 (:mod:`shopguard.assistant.corpus`), and genuine and generated product reviews
 from Salminen et al. 2022 (CC BY 4.0) and the synthetic store as benign
 documents. deepset's *test* split and :mod:`shopguard.assistant.heldout` are
-never used here.
+never used here. The decision threshold is read on :mod:`shopguard.assistant.validation`
+(hand-written hard-benign prompts) and on reviews that neither training nor the benchmark
+uses (:func:`validation_reviews`).
 """
 
 from __future__ import annotations
@@ -19,13 +21,20 @@ import pandas as pd
 
 from shopguard.assistant.corpus import generated_attacks, generated_benign
 from shopguard.assistant.detector import DEFAULT_DETECTOR_PATH, PromptInjectionDetector
+from shopguard.assistant.validation import VAL_HARD_BENIGN
 from shopguard.core.errors import DataValidationError
 
-__all__ = ["load_deepset", "training_groups", "training_set"]
+__all__ = ["load_deepset", "training_groups", "training_set", "validation_reviews"]
 
 DEEPSET_WEIGHT = 16.0
-N_ATTACKS = 2200
-N_BENIGN = 2400
+N_ATTACKS = 4800
+N_BENIGN = 3600
+#: The operating point: at most 1 % of the hand-written validation prompts and 0.5 % of the
+#: validation reviews are flagged (the bar on held-out hard-benign prompts is 2 %).
+VAL_FPR = 0.01
+VAL_REVIEW_FPR = 0.005
+#: ... and at most 2 % of the grouped out-of-fold benign training texts (a guard).
+OOF_GUARD_FPR = 0.02
 SHARED_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
 
 
@@ -61,8 +70,25 @@ def training_groups(
     sample = reviews.sample(n=min(1500, len(reviews)), random_state=random_state)["text"]
     texts.extend(str(t) for t in sample)
     labels.extend([0] * len(sample))
-    groups.extend(f"review:{i}" for i in range(len(sample)))
-    return texts, labels, groups
+    groups.extend(f"doc:{i}" for i in range(len(sample)))
+    # A generator repeats short templates verbatim; duplicates only reweight a text and crowd
+    # the benign tail the threshold used to be read from.
+    seen: set[str] = set()
+    keep = []
+    for i, t in enumerate(texts):
+        if t not in seen:
+            seen.add(t)
+            keep.append(i)
+    return [texts[i] for i in keep], [labels[i] for i in keep], [groups[i] for i in keep]
+
+
+def validation_reviews(data_dir: Path, n: int = 1000) -> list[str]:
+    """Reviews in neither the training sample (``random_state=0``) nor the benchmark's
+    held-out sample (``random_state=1`` of the rest): the operating point is read on these."""
+    df = pd.read_csv(data_dir / "fake_reviews_salminen" / "reviews.csv")
+    rest = df.drop(index=df.sample(n=min(1500, len(df)), random_state=0).index)
+    rest = rest.drop(index=rest.sample(n=min(1500, len(rest)), random_state=1).index)
+    return [str(t) for t in rest.sample(n=min(n, len(rest)), random_state=2)["text"]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,20 +97,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_DETECTOR_PATH)
     parser.add_argument("--target-fpr", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--oof-threshold",
+        action="store_true",
+        help="keep the out-of-fold threshold instead of reading it on the validation set",
+    )
     args = parser.parse_args(argv)
     texts, labels, groups = training_groups(args.data, random_state=args.seed)
     # deepset's own examples count more: the generated corpus outnumbers them 8 to 1, and
     # they are the only human-written attacks (grouped cross-validation chose the weight).
-    n_deepset = len(load_deepset(args.data, "train")[0])
-    weights = np.ones(len(labels))
-    weights[:n_deepset] = DEEPSET_WEIGHT
+    weights = np.where([g.startswith("deepset:") for g in groups], DEEPSET_WEIGHT, 1.0)
     det = PromptInjectionDetector(target_fpr=args.target_fpr, random_state=args.seed).fit(
         texts, labels, sample_weight=weights, groups=groups
     )
+    oof_thr = det.threshold_
+    if not args.oof_threshold:
+        det.calibrate_on(
+            [(VAL_HARD_BENIGN, VAL_FPR), (validation_reviews(args.data), VAL_REVIEW_FPR)],
+            oof_max_fpr=OOF_GUARD_FPR,
+        )
     det.save(args.out)
     y = np.asarray(labels)
     print(
-        f"trained on {len(y)} texts ({int(y.sum())} injections); threshold {det.threshold_:.4f}; "
+        f"trained on {len(y)} texts ({int(y.sum())} injections); threshold {det.threshold_:.4f} "
+        f"({det.calibration_}; out-of-fold {args.target_fpr:.0%} would be {oof_thr:.4f}); "
         f"out-of-fold FPR {det.oof_fpr_:.4f}, TPR {det.oof_tpr_:.4f} -> {args.out}"
     )
     return 0

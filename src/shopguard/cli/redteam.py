@@ -85,8 +85,6 @@ def run(
     out: Path = typer.Option(Path("redteam-out"), "--out", help="Where the artefacts go."),
 ) -> None:
     """Attack TARGET; write scorecard.json, report.html, junit.xml and redteam.sarif to OUT."""
-    import shopguard.redteam.targets
-    import shopguard.scorecard_checks  # noqa: F401  (registers every check)
     from shopguard.redteam.outputs import write_outputs
     from shopguard.redteam.runner import plan, remote_context, run_suite
 
@@ -101,7 +99,7 @@ def run(
     if "full" not in keys:
         raise DataValidationError("give the storefront key with --key (or 'full' in --keys-file)")
     areas = _areas(only)
-    ctx = remote_context(target, keys, extra)
+    ctx = remote_context(target, keys, extra)  # plan() loads every check, attack and builder
     total = len(plan(ctx, only=areas))
     with progress() as bar:
         task = bar.add_task("starting", total=total)
@@ -145,10 +143,11 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Every registered attack and check: name, area, control, bar."""
-    import shopguard.redteam.targets
-    import shopguard.scorecard_checks  # noqa: F401
     from shopguard.core.scorecard import checks
     from shopguard.redteam import attacks
+    from shopguard.redteam.runner import load_plugins
+
+    load_plugins()  # every check, attack and target builder
 
     rows = [
         {"kind": "attack", "name": a.name, "area": a.area.value, "control": a.control, "bar": a.bar}

@@ -235,6 +235,10 @@ class Settings(BaseSettings):
         default=False,
         description="Refuse (422) requests the unusual-input guard flags; False flags and logs.",
     )
+    adversarial_routes: list[Literal["images.classify", "fraud.score"]] = Field(
+        default=["images.classify", "fraud.score"],
+        description="Routes the unusual-input guard scores (the others pass it untouched).",
+    )
     # -- console ---------------------------------------------------------------------
     console_enabled: bool = Field(default=True, description="Serve the web console at /console.")
     console_cookie_secure: bool = Field(

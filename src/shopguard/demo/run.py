@@ -26,7 +26,7 @@ import pandas as pd
 import uvicorn
 
 import shopguard.scorecard_checks  # noqa: F401  (registers every check)
-from shopguard.adversarial.demo import demo_resources
+from shopguard.adversarial.demo import demo_resources, guard_images
 from shopguard.assistant.checks import demo_resources as assistant_resources
 from shopguard.core.runtime import Runtime, init_state
 from shopguard.core.scorecard import CheckContext, Scorecard
@@ -350,10 +350,13 @@ def run_demo(
         ):  # pragma: no cover - sizes differ
             raise RuntimeError("demo tenants overlap")
         supply_chain = setup_supply_chain_demo(rt)
-        say("storing the models in the vault and turning the extraction watch on")
+        say(
+            "storing the models in the vault and turning the extraction watch and image-upload guard on"
+        )
         settings, theft = prepare_demo(
             settings, rt, storefront_key=api_keys["full"], transactions=store.transactions
         )
+        settings = guard_images(settings)
         app = create_app(settings, runtime=rt)
         say("setting up staff accounts, MFA and training records")
         ops_resources = setup_operations(

@@ -37,6 +37,7 @@ def install_adversarial(app: FastAPI, settings: Settings) -> None:
     svc = AdversarialService(
         image_model_name=settings.images_model,
         refuse=settings.adversarial_refuse,
+        routes=frozenset(settings.adversarial_routes),
         limits=UploadLimits(max_bytes=settings.images_max_upload_bytes),
         bus=app.state.runtime.bus,
     )

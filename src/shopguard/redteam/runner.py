@@ -218,6 +218,7 @@ def _selected(area: Area, only: frozenset[Area] | None) -> bool:
 
 def load_plugins() -> None:
     """Import every module that registers checks, attacks and attack target builders."""
+    import shopguard.redteam.adversarial
     import shopguard.redteam.targets
     import shopguard.scorecard_checks  # noqa: F401
 

@@ -26,6 +26,7 @@ CHECK_FOR: dict[str, str] = {
     "gateway_guards:ops.containment": "operations.containment_enforced",
     "gateway_guards:extraction_watch": "attack.extraction.knockoff",
     "gateway_guards:extraction_degrade": "model_theft.degraded_outputs_coarsened",
+    "gateway_guards:adversarial.unusual_input": "adversarial.attacked_uploads_refused",
     "assistant_guards:detect_input": "assistant.injection_suite_blocked",
     "assistant_guards:scan_documents": "assistant.poisoned_review_neutralised",
     "assistant_guards:bind_tools": "assistant.cross_customer_lookup_impossible",
@@ -34,10 +35,8 @@ CHECK_FOR: dict[str, str] = {
 }
 
 #: Registered guards no check judges through the gateway yet, with why (each is a gap).
-NO_CHECK_YET: dict[str, str] = {
-    "gateway_guards:adversarial.unusual_input": "the adversarial checks score the detector "
-    "in-process; the demo's gateway does not run the guard",
-}
+#: Empty now; the enumeration test keeps it so a new guard can land with its gap stated.
+NO_CHECK_YET: dict[str, str] = {}
 
 _BODY_LIMIT_OFF = 10_000_000
 

@@ -16,6 +16,9 @@ def test_toggles_when_enumerated_then_every_registered_defence_has_a_check_or_a_
     assert {"gateway_guards:authn", "gateway_guards:ops.containment"} <= registered
     assert {f"assistant_guards:{n}" for n in ("detect_input", "filter_output")} <= registered
     assert registered == set(CHECK_FOR) | set(NO_CHECK_YET)
+    assert CHECK_FOR["gateway_guards:adversarial.unusual_input"] == (
+        "adversarial.attacked_uploads_refused"
+    )
     assert not set(CHECK_FOR) & set(NO_CHECK_YET)
     assert {t.name for t in toggles()} == set(CHECK_FOR)
 
@@ -38,6 +41,10 @@ def test_toggle_off_when_applied_then_only_that_defence_goes() -> None:
         "assistant_guards": ["detect_input", "scan_documents", "filter_output"]
     }
     assert toggle("gateway_max_body_bytes").off(s)["gateway_max_body_bytes"] > 5_000_000
+    guarded = Settings(gateway_guards=["authn", "authz", "rate_limit", "adversarial.unusual_input"])
+    assert toggle("gateway_guards:adversarial.unusual_input").off(guarded) == {
+        "gateway_guards": ["authn", "authz", "rate_limit"]
+    }
     # Authorisation-stage guards cannot run without authn (the pipeline refuses the
     # configuration): turning authn off drops them too.
     assert toggle("gateway_guards:authn").off(s) == {"gateway_guards": ["rate_limit"]}
