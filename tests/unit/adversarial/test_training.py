@@ -7,6 +7,7 @@ import gzip
 import json
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from shopguard.adversarial.checks import (
 )
 from shopguard.core.errors import ConfigError, ModelError
 from shopguard.core.scorecard import CheckContext, Status
-from shopguard.store.images import StrideCNN, load_classifier, save_classifier
+from shopguard.store.images import ImageClassifier, StrideCNN, load_classifier, save_classifier
 from shopguard.store.images._model import ARCHS
 from shopguard.store.images.images_train import (
     TrainMethod,
@@ -31,22 +32,25 @@ from shopguard.store.images.images_train import (
 )
 
 
+def _fit(fashion: dict[str, Any], n: int, **kw: Any) -> ImageClassifier:
+    """A StrideCNN trained on the first ``n`` images of the reduced set (eps 0.1, batch 64)."""
+    idx = fashion["train"][:n]
+    return train_classifier(
+        fashion["X"][idx],
+        fashion["y"][idx],
+        name="t",
+        arch="StrideCNN",
+        eps=0.1,
+        batch_size=64,
+        **kw,
+    )
+
+
 @pytest.mark.parametrize("method", [TrainMethod.FGSM_RS, TrainMethod.N_FGSM])
 def test_train_classifier_when_single_step_at_on_stride_cnn_then_probe_per_epoch_and_best_kept(
     fashion, method
 ) -> None:
-    X, y, idx = fashion["X"], fashion["y"], fashion["train"]
-    model = train_classifier(
-        X[idx],
-        y[idx],
-        name="t",
-        method=method,
-        arch="StrideCNN",
-        eps=0.1,
-        eps_ramp=0.3,
-        epochs=2,
-        batch_size=64,
-    )
+    model = _fit(fashion, 600, method=method, eps_ramp=0.3, epochs=2)
     assert isinstance(model.net, StrideCNN)
     history = model.info["probe_pgd10_accuracy"]
     assert len(history) == 2
@@ -61,19 +65,7 @@ def test_train_classifier_when_single_step_at_on_stride_cnn_then_probe_per_epoch
 def test_train_classifier_when_pgd_or_trades_with_average_then_recorded_and_probed(
     fashion, method, extra
 ) -> None:
-    X, y, idx = fashion["X"], fashion["y"], fashion["train"][:256]
-    model = train_classifier(
-        X[idx],
-        y[idx],
-        name="t",
-        method=method,
-        arch="StrideCNN",
-        eps=0.1,
-        epochs=1,
-        batch_size=64,
-        ema=0.9,
-        **extra,
-    )
+    model = _fit(fashion, 256, method=method, epochs=1, ema=0.9, **extra)
     assert model.info["method"] == method.value and model.info["ema"] == 0.9
     assert model.info["steps"] == 2
     assert (model.info.get("beta") == 6.0) is (method is TrainMethod.TRADES)
@@ -92,17 +84,7 @@ def test_train_classifier_when_weight_average_then_returns_a_different_network(f
 
 
 def test_train_classifier_when_time_limit_passed_then_stops_after_the_epoch(fashion) -> None:
-    X, y, idx = fashion["X"], fashion["y"], fashion["train"][:128]
-    model = train_classifier(
-        X[idx],
-        y[idx],
-        name="t",
-        method=TrainMethod.FGSM_RS,
-        arch="StrideCNN",
-        epochs=3,
-        batch_size=64,
-        time_limit_s=0.0,
-    )
+    model = _fit(fashion, 128, method=TrainMethod.FGSM_RS, epochs=3, time_limit_s=0.0)
     assert model.info["epochs_run"] == 1 and model.info["stopped_early"] is True
     assert model.info["kept_epoch"] == 1 and len(model.info["probe_pgd10_accuracy"]) == 1
 
@@ -139,7 +121,6 @@ def test_save_and_load_when_stride_cnn_then_same_network_and_outputs(
     tmp_path: Path, arch: str
 ) -> None:
     torch.manual_seed(0)
-    from shopguard.store.images import ImageClassifier
 
     net = ARCHS[arch]().eval()
     save_classifier(ImageClassifier(net=net, name="s", info={"method": "standard"}), tmp_path)
@@ -152,7 +133,6 @@ def test_save_and_load_when_stride_cnn_then_same_network_and_outputs(
 def test_load_classifier_when_manifest_names_unknown_network_then_model_error(
     tmp_path: Path,
 ) -> None:
-    from shopguard.store.images import ImageClassifier
 
     save_classifier(ImageClassifier(net=StrideCNN(), name="s", info={}), tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
