@@ -16,7 +16,11 @@ plus three legitimate transactions per fraud, sampled.
 * targeted r: r of the fraud labels flipped to legitimate, chosen as the attacker's own
   pattern (the frauds on the terminals with the most frauds, i.e. a compromised
   terminal group the attacker wants the model to overlook), all through one source
-  (the compromised processor feed).
+  (the compromised processor feed). The terminal-risk features come from the table's
+  true labels at least 7 days old (i.e. earlier batches audited clean).
+* targeted-history r: the same flips, but the flipped labels are also the history the
+  terminal-risk features are computed from (the feed poisoned the store's label history
+  too, not only this batch): the harder case.
 
 Then one poisoned source: the fraud model's average precision on a later, clean week
 trained on the poisoned labels without and with the defence (suspects dropped and
@@ -55,18 +59,38 @@ N_ROWS = 7224
 SOURCES = np.array(["chargeback_feed", "manual_review", "processor_flags"])
 
 
-def load(seed: int) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray, pd.DataFrame]:
+def _table() -> pd.DataFrame:
     tx = load_transactions(DATA)
-    tx = tx[tx["TX_DATETIME"] < "2018-06-01"].reset_index(drop=True)
-    feats = feature_frame(tx)
+    return tx[tx["TX_DATETIME"] < "2018-06-01"].reset_index(drop=True)
+
+
+def history_features(seed: int, flipped: np.ndarray) -> np.ndarray:
+    """The batch's features when the flipped labels are also the label history that the
+    terminal-risk features are computed from (kind ``targeted-history``)."""
+    tx = _table()
+    idx = _batch(tx, seed)
+    labels = tx["TX_FRAUD"].to_numpy().copy()
+    labels[idx[flipped]] = 1 - labels[idx[flipped]]
+    tx["TX_FRAUD"] = labels
+    return feature_frame(tx).iloc[idx].to_numpy(dtype=np.float64)
+
+
+def _batch(tx: pd.DataFrame, seed: int) -> np.ndarray:
     day = pd.to_datetime(tx["TX_DATETIME"])
     in_batch = (day >= "2018-05-01") & (day < "2018-05-22")
-    later = (day >= "2018-05-22") & (day < "2018-05-29")
     rng = np.random.default_rng(seed)
     fraud = np.flatnonzero(in_batch & (tx["TX_FRAUD"] == 1))
     legit = np.flatnonzero(in_batch & (tx["TX_FRAUD"] == 0))
     legit = rng.choice(legit, size=3 * len(fraud), replace=False)
-    idx = np.sort(np.concatenate([fraud, legit]))
+    return np.sort(np.concatenate([fraud, legit]))
+
+
+def load(seed: int) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray, pd.DataFrame]:
+    tx = _table()
+    feats = feature_frame(tx)
+    day = pd.to_datetime(tx["TX_DATETIME"])
+    later = (day >= "2018-05-22") & (day < "2018-05-29")
+    idx = _batch(tx, seed)
     test = np.flatnonzero(later)
     return (
         feats.iloc[idx].reset_index(drop=True),
@@ -127,15 +151,16 @@ def run(
     rows: list[dict] = []
     ap_rows: list[dict] = []
     for rate in rates:
-        rng = np.random.default_rng(1000 * seed + int(rate * 100) + (kind == "targeted"))
+        rng = np.random.default_rng(1000 * seed + int(rate * 100) + (kind != "random"))
         noisy, flipped, sources = poison(y, meta, rate, kind, rng)
+        xs = history_features(seed, flipped) if kind == "targeted-history" else x
         t0 = time.time()
-        base_p = oof_probabilities(x, noisy, folds=folds, random_state=seed)
+        base_p = oof_probabilities(xs, noisy, folds=folds, random_state=seed)
         plain = find_label_issues(noisy, np.column_stack([1 - base_p, base_p]))
         t_plain = time.time() - t0
         t0 = time.time()
         det = LabelIssueDetector(rounds=2, folds=folds, random_state=seed).fit(
-            x, noisy, sources=sources, groups=_groups(meta)
+            xs, noisy, sources=sources, groups=_groups(meta)
         )
         t_ours = time.time() - t0
         p, r, f = prf(plain, flipped)
@@ -183,7 +208,7 @@ def run(
 
 def report(cmd: str, seconds: float, n_rows: int) -> None:
     rows, ap_rows = [], []
-    for kind in ("random", "targeted"):
+    for kind in ("random", "targeted", "targeted-history"):
         part = OUT.parent / f"integrity_labels_{kind}.json"
         if not part.is_file():
             continue
@@ -193,6 +218,7 @@ def report(cmd: str, seconds: float, n_rows: int) -> None:
     res = pd.DataFrame(rows)
     med = res.groupby(["kind", "rate"]).median(numeric_only=True).reset_index()
     n_seeds = res["seed"].nunique()
+    folds = cmd.split("--folds ")[-1].split()[0] if "--folds " in cmd else "5"
     lines = [
         "# Label-poisoning detection (integrity)",
         "",
@@ -202,15 +228,21 @@ def report(cmd: str, seconds: float, n_rows: int) -> None:
         "",
         "Data: Fraud Detection Handbook simulated transactions; audited batch = every fraud of "
         f"2018-05-01..05-21 plus 3 legitimate per fraud ({n_rows} rows); features: the store's "
-        f"point-in-time fraud features. Medians over {n_seeds} seed(s). Detection figures: "
+        f"point-in-time fraud features. Medians over {n_seeds} seed(s) (the seed draws the "
+        "legitimate sample, the label sources and the flips). Detection figures: "
         "precision / recall / F1 of the flagged rows against the truly flipped rows.",
         "",
-        "Plain = `cleanlab.filter.find_label_issues(labels, pred_probs)` (defaults) on 5-fold "
-        "out-of-fold probabilities of the same model ensemble (gradient-boosted trees + logistic "
-        "regression) over the fraud features. shopguard = `LabelIssueDetector`: the same, plus "
-        "the store's own label-consistency signals (other fraud labels of the same card within "
-        "14 days and the same terminal within 28 days), a second round re-estimated without "
-        "the first round's suspects, and per-source influence bounding.",
+        "Plain = `cleanlab.filter.find_label_issues(labels, pred_probs)` (defaults) on "
+        f"{folds}-fold out-of-fold probabilities of the same model ensemble (gradient-boosted "
+        "trees + logistic regression) over the fraud features. shopguard = "
+        "`LabelIssueDetector`: the same, plus the store's own label-consistency signals (other "
+        "fraud labels of the same card within 14 days and the same terminal within 28 days), a "
+        "second round re-estimated without the first round's suspects, per-source influence "
+        "bounding, and the cross-source audit: each label feed is judged by a model of the "
+        "other feeds; a feed whose labels of one class are contradicted significantly more "
+        "often than the other feeds' (one-sided z > 4) is poisoned, its contradicted rows are "
+        "suspects, and so are its other labels of that class inside the caught rows' campaign "
+        "window (the grouping the caught rows cluster in; fraud share > 0.3).",
         "",
         "| flips | rate | plain P | plain R | plain F1 | shopguard P | shopguard R | "
         "shopguard F1 | F1 gain (points) |",

@@ -19,6 +19,15 @@ its probabilities, which the poison itself shapes: a model cross-validated on
    weight is capped at ``max_source_share`` of the total, and a source whose
    suspected-flip rate is far above the others' has its weight cut by its
    estimated clean fraction: a poisoned source cannot dominate the model.
+5. **Cross-source audit.** Each source's labels are judged by a model of the
+   *other* sources; a feed whose labels of one class are contradicted
+   significantly more often than the other feeds' is poisoned (a targeted flip
+   hides one fraud pattern as legitimate: inside the batch it is
+   self-consistent, so confident learning and the neighbour signals vouch for
+   it, but the other feeds still know the pattern). Its contradicted rows, and
+   the rest of their campaign (same terminal or card window), are suspects from
+   the first round on and count with the corrected label in the consistency
+   signals.
 
 References
 ----------
@@ -165,6 +174,8 @@ class LabelAudit:
     pred_probs: NDArray[np.float64]
     weights: NDArray[np.float64]
     source_rates: dict[str, float] = field(default_factory=dict)
+    #: Feeds judged poisoned by the cross-source audit: (source, poisoned label, z).
+    poisoned_sources: tuple[tuple[str, int, float], ...] = ()
 
     @property
     def n_suspected(self) -> int:
@@ -176,6 +187,9 @@ class LabelAudit:
             "suspected": self.n_suspected,
             "suspected_rate": round(float(self.suspected.mean()), 4) if len(self.suspected) else 0,
             "source_suspected_rates": {k: round(v, 4) for k, v in self.source_rates.items()},
+            "poisoned_sources": [
+                {"source": s, "label": g, "z": z} for s, g, z in self.poisoned_sources
+            ],
         }
 
 
@@ -191,8 +205,12 @@ class LabelIssueDetector:
     max_source_share:
         Largest share of training weight any one label source may hold.
     source_z:
-        Two-proportion z above which a source's positive rate is judged to depart
-        from the other sources' (then the other sources' model audits its rows).
+        One-sided two-proportion z above which a source's share of labels (of one class)
+        that a model of the *other* sources contradicts is judged to exceed the other
+        sources' share: the feed is then taken as poisoned for that class.
+    campaign_share:
+        Fraud share (caught rows counted as frauds) of a group window above which a
+        legitimate label of a poisoned feed is taken as part of the hidden campaign.
     random_state:
         Seed of folds and models.
     """
@@ -204,8 +222,10 @@ class LabelIssueDetector:
         folds: int = 5,
         max_source_share: float = 0.5,
         source_z: float = 4.0,
+        campaign_share: float = 0.3,
         random_state: int = 0,
     ) -> None:
+        self.campaign_share = campaign_share
         self.source_z = source_z
         self.rounds = rounds
         self.folds = folds
@@ -226,7 +246,8 @@ class LabelIssueDetector:
         Parameters
         ----------
         sources:
-            Which feed each label came from (influence is bounded per source).
+            Which feed each label came from (influence is bounded per source, and each
+            feed is audited by a model of the other feeds).
         trusted:
             Labels confirmed by an independent channel (never flagged).
         groups:
@@ -242,12 +263,17 @@ class LabelIssueDetector:
         if set(np.unique(labels)) - {0, 1} or len(np.unique(labels)) != 2:
             raise DataValidationError("labels must be 0/1 with both classes present")
         src = np.asarray(["all"] * n if sources is None else sources, dtype=object)
-        x_base = x
-        if groups:
-            x = np.column_stack([x, label_context(labels, groups)])
         conf = np.zeros(n, dtype=bool) if trusted is None else np.asarray(trusted, dtype=bool)
+        # A poisoned feed first: its contradicted rows are suspects from the start, leave the
+        # training folds, and count with the label the other feeds give them in the
+        # consistency signals (so the campaign's other flipped rows no longer vouch for them).
+        seeded = self._cross_source(x, labels, src) & ~conf
+        if groups and seeded.any():
+            seeded |= self._campaign(labels, src, seeded, groups) & ~conf
+        if groups:
+            x = np.column_stack([x, label_context(np.where(seeded, 1 - labels, labels), groups)])
         weights = np.where(conf, 2.0, 1.0)
-        suspected = np.zeros(n, dtype=bool)
+        suspected = seeded.copy()
         probs = np.zeros(n)
         for _ in range(max(1, self.rounds)):
             w = weights * source_weights(src, suspected, max_share=self.max_source_share)
@@ -261,11 +287,10 @@ class LabelIssueDetector:
             )
             pred = np.column_stack([1 - probs, probs])
             found = find_label_issues(labels, pred, filter_by="both")
-            found &= ~conf
+            found = (found | seeded) & ~conf
             if np.array_equal(found, suspected):
                 break
             suspected = found
-        suspected |= self._cross_source(x_base, labels, src, suspected) & ~conf
         self.labels_ = labels
         self.sources_ = src
         self.suspected_ = suspected
@@ -276,53 +301,90 @@ class LabelIssueDetector:
         return self
 
     def _cross_source(
-        self,
-        x: NDArray[np.float64],
-        labels: NDArray[np.int64],
-        src: NDArray[Any],
-        suspected: NDArray[np.bool_],
+        self, x: NDArray[np.float64], labels: NDArray[np.int64], src: NDArray[Any]
     ) -> NDArray[np.bool_]:
-        """Rows of a source whose positive rate departs from the other sources' (two-proportion
-        z-test, |z| > ``source_z``) that a model trained on the *other* sources contradicts.
+        """Rows of a poisoned feed: each source is audited by a model of the *other* sources.
 
-        A targeted flip through one feed (frauds of one pattern marked legitimate) is
-        self-consistent inside the feed -- neighbours carry the same flipped labels -- but
-        shows as a feed whose fraud rate is too low; the other feeds' model still knows the
-        pattern from its features.
+        A targeted flip through one feed (the frauds of one pattern marked legitimate) is
+        self-consistent inside the batch -- the campaign's neighbours carry the same flipped
+        labels, so confident learning and the consistency signals vouch for it -- but the other
+        feeds still know the pattern. For each source and each given label, the share of its
+        rows that the other sources' model contradicts is compared with the same share in the
+        other sources (one-sided two-proportion z); the most deviating (source, label) above
+        ``source_z`` is judged poisoned and its contradicted rows are returned. A random flip
+        spreads over every feed alike and does not fire this test.
         """
         out = np.zeros(len(labels), dtype=bool)
-        self.suspect_sources_: list[str] = []
+        self.suspect_sources_: list[tuple[str, int, float]] = []
         names = np.unique(src)
         if len(names) < 2:
             return out
-        zs = {}
+        p = np.full(len(labels), np.nan)
         for name in names:
             mine = src == name
-            n1, n2 = int(mine.sum()), int((~mine).sum())
-            if n1 < 50 or n2 < 50:
+            others = ~mine
+            if int(mine.sum()) < 50 or len(np.unique(labels[others])) < 2:
                 continue
-            pooled = labels.mean()
-            se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-            if se > 0:
-                zs[name] = abs(labels[mine].mean() - labels[~mine].mean()) / se
-        if not zs:
+            models = _models(self.random_state)
+            q = np.zeros(int(mine.sum()))
+            for m in models:
+                m.fit(x[others], labels[others])
+                q += m.predict_proba(x[mine])[:, 1] / len(models)
+            p[mine] = q
+        known = ~np.isnan(p)
+        against = known & (((labels == 1) & (p < 0.5)) | ((labels == 0) & (p > 0.5)))
+        best: tuple[float, str, int] | None = None
+        for name in names:
+            for given in (0, 1):
+                a = (src == name) & known & (labels == given)
+                b = (src != name) & known & (labels == given)
+                n1, n2 = int(a.sum()), int(b.sum())
+                if n1 < 50 or n2 < 50:
+                    continue
+                pooled = (against[a].sum() + against[b].sum()) / (n1 + n2)
+                se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+                z = float((against[a].mean() - against[b].mean()) / se) if se > 0 else 0.0
+                if best is None or z > best[0]:
+                    best = (z, str(name), given)
+        if best is None or best[0] <= self.source_z:
             return out
-        # Only the most deviating source: the others then differ from "the rest" merely
-        # because the rest includes it.
-        name = max(zs, key=lambda k: zs[k])
-        if zs[name] <= self.source_z:
+        z, name, given = best
+        self.suspect_sources_.append((name, given, round(z, 1)))
+        return np.asarray(against & (src == name) & (labels == given), dtype=bool)
+
+    def _campaign(
+        self,
+        labels: NDArray[np.int64],
+        src: NDArray[Any],
+        seeded: NDArray[np.bool_],
+        groups: Mapping[str, tuple[NDArray[Any], NDArray[Any], float]],
+    ) -> NDArray[np.bool_]:
+        """The rest of a hidden fraud campaign in the poisoned feed.
+
+        The other feeds' model catches most of a campaign hidden as legitimate, not all of
+        it. A legitimate label of the poisoned feed whose group window (same terminal, same
+        card), with the caught rows counted as frauds, holds at least two frauds and a fraud
+        share above ``campaign_share`` sits inside the campaign and is suspect too. Applied to
+        hidden frauds only (frauds come in runs on a terminal or card; for injected fraud
+        labels this expansion is neither built nor measured).
+        """
+        out = np.zeros(len(labels), dtype=bool)
+        name, given, _ = self.suspect_sources_[0]
+        if given != 0:
             return out
-        self.suspect_sources_.append(str(name))
-        mine = src == name
-        train = ~mine & ~suspected
-        p = np.zeros(int(mine.sum()))
-        models = _models(self.random_state)
-        for m in models:
-            m.fit(x[train], labels[train])
-            p += m.predict_proba(x[mine])[:, 1] / len(models)
-        given = labels[mine]
-        out[np.flatnonzero(mine)] = ((given == 1) & (p < 0.5)) | ((given == 0) & (p > 0.5))
-        return out
+        corrected = np.where(seeded, 1 - labels, labels)
+        cand = (src == name) & (labels == 0) & ~seeded
+        ctx = label_context(corrected, groups)
+        # The campaign's grouping is the one the caught rows cluster in most (most caught rows
+        # have another caught row in their window); in another, e.g. a card's few rows of a
+        # sampled batch, a fraud share says nothing about a hidden campaign.
+        clustered = label_context(seeded.astype(np.int64), groups)
+        together = [float(np.mean(clustered[seeded, 3 * g] >= 1)) for g in range(len(groups))]
+        g = int(np.argmax(together))
+        if together[g] < 0.5:
+            return out
+        pos, share = ctx[:, 3 * g], ctx[:, 3 * g + 2]
+        return np.asarray(cand & (pos >= 2) & (share > self.campaign_share), dtype=bool)
 
     def training_mask(self) -> NDArray[np.bool_]:
         """Rows to train the production model on: suspects are dropped where their source
@@ -334,7 +396,13 @@ class LabelIssueDetector:
         return np.asarray(~(self.suspected_ & elevated), dtype=bool)
 
     def audit(self) -> LabelAudit:
-        return LabelAudit(self.suspected_, self.pred_probs_, self.weights_, self.source_rates_)
+        return LabelAudit(
+            self.suspected_,
+            self.pred_probs_,
+            self.weights_,
+            self.source_rates_,
+            tuple(self.suspect_sources_),
+        )
 
     def risk_score(self) -> NDArray[np.float64]:
         """Per row, the probability mass against its given label (higher = more suspect)."""

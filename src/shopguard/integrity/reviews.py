@@ -31,18 +31,22 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
-from typing import Self
+from threading import Lock
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy.optimize import minimize
+from threadpoolctl import ThreadpoolController
 
 from shopguard.core.errors import DataValidationError, ModelError
-from shopguard.integrity.dedup import NearDuplicateIndex
+from shopguard.integrity._ngram_hash import char_codes, hashed_ngrams, mix64
+from shopguard.integrity.dedup import normalise_text
 from shopguard.integrity.text_model import DEFAULT_MODEL_PATH, FakeReviewTextModel
 
 __all__ = [
@@ -73,6 +77,38 @@ _BEHAVIOUR_COLUMNS = (
 )
 _BURST_WINDOW = pd.Timedelta(hours=24)
 _MAX_CLIQUE_PRODUCT_REVIEWERS = 200
+#: Near-duplicate text: estimated Jaccard similarity of character 5-shingles, MinHash size,
+#: LSH bands x rows (datasketch's optimum for 0.6 and 64), shortest text compared.
+_NEAR_THRESHOLD = 0.6
+_NUM_PERM = 64
+_BANDS, _ROWS = 10, 6
+_MIN_WORDS = 8
+_MAX_BUCKET = 100
+_MINHASH_SEED = 1
+_CONTROLLER: ThreadpoolController | None = None
+_CONTROLLER_LOCK = Lock()
+
+
+def _native_threads(n: int | None) -> AbstractContextManager[Any]:
+    """Cap the OpenMP threads of the calling thread at ``n`` for a ``with`` block.
+
+    The gradient-boosted stacker predicts with OpenMP, which by default starts a
+    team of one thread per core on every call: under concurrent API requests
+    those teams oversubscribe the cores and spin. The OpenMP thread count is a
+    per-thread setting (``omp_set_num_threads`` sets the calling thread's ICV),
+    so capping it here does not touch other requests or models; BLAS pools
+    (process-wide) are left alone -- nothing on the scoring path calls BLAS
+    (sparse products and element-wise numpy only).
+    """
+    global _CONTROLLER
+    if n is None:
+        return nullcontext()
+    with _CONTROLLER_LOCK:
+        if _CONTROLLER is None:
+            # Built once: inspecting the loaded libraries costs milliseconds per call.
+            _CONTROLLER = ThreadpoolController()
+    limit: AbstractContextManager[Any] = _CONTROLLER.limit(limits=n, user_api="openmp")
+    return limit
 
 
 def _bool_column(values: pd.Series) -> NDArray[np.float64]:
@@ -116,16 +152,116 @@ def _rating_deviation(df: pd.DataFrame) -> NDArray[np.float64]:
     return out
 
 
+def _minhash(norms: list[str]) -> NDArray[np.uint64]:
+    """MinHash signatures (``_NUM_PERM`` columns) of the character 5-shingles of each text.
+
+    One pass per permutation over every shingle of the batch: a multiply-shift hash
+    (``(a * h + b) >> 32``, ``a`` odd) of each distinct shingle, minimum per text.
+    """
+    codes, lens = char_codes(norms)
+    shingles = hashed_ngrams(codes, lens, (5,), 31, binary=True)
+    h = shingles.indices.astype(np.uint64)
+    starts = shingles.indptr[:-1]
+    rng = np.random.default_rng(_MINHASH_SEED)
+    a = rng.integers(1, 2**63, _NUM_PERM, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 2**63, _NUM_PERM, dtype=np.uint64)
+    sig = np.empty((len(norms), _NUM_PERM), dtype=np.uint64)
+    for j in range(_NUM_PERM):
+        sig[:, j] = np.minimum.reduceat((h * a[j] + b[j]) >> np.uint64(32), starts)
+    return sig
+
+
+def _near_pairs(
+    sig: NDArray[np.uint64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Pairs (i < j) of signatures that share an LSH band and reach ``_NEAR_THRESHOLD``."""
+    n = len(sig)
+    firsts, seconds = [], []
+    for band in range(_BANDS):
+        key = np.zeros(n, dtype=np.uint64)
+        for c in range(band * _ROWS, (band + 1) * _ROWS):
+            key = key * np.uint64(0x100000001B3) + sig[:, c]
+        key = mix64(key)
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        # Each member is compared with up to _MAX_BUCKET earlier members of its bucket.
+        for lag in range(1, min(_MAX_BUCKET, n - 1) + 1):
+            same = ks[lag:] == ks[:-lag]
+            if not same.any():
+                break
+            firsts.append(order[:-lag][same])
+            seconds.append(order[lag:][same])
+    if not firsts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    i = np.concatenate(firsts)
+    j = np.concatenate(seconds)
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    pair = np.unique(lo * n + hi)
+    lo, hi = pair // n, pair % n
+    sim = (sig[lo] == sig[hi]).mean(axis=1)
+    keep = sim >= _NEAR_THRESHOLD
+    return lo[keep], hi[keep], sim[keep]
+
+
 def _copied(df: pd.DataFrame) -> tuple[NDArray[np.float64], list[str | None]]:
-    index = NearDuplicateIndex()
-    out = np.zeros(len(df))
-    whom: list[str | None] = [None] * len(df)
-    groups = df["reviewer_id"].astype(str).tolist() if "reviewer_id" in df.columns else None
-    for i, (key, text) in enumerate(zip(df["id"].astype(str), df["text"].astype(str), strict=True)):
-        m = index.query_add(f"{i}\x00{key}", text, group=None if groups is None else groups[i])
-        if m is not None:
-            out[i] = m.similarity
-            whom[i] = m.other.split("\x00", 1)[1]
+    """Per review: similarity to the closest earlier review by another account, and its id.
+
+    Exact copies (same normalised text) score 1; otherwise texts of at least
+    ``_MIN_WORDS`` words are compared by MinHash with LSH banding [Broder 1997] and the
+    best earlier match at or above ``_NEAR_THRESHOLD`` counts. Identical texts are
+    hashed once.
+    """
+    n = len(df)
+    out = np.zeros(n)
+    whom: list[str | None] = [None] * n
+    if n == 0:
+        return out, whom
+    ids = df["id"].astype(str).tolist()
+    norms = [normalise_text(t) for t in df["text"].astype(str)]
+    if "reviewer_id" in df.columns:
+        owner = df["reviewer_id"].astype(str).tolist()
+    else:
+        owner = [f"\x00{i}" for i in range(n)]  # every earlier review counts
+    codes, uniq = pd.factorize(pd.Series(norms), sort=False)
+    uniques: list[str] = list(uniq)
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    for r, t in enumerate(codes.tolist()):
+        rows_of[t].append(r)
+
+    def earliest_other(rows: list[int], r: int) -> int | None:
+        for q in rows:
+            if q >= r:
+                return None
+            if owner[q] != owner[r]:
+                return q
+        return None
+
+    for rows in rows_of.values():
+        for r in rows[1:]:
+            q = earliest_other(rows, r)
+            if q is not None:
+                out[r], whom[r] = 1.0, ids[q]
+    long_texts = np.flatnonzero(
+        np.fromiter((len(u.split()) >= _MIN_WORDS for u in uniques), dtype=bool, count=len(uniques))
+    )
+    if len(long_texts) < 2:
+        return out, whom
+    lo, hi, sim = _near_pairs(_minhash([uniques[k] for k in long_texts.tolist()]))
+    neighbours: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for a, b, s in zip(long_texts[lo].tolist(), long_texts[hi].tolist(), sim.tolist(), strict=True):
+        neighbours[a].append((s, b))
+        neighbours[b].append((s, a))
+    for t, near in neighbours.items():
+        near.sort(reverse=True)
+        for r in rows_of[t]:
+            if out[r] > 0:
+                continue  # an exact copy already
+            for s, u in near:
+                q = earliest_other(rows_of[u], r)
+                if q is not None:
+                    out[r], whom[r] = s, ids[q]
+                    break
     return out, whom
 
 
@@ -233,18 +369,19 @@ def _reasons(
     contrib: NDArray[np.float64],
 ) -> list[list[str]]:
     names = ("text", *BEHAVIOUR_SIGNALS)
-    out: list[list[str]] = []
-    for i in range(len(df)):
+    burst = np.rint(np.expm1(sig["burst"].to_numpy())).astype(np.int64)
+    copied = sig["copied_text"].to_numpy()
+    out: list[list[str]] = [[] for _ in range(len(df))]
+    # Only rows with a contribution above 0.5 get reasons (most rows of a stream: none).
+    strong = contrib > 0.5
+    for i in np.flatnonzero(strong.any(axis=1)).tolist():
         why: list[tuple[float, str]] = []
-        for j, name in enumerate(names):
-            c = contrib[i, j]
-            if c <= 0.5:
-                continue
+        for j in np.flatnonzero(strong[i]).tolist():
+            c, name = float(contrib[i, j]), names[j]
             if name == "text":
                 why.append((c, f"text looks machine-generated (p={text_p[i]:.2f})"))
             elif name == "burst":
-                n = round(np.expm1(sig["burst"].iloc[i]))
-                why.append((c, f"burst: {n} other reviews of the product within 24h"))
+                why.append((c, f"burst: {burst[i]} other reviews of the product within 24h"))
             elif name == "unverified":
                 why.append((c, "no verified purchase"))
             elif name == "new_account":
@@ -252,12 +389,12 @@ def _reasons(
             elif name == "rating_deviation":
                 why.append((c, "rating far from the product's consensus"))
             elif name == "copied_text":
-                sim = sig["copied_text"].iloc[i]
+                sim = copied[i]
                 what = "exact" if sim >= 0.999 else f"near ({sim:.2f})"
                 why.append((c, f"{what} duplicate of review {whom[i]} by another account"))
             elif name == "clique":
                 why.append((c, "reviewer co-reviews 3+ products with another account"))
-        out.append([t for _, t in sorted(why, reverse=True)])
+        out[i] = [t for _, t in sorted(why, reverse=True)]
     return out
 
 
@@ -270,13 +407,22 @@ class ReviewScorer:
         The fitted text model (default: the one shipped with shopguard).
     threshold:
         Reviews at or above are ``flagged``.
+    native_threads:
+        OpenMP threads one scoring call may use (default 1: one thread per request,
+        so concurrent requests do not oversubscribe the cores); None keeps the
+        library default (one per core).
     """
 
     def __init__(
-        self, *, text_model: FakeReviewTextModel | None = None, threshold: float = 0.5
+        self,
+        *,
+        text_model: FakeReviewTextModel | None = None,
+        threshold: float = 0.5,
+        native_threads: int | None = 1,
     ) -> None:
         self.text_model = text_model
         self.threshold = threshold
+        self.native_threads = native_threads
 
     @classmethod
     def load_default(cls, path: Path = DEFAULT_MODEL_PATH) -> ReviewScorer:
@@ -354,6 +500,10 @@ class ReviewScorer:
         """``id, score, flagged, reasons`` per row of ``df`` (``reasons`` a list of strings)."""
         if not hasattr(self, "coef_"):
             raise ModelError("review scorer is not fitted")
+        with _native_threads(self.native_threads):
+            return self._score_frame(df, text_p)
+
+    def _score_frame(self, df: pd.DataFrame, text_p: NDArray[np.float64] | None) -> pd.DataFrame:
         x, text_p, sig, whom = self.design(df.reset_index(drop=True), text_p)
         contrib = x * self.coef_
         if not any(c in df.columns for c in _BEHAVIOUR_COLUMNS):

@@ -13,6 +13,7 @@ dataframe (a cluster, or a local one), for tables larger than one machine.
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import tempfile
 from collections.abc import Callable
@@ -118,17 +119,22 @@ def score_reviews_csv(
     return {"reviews": n, "flagged": flagged}
 
 
+@functools.lru_cache(maxsize=4)
+def _worker_scorer(model_path: Path | None) -> ReviewScorer:
+    # One load per process and model (six stackers and the column lookup tables take about
+    # a second to build); scoring does not mutate the scorer, so threads may share it.
+    return ReviewScorer.load_default(model_path) if model_path else ReviewScorer.load_default()
+
+
 def score_reviews_dask(frame: Any, *, model_path: Path | None = None) -> Any:
     """Score a ``dask.dataframe`` of reviews partition by partition; returns a lazy frame.
 
-    Each worker loads the shipped model once per partition (a few MB, no pickle
-    of the model crosses the wire: only the path does).
+    Each worker process loads the shipped model once (about 10 MB, no pickle of the
+    model crosses the wire: only the path does) and keeps it for its later partitions.
     """
 
     def part(df: pd.DataFrame) -> pd.DataFrame:
-        scorer = (
-            ReviewScorer.load_default(model_path) if model_path else ReviewScorer.load_default()
-        )
+        scorer = _worker_scorer(model_path)
         if len(df) == 0:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in OUTPUT_COLUMNS})
         return _render(scorer.score_frame(_prepare(df, 0, "<partition>")))

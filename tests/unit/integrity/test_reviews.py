@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from shopguard.integrity.reviews import ReviewScorer, behaviour_signals
 from shopguard.integrity.text_model import DEFAULT_MODEL_PATH
@@ -78,3 +79,51 @@ def test_review_scorer_when_text_only_then_score_is_text_probability() -> None:
     assert (
         out["reasons"][0] == ["text looks machine-generated (p=0.93)"] and out["reasons"][1] == []
     )
+
+
+def test_copied_text_when_copies_then_other_accounts_flagged_own_repeats_and_unrelated_not() -> (
+    None
+):
+    base = GENUINE[1] + " and the zip has held up through two trips abroad so far"
+    near = base.replace("two trips", "three trips")
+    df = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d", "e", "f"],
+            "text": [base, base, base, near, GENUINE[2] + " " + GENUINE[3], "ok"],
+            "rating": [4, 5, 5, 5, 3, 4],
+            "reviewer_id": ["C1", "C1", "C2", "C3", "C4", "C5"],
+        }
+    )
+    sig, whom = behaviour_signals(df)
+    copied = sig["copied_text"].tolist()
+    # b repeats its own author's text: not a cross-account copy; c copies a exactly.
+    assert copied[0] == 0 and copied[1] == 0 and whom[1] is None
+    assert copied[2] == 1.0 and whom[2] == "a"
+    assert 0.6 <= copied[3] < 1.0 and whom[3] == "a"
+    assert copied[4] == 0 and copied[5] == 0
+
+
+def test_native_threads_when_scoring_then_openmp_capped_inside_and_restored_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from threadpoolctl import threadpool_info
+
+    from shopguard.integrity import reviews
+
+    def omp() -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"]
+
+    before = omp()
+    assert before  # scikit-learn's OpenMP runtime is loaded
+    seen: list[list[int]] = []
+    scorer = ReviewScorer().load_combiner(DEFAULT_MODEL_PATH / "combiner.json")
+    real = reviews.behaviour_signals
+
+    def spy(df: pd.DataFrame):  # type: ignore[no-untyped-def]
+        seen.append(omp())
+        return real(df)
+
+    monkeypatch.setattr(reviews, "behaviour_signals", spy)
+    scorer.score_frame(_store(), text_p=np.full(len(_store()), 0.3))
+    assert seen and seen[0] and all(n == 1 for n in seen[0])
+    assert omp() == before
