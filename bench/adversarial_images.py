@@ -226,12 +226,14 @@ def render() -> str:
         "white-box pair), worst case per image. Square: ART SquareAttack, 1,000 queries (black box,",
         "scores only).",
         "",
-        "Where it ran: the robust models were trained by bench/train_images.sh on a CPU (no GPU; 6",
-        "threads) - the 16-core Xeon host of the lent H100 machine, idle - because this project's",
-        "2-core box was at a load average of 15-17 (a training run there got about 7 % of a core).",
-        "The attacks ran on that machine's H100 (ART on CUDA); the detector rows on the 2-core box",
-        "(see each section). The recipes came from a GPU sweep of 37 configs",
-        "(bench/adversarial_images_sweep.py, bench/results/adversarial_images_sweep.jsonl).",
+        "Where it ran: robust and robust02 were trained by the commands of bench/train_images.sh on",
+        "a CPU (no GPU; 7 threads each) - the 16-core Xeon host of the lent H100 machine - because",
+        "this project's 2-core box was at a load average of 7-17. Their recipes came from a GPU",
+        "sweep of 22 configs at about the same CPU cost, run with the shipped training code",
+        "(bench/adversarial_images_device.sh; bench/results/adversarial_images_recipes.jsonl; every",
+        "CPU training run, shipped or not: adversarial_images_cpu_runs.jsonl). Their attacks ran on",
+        "the 2-core box's CPU (the session's GPU time was spent on the sweep); the standard model's",
+        "on the H100 in an earlier session. Each section names its machine.",
         "",
         "Reproduce: `apt-get install dataset-fashion-mnist`, `nice -n 10 bash bench/train_images.sh`,",
         "then `env PYTHONPATH=$PWD/src python3 bench/adversarial_images.py --models standard robust robust02",
@@ -268,7 +270,7 @@ def render() -> str:
             lines += [
                 "",
                 f"Unusual-input detector (feature squeezing + background residual, threshold calibrated at "
-                f"1 % FPR on 3,000 training images), on the first {n_det} images of the set; "
+                f"1 % FPR on 6,000 training images), on the first {n_det} images of the set; "
                 f"{det_run['machine']}, load average {det_run['load_average_start']} -> "
                 f"{det_run.get('load_average_end')}:",
                 "",

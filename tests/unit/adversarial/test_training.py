@@ -7,6 +7,7 @@ import gzip
 import json
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,9 +20,11 @@ from shopguard.adversarial.checks import (
 )
 from shopguard.core.errors import ConfigError, ModelError
 from shopguard.core.scorecard import CheckContext, Status
-from shopguard.store.images import StrideCNN, load_classifier, save_classifier
+from shopguard.store.images import ImageClassifier, StrideCNN, load_classifier, save_classifier
+from shopguard.store.images._model import ARCHS
 from shopguard.store.images.images_train import (
     TrainMethod,
+    _pgd_example,
     load_eval_set,
     load_fashion_test_subset,
     load_test_sample,
@@ -29,28 +32,74 @@ from shopguard.store.images.images_train import (
 )
 
 
+def _fit(fashion: dict[str, Any], n: int, **kw: Any) -> ImageClassifier:
+    """A StrideCNN trained on the first ``n`` images of the reduced set (eps 0.1, batch 64)."""
+    idx = fashion["train"][:n]
+    return train_classifier(
+        fashion["X"][idx],
+        fashion["y"][idx],
+        name="t",
+        arch="StrideCNN",
+        eps=0.1,
+        batch_size=64,
+        **kw,
+    )
+
+
 @pytest.mark.parametrize("method", [TrainMethod.FGSM_RS, TrainMethod.N_FGSM])
 def test_train_classifier_when_single_step_at_on_stride_cnn_then_probe_per_epoch_and_best_kept(
     fashion, method
 ) -> None:
-    X, y, idx = fashion["X"], fashion["y"], fashion["train"]
-    model = train_classifier(
-        X[idx],
-        y[idx],
-        name="t",
-        method=method,
-        arch="StrideCNN",
-        eps=0.1,
-        eps_ramp=0.3,
-        epochs=2,
-        batch_size=64,
-    )
+    model = _fit(fashion, 600, method=method, eps_ramp=0.3, epochs=2)
     assert isinstance(model.net, StrideCNN)
     history = model.info["probe_pgd10_accuracy"]
     assert len(history) == 2
     # early stopping keeps the epoch whose probe accuracy was highest (the later one on a tie)
     assert model.info["kept_epoch"] == 2 - int(np.argmax(history[::-1]))
     assert model.info["train_cpu_seconds"] > 0
+
+
+@pytest.mark.parametrize(
+    ("method", "extra"), [(TrainMethod.PGD, {"steps": 2}), (TrainMethod.TRADES, {"beta": 6.0})]
+)
+def test_train_classifier_when_pgd_or_trades_with_average_then_recorded_and_probed(
+    fashion, method, extra
+) -> None:
+    model = _fit(fashion, 256, method=method, epochs=1, ema=0.9, **extra)
+    assert model.info["method"] == method.value and model.info["ema"] == 0.9
+    assert model.info["steps"] == 2
+    assert (model.info.get("beta") == 6.0) is (method is TrainMethod.TRADES)
+    assert len(model.info["probe_pgd10_accuracy"]) == 1
+    assert next(model.net.parameters()).device.type == "cpu"
+
+
+def test_train_classifier_when_weight_average_then_returns_a_different_network(fashion) -> None:
+    X, y, idx = fashion["X"], fashion["y"], fashion["train"][:200]
+    kw = {"name": "t", "arch": "StrideCNN", "epochs": 1, "batch_size": 32, "early_stopping": False}
+    plain = train_classifier(X[idx], y[idx], **kw)
+    averaged = train_classifier(X[idx], y[idx], ema=0.9, **kw)
+    w_plain = plain.net.state_dict()["head.weight"]
+    w_avg = averaged.net.state_dict()["head.weight"]
+    assert not torch.allclose(w_plain, w_avg)
+
+
+def test_train_classifier_when_time_limit_passed_then_stops_after_the_epoch(fashion) -> None:
+    model = _fit(fashion, 128, method=TrainMethod.FGSM_RS, epochs=3, time_limit_s=0.0)
+    assert model.info["epochs_run"] == 1 and model.info["stopped_early"] is True
+    assert model.info["kept_epoch"] == 1 and len(model.info["probe_pgd10_accuracy"]) == 1
+
+
+def test_pgd_example_when_crafted_then_inside_the_ball_and_raises_the_loss(fashion) -> None:
+    X, y, idx = fashion["X"], fashion["y"], fashion["train"][:100]
+    model = train_classifier(X[idx], y[idx], name="t", arch="StrideCNN", epochs=2, batch_size=32)
+    x = torch.from_numpy(X[idx].astype(np.float32) / 255).unsqueeze(1)
+    t = torch.from_numpy(y[idx].astype(np.int64))
+    adv = _pgd_example(model.net, x, t, 0.1, 3, torch.Generator().manual_seed(0))
+    assert float((adv - x).abs().max()) <= 0.1 + 1e-6
+    assert float(adv.min()) >= 0.0 and float(adv.max()) <= 1.0
+    ce = torch.nn.functional.cross_entropy
+    with torch.no_grad():
+        assert float(ce(model.net(adv), t)) > float(ce(model.net(x), t))
 
 
 def test_train_classifier_when_unknown_arch_or_bad_ramp_then_config_error(fashion) -> None:
@@ -61,16 +110,22 @@ def test_train_classifier_when_unknown_arch_or_bad_ramp_then_config_error(fashio
         train_classifier(
             X[idx], y[idx], name="t", method=TrainMethod.N_FGSM, eps_ramp=1.0, epochs=1
         )
+    with pytest.raises(ConfigError):
+        train_classifier(X[idx], y[idx], name="t", ema=1.0, epochs=1)
+    with pytest.raises(ConfigError):
+        train_classifier(X[idx], y[idx], name="t", method=TrainMethod.PGD, steps=0, epochs=1)
 
 
-def test_save_and_load_when_stride_cnn_then_same_network_and_outputs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("arch", ["StrideCNN", "MidStrideCNN", "WideStrideCNN"])
+def test_save_and_load_when_stride_cnn_then_same_network_and_outputs(
+    tmp_path: Path, arch: str
+) -> None:
     torch.manual_seed(0)
-    from shopguard.store.images import ImageClassifier
 
-    net = StrideCNN().eval()
+    net = ARCHS[arch]().eval()
     save_classifier(ImageClassifier(net=net, name="s", info={"method": "standard"}), tmp_path)
     loaded = load_classifier("s", tmp_path)
-    assert isinstance(loaded.net, StrideCNN)
+    assert type(loaded.net) is ARCHS[arch]
     x = torch.rand(3, 1, 28, 28)
     assert torch.allclose(loaded.net(x), net(x))
 
@@ -78,7 +133,6 @@ def test_save_and_load_when_stride_cnn_then_same_network_and_outputs(tmp_path: P
 def test_load_classifier_when_manifest_names_unknown_network_then_model_error(
     tmp_path: Path,
 ) -> None:
-    from shopguard.store.images import ImageClassifier
 
     save_classifier(ImageClassifier(net=StrideCNN(), name="s", info={}), tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
@@ -127,6 +181,17 @@ def test_robust_accuracy_check_when_standard_model_then_fails_its_floor() -> Non
     assert status is Status.FAIL
     assert figure.value < 0.5
     assert "target 0.8 not met" in evidence
+
+
+@pytest.mark.slow
+def test_robust_accuracy_check_when_shipped_robust_model_then_passes_where_standard_fails() -> None:
+    X, y = load_test_sample()
+    ctx = CheckContext(
+        {"adversarial_images": {"model": "robust", "images": X[::2], "labels": y[::2]}}
+    )
+    status, figure, _ = RobustAccuracy().run(ctx)
+    assert status is Status.PASS
+    assert figure is not None and figure.value >= ROBUST_ACCURACY_FLOOR
 
 
 def test_load_eval_set_when_official_files_then_test_subset_else_shared_holdout(

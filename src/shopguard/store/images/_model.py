@@ -35,8 +35,10 @@ __all__ = [
     "IMAGE_SHAPE",
     "REFERENCE_MODELS",
     "ImageClassifier",
+    "MidStrideCNN",
     "SmallCNN",
     "StrideCNN",
+    "WideStrideCNN",
     "load_classifier",
     "reference_model_path",
     "save_classifier",
@@ -44,8 +46,9 @@ __all__ = [
 ]
 
 _WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-#: Models shipped with shopguard: ``standard`` (clean training), ``robust`` (fast adversarial
-#: training at eps 0.1, FGSM with random start) and ``robust02`` (eps 0.2, N-FGSM).
+#: Models shipped with shopguard: ``standard`` (clean training), ``robust`` (PGD-2 adversarial
+#: training at eps 0.1, weight average) and ``robust02`` (PGD-3 at eps 0.2, eps ramp, weight
+#: average).
 REFERENCE_MODELS: tuple[str, ...] = ("standard", "robust", "robust02")
 _MANIFEST = "manifest.json"
 
@@ -86,18 +89,21 @@ class StrideCNN(nn.Module):
     the max-pooling network did (bench/results/adversarial_images.md).
     """
 
+    widths: tuple[int, int, int] = (32, 64, 256)
+
     def __init__(self, n_classes: int = len(CLASSES)) -> None:
         super().__init__()
+        c1, c2, hidden = self.widths
         self.features = nn.Sequential(
-            nn.Conv2d(1, 32, 4, stride=2, padding=1),
+            nn.Conv2d(1, c1, 4, stride=2, padding=1),
             nn.ReLU(),
-            nn.Conv2d(32, 64, 4, stride=2, padding=1),
+            nn.Conv2d(c1, c2, 4, stride=2, padding=1),
             nn.ReLU(),
             nn.Flatten(),
-            nn.Linear(64 * 7 * 7, 256),
+            nn.Linear(c2 * 7 * 7, hidden),
             nn.ReLU(),
         )
-        self.head = nn.Linear(256, n_classes)
+        self.head = nn.Linear(hidden, n_classes)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """The penultimate-layer features (what a feature-space detector measures)."""
@@ -109,8 +115,25 @@ class StrideCNN(nn.Module):
         return out
 
 
+class WideStrideCNN(StrideCNN):
+    """:class:`StrideCNN` with twice the channels and units: conv(64)-conv(128)-dense(512)-dense(10)."""
+
+    widths = (64, 128, 512)
+
+
+class MidStrideCNN(StrideCNN):
+    """:class:`StrideCNN` at 1.5 times the width: conv(48)-conv(96)-dense(384)-dense(10)."""
+
+    widths = (48, 96, 384)
+
+
 #: The network classes a weights file may name (safetensors metadata and manifest ``arch``).
-ARCHS: dict[str, type[SmallCNN] | type[StrideCNN]] = {"SmallCNN": SmallCNN, "StrideCNN": StrideCNN}
+ARCHS: dict[str, type[SmallCNN] | type[StrideCNN]] = {
+    "SmallCNN": SmallCNN,
+    "StrideCNN": StrideCNN,
+    "MidStrideCNN": MidStrideCNN,
+    "WideStrideCNN": WideStrideCNN,
+}
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Train the product-image classifiers; ``python -m shopguard.store.images.images_train`` rebuilds the shipped weights.
 
-Three methods:
+Five methods:
 
 * ``standard``: cross-entropy on clean images.
 * ``fgsm_rs``: fast adversarial training (Wong, Rice, Kolter 2020): each batch is replaced by
@@ -10,6 +10,14 @@ Three methods:
 * ``n_fgsm``: N-FGSM (de Jorge et al. 2022): noise from the ``2 * eps`` box, step ``eps``,
   no projection back to the eps-ball; as cheap as ``fgsm_rs`` and less prone to catastrophic
   overfitting at larger eps.
+* ``pgd``: PGD adversarial training (Madry et al. 2018) with few steps (``steps``, step
+  ``2.5 * eps / steps``, random start); ``steps`` + 1 forward/backward passes per batch.
+* ``trades``: TRADES (Zhang et al. 2019): clean cross-entropy plus ``beta`` times the KL
+  divergence between clean and adversarial predictions, the adversarial example from PGD on
+  that divergence; trades a little robustness for clean accuracy at a set ``beta``.
+
+Any of them can average the weights (``ema``: an exponential moving average, which smooths
+the robust accuracy of the last epochs; the averaged network is what is probed and kept).
 
 Against catastrophic overfitting (PGD accuracy collapsing while FGSM accuracy rises) training
 also ramps eps up linearly over the first ``eps_ramp`` of the steps, measures PGD-10 accuracy on
@@ -31,11 +39,14 @@ https://arxiv.org/abs/2001.03994
 Madry et al., "Towards Deep Learning Models Resistant to Adversarial Attacks", ICLR 2018.
 de Jorge et al., "Make Some Noise: Reliable and Efficient Single-Step Adversarial Training",
 NeurIPS 2022. https://arxiv.org/abs/2202.01181
+Zhang et al., "Theoretically Principled Trade-off between Robustness and Accuracy", ICML 2019.
+https://arxiv.org/abs/1901.08573
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import time
@@ -88,6 +99,8 @@ class TrainMethod(StrEnum):
     STANDARD = "standard"
     FGSM_RS = "fgsm_rs"
     N_FGSM = "n_fgsm"
+    PGD = "pgd"
+    TRADES = "trades"
 
 
 def load_fashion_mnist(
@@ -185,11 +198,22 @@ def train_classifier(
     batch_size: int = 128,
     max_lr: float = 3e-3,
     eps_ramp: float = 0.0,
+    steps: int = 2,
+    beta: float = 6.0,
+    ema: float = 0.0,
     early_stopping: bool = True,
     random_state: int = 0,
+    device: str = "cpu",
+    time_limit_s: float | None = None,
     progress: Callable[[int, int, float], None] | None = None,
 ) -> ImageClassifier:
     """Train an ``arch`` network; ``progress(epoch, epochs, loss)`` is called after each epoch.
+
+    ``steps`` is the number of attack steps of ``pgd`` and ``trades`` (step ``2.5 * eps /
+    steps`` from a uniform random start), ``beta`` TRADES' weight of the robustness term,
+    ``ema`` the decay of an exponential moving average of the weights (0: off; the averaged
+    network is probed, kept and returned). ``time_limit_s`` is a safety stop: training ends
+    after the epoch during which that much wall time has passed (``info["stopped_early"]``).
 
     Warnings
     --------
@@ -201,76 +225,114 @@ def train_classifier(
     adversarial = method is not TrainMethod.STANDARD
     if adversarial and not 0.0 < eps <= 0.5:
         raise ConfigError("eps must be in (0, 0.5] for adversarial training")
-    if epochs < 1 or batch_size < 1:
-        raise ConfigError("epochs and batch_size must be >= 1")
+    if epochs < 1 or batch_size < 1 or steps < 1:
+        raise ConfigError("epochs, batch_size and steps must be >= 1")
     if not 0.0 <= eps_ramp < 1.0:
         raise ConfigError("eps_ramp must be in [0, 1)")
+    if not 0.0 <= ema < 1.0:
+        raise ConfigError("ema must be in [0, 1)")
     if arch not in ARCHS:
         raise ConfigError(f"arch must be one of {', '.join(ARCHS)}")
     torch.manual_seed(random_state)
+    dev = torch.device(device)
     gen = torch.Generator().manual_seed(random_state)
-    x_all = to_tensor(images)
-    y_all = torch.from_numpy(np.asarray(labels, dtype=np.int64))
-    net = ARCHS[arch]()
+    noise_gen = torch.Generator(device=dev).manual_seed(random_state)
+    x_all = to_tensor(images).to(dev)
+    y_all = torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(dev)
+    net = ARCHS[arch]().to(dev)
+    averaged = copy.deepcopy(net) if ema else net
     opt = torch.optim.Adam(net.parameters(), lr=max_lr)
     steps_per_epoch = (len(x_all) + batch_size - 1) // batch_size
     total_steps = epochs * steps_per_epoch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=total_steps)
     loss_fn = nn.CrossEntropyLoss()
-    probe = torch.arange(0, len(x_all), _PROBE_EVERY)[:500]
+    probe = torch.arange(0, len(x_all), _PROBE_EVERY, device=dev)[:500]
     history: list[float] = []
     best_state: dict[str, torch.Tensor] | None = None
     best_epoch = epochs
+    stopped_early = False
     started = time.perf_counter()
     cpu_started = time.process_time()
     step = 0
+    epoch = 0
     for epoch in range(epochs):
         net.train()
-        order = torch.randperm(len(x_all), generator=gen)
+        order = torch.randperm(len(x_all), generator=gen).to(dev)
         total = 0.0
         for i in range(0, len(x_all), batch_size):
             idx = order[i : i + batch_size]
             x, y = x_all[idx], y_all[idx]
-            if adversarial:
-                e = eps * min(1.0, (step + 1) / (eps_ramp * total_steps)) if eps_ramp else eps
-                x = _single_step(net, x, y, method, e, gen)
+            e = eps * min(1.0, (step + 1) / (eps_ramp * total_steps)) if eps_ramp else eps
+            if method is TrainMethod.TRADES:
+                loss = _trades_loss(net, x, y, e, steps, beta, noise_gen)
+            else:
+                if method is TrainMethod.PGD:
+                    x = _pgd_example(net, x, y, e, steps, noise_gen)
+                elif adversarial:
+                    x = _single_step(net, x, y, method, e, noise_gen)
+                loss = loss_fn(net(x), y)
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(net(x), y)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
             sched.step()
             step += 1
+            if ema:
+                _update_average(averaged, net, min(ema, (1 + step) / (10 + step)))
             total += float(loss.detach()) * len(idx)
-        net.eval()
+        averaged.eval()
         if adversarial and early_stopping and len(probe):
-            acc = _probe_accuracy(net, x_all[probe], y_all[probe], eps, random_state)
+            acc = _probe_accuracy(averaged, x_all[probe], y_all[probe], eps, random_state)
             history.append(round(acc, 4))
             if acc >= max(history):
-                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+                best_state = {k: v.detach().clone() for k, v in averaged.state_dict().items()}
                 best_epoch = epoch + 1
         if progress is not None:
             progress(epoch + 1, epochs, total / len(x_all))
+        if time_limit_s is not None and time.perf_counter() - started > time_limit_s:
+            stopped_early = epoch + 1 < epochs
+            break
     if best_state is not None:
-        net.load_state_dict(best_state)
-    net.eval()
+        averaged.load_state_dict(best_state)
+    elif stopped_early:
+        best_epoch = epoch + 1
+    net = averaged.to("cpu").eval()
     info = {
         "method": method.value,
         "arch": arch,
         "eps": eps if adversarial else 0.0,
         "eps_ramp": eps_ramp if adversarial else 0.0,
         "epochs": epochs,
+        "epochs_run": epoch + 1,
+        "stopped_early": stopped_early,
         "kept_epoch": best_epoch,
         "probe_pgd10_accuracy": history,
         "batch_size": batch_size,
         "max_lr": max_lr,
+        "ema": ema,
         "n_train": len(x_all),
         "random_state": random_state,
+        "device": str(dev),
         "train_seconds": round(time.perf_counter() - started, 1),
         "train_cpu_seconds": round(time.process_time() - cpu_started, 1),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
     }
+    if method in (TrainMethod.PGD, TrainMethod.TRADES):
+        info["steps"] = steps
+    if method is TrainMethod.TRADES:
+        info["beta"] = beta
     return ImageClassifier(net=net, name=name, info=info)
+
+
+@torch.no_grad()
+def _update_average(averaged: nn.Module, net: nn.Module, decay: float) -> None:
+    """``averaged = decay * averaged + (1 - decay) * net``, parameter by parameter."""
+    for a, p in zip(averaged.parameters(), net.parameters(), strict=True):
+        a.mul_(decay).add_(p.detach(), alpha=1.0 - decay)
+
+
+def _uniform(x: torch.Tensor, radius: float, gen: torch.Generator) -> torch.Tensor:
+    return (torch.rand(x.shape, generator=gen, device=x.device) * 2 - 1) * radius
 
 
 def _single_step(
@@ -284,7 +346,7 @@ def _single_step(
     """The training example of one batch: FGSM-RS or N-FGSM from a random start."""
     noise = 2.0 * eps if method is TrainMethod.N_FGSM else eps
     step = eps if method is TrainMethod.N_FGSM else 1.25 * eps
-    delta = ((torch.rand(x.shape, generator=gen) * 2 - 1) * noise).requires_grad_(True)
+    delta = _uniform(x, noise, gen).requires_grad_(True)
     loss = nn.functional.cross_entropy(net((x + delta).clamp(0, 1)), y)
     (grad,) = torch.autograd.grad(loss, delta)
     delta = delta.detach() + step * grad.sign()
@@ -293,20 +355,67 @@ def _single_step(
     return (x + delta).clamp(0, 1)
 
 
-def _probe_accuracy(
-    net: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, seed: int
-) -> float:
-    """PGD-10 accuracy on the probe (imports the attack lazily: adversarial depends on store)."""
-    alpha = 2.5 * eps / 10
-    gen = torch.Generator().manual_seed(seed)
-    adv = (x + (torch.rand(x.shape, generator=gen) * 2 - 1) * eps).clamp(0, 1)
-    for _ in range(10):
+def _pgd_example(
+    net: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    steps: int,
+    gen: torch.Generator,
+    target: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """PGD-``steps`` from a uniform random start, step ``2.5 * eps / steps``; cross-entropy
+    with the labels, or with ``target`` (clean log-probabilities) the KL divergence (TRADES)."""
+    alpha = 2.5 * eps / steps
+    adv = (x + _uniform(x, eps, gen)).clamp(0, 1)
+    for _ in range(steps):
         adv.requires_grad_(True)
-        loss = nn.functional.cross_entropy(net(adv), y)
+        out = net(adv)
+        if target is None:
+            loss = nn.functional.cross_entropy(out, y)
+        else:
+            loss = nn.functional.kl_div(
+                nn.functional.log_softmax(out, dim=1), target, reduction="sum", log_target=True
+            )
         (grad,) = torch.autograd.grad(loss, adv)
         with torch.no_grad():
             adv = adv.detach() + alpha * grad.sign()
             adv = torch.min(torch.max(adv, x - eps), x + eps).clamp(0, 1)
+    return adv.detach()
+
+
+def _trades_loss(
+    net: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    steps: int,
+    beta: float,
+    gen: torch.Generator,
+) -> torch.Tensor:
+    """TRADES (Zhang et al. 2019): cross-entropy on the clean batch plus ``beta`` times the KL
+    divergence between the clean and the adversarial predictions, the example found by PGD on
+    that divergence."""
+    with torch.no_grad():
+        target = nn.functional.log_softmax(net(x), dim=1)
+    adv = _pgd_example(net, x, y, eps, steps, gen, target=target)
+    logits = net(torch.cat([x, adv]))
+    clean, attacked = logits[: len(x)], logits[len(x) :]
+    robust = nn.functional.kl_div(
+        nn.functional.log_softmax(attacked, dim=1),
+        nn.functional.log_softmax(clean, dim=1),
+        reduction="batchmean",
+        log_target=True,
+    )
+    return nn.functional.cross_entropy(clean, y) + beta * robust
+
+
+def _probe_accuracy(
+    net: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, seed: int
+) -> float:
+    """PGD-10 accuracy on the probe (the attack of :func:`_pgd_example`, fixed seed)."""
+    gen = torch.Generator(device=x.device).manual_seed(seed)
+    adv = _pgd_example(net, x, y, eps, 10, gen)
     with torch.no_grad():
         return float((net(adv).argmax(1) == y).float().mean())
 
@@ -321,6 +430,13 @@ def _main(argv: list[str] | None = None) -> int:
         "--eps-ramp", type=float, default=0.0, help="fraction of steps to ramp eps up"
     )
     parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=2, help="attack steps of pgd / trades")
+    parser.add_argument("--beta", type=float, default=6.0, help="TRADES robustness weight")
+    parser.add_argument("--ema", type=float, default=0.0, help="weight-average decay (0: off)")
+    parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
+    parser.add_argument(
+        "--time-limit", type=float, default=None, help="safety stop after this many seconds"
+    )
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3, help="peak of the one-cycle schedule")
     parser.add_argument(
@@ -357,6 +473,11 @@ def _main(argv: list[str] | None = None) -> int:
         arch=args.arch,
         eps=args.eps,
         eps_ramp=args.eps_ramp,
+        steps=args.steps,
+        beta=args.beta,
+        ema=args.ema,
+        device=args.device,
+        time_limit_s=args.time_limit,
         epochs=args.epochs,
         batch_size=args.batch_size,
         max_lr=args.lr,
