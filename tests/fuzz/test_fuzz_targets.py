@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,17 @@ SECONDS = int(os.environ.get("SHOPGUARD_FUZZ_SECONDS", "3"))
 pytestmark = pytest.mark.slow
 
 
+#: Memory a target may use on its own before libFuzzer calls it out of memory.
+RSS_BUDGET_MB = 3072
+
+
+def _inherited_peak_rss_mb() -> int:
+    # libFuzzer reads its peak RSS from getrusage, and Linux carries the parent's peak into a
+    # forked-and-exec'd child: a target started from a test process that has loaded models
+    # would start "out of memory" before running one input. The budget is on top of that.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
 def run_target(name: str, seconds: int, work: Path) -> subprocess.CompletedProcess[str]:
     corpus = work / "corpus"
     seeds = FUZZ / "corpus" / name.removeprefix("fuzz_")
@@ -26,7 +38,7 @@ def run_target(name: str, seconds: int, work: Path) -> subprocess.CompletedProce
             sys.executable,
             str(FUZZ / f"{name}.py"),
             f"-max_total_time={seconds}",
-            "-rss_limit_mb=3072",
+            f"-rss_limit_mb={_inherited_peak_rss_mb() + RSS_BUDGET_MB}",
             "-timeout=20",
             f"-artifact_prefix={work}/",
             str(corpus),
