@@ -24,6 +24,19 @@ def test_fraud_csv_when_date_beyond_year_2262_then_data_validation_error_names_r
         load_transactions(path)
 
 
+def test_fraud_csv_when_dates_mix_offsets_and_local_times_then_data_validation_error(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "tx.csv"
+    path.write_text(
+        "TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_FRAUD\n"
+        "1,2024-01-01 10:00:00,C1,T1,12.50,0\n"
+        "2,2024-01-02 11:00:00-01:00,C2,T2,99.00,1\n"
+    )
+    with pytest.raises(DataValidationError, match=r"row 2.*mix UTC offsets"):
+        load_transactions(path)
+
+
 def test_datamap_toml_when_not_utf8_then_config_error(tmp_path: Path) -> None:
     path = tmp_path / "shopguard.toml"
     path.write_bytes(b'log_level = "INFO"\nredis_\x99url =]\n')

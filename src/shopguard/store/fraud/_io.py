@@ -63,6 +63,21 @@ def _bad_row(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0]) + 1
 
 
+def _first_zone_change(text: pd.Series) -> int | None:
+    """1-based row of the first date whose offset-or-not differs from the first row's."""
+    first: bool | None = None
+    for i, value in enumerate(text, start=1):
+        try:
+            aware = pd.Timestamp(value).tzinfo is not None
+        except (ValueError, TypeError, OverflowError):
+            continue
+        if first is None:
+            first = aware
+        elif aware != first:
+            return i
+    return None
+
+
 def _blank(series: pd.Series) -> np.ndarray:
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         text = series.astype("string")
@@ -173,7 +188,17 @@ def validate_transactions(frame: pd.DataFrame, *, source: str = "<dataframe>") -
                 "missing date", file=source, row=_bad_row(blank), column="TX_DATETIME"
             )
         text = dt_col.astype("string").str.strip()
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        try:
+            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        except ValueError:
+            # pandas refuses a column where some dates carry a UTC offset and others do not
+            # (a fuzz finding): which zone the bare ones are in is not ours to guess.
+            raise DataValidationError(
+                "dates mix UTC offsets and local times; give every date an offset or none",
+                file=source,
+                row=_first_zone_change(text),
+                column="TX_DATETIME",
+            ) from None
         bad = np.asarray(parsed.isna(), dtype=bool)
         if bad.any():
             raise DataValidationError(
