@@ -61,3 +61,29 @@ def test_no_credentials_when_authn_guard_removed_then_nobody_served_and_check_fa
     anonymous, genuine = res.evidence.split("; genuine key: ")
     assert anonymous.count("-> 401") == 4
     assert "-> 401" in genuine and "not being authenticated" in genuine
+
+
+def test_malformed_json_check_when_key_just_spent_its_rate_limit_then_waits_and_judges_parsing(
+    gateway_home,
+) -> None:
+    # In a red-team run the flood check spends the key's limit; the next check on that key
+    # must judge what it tests (the 422 problem body), not report the 429 as a failure.
+    import httpx
+
+    from shopguard.gateway.checks import MalformedJson
+
+    gw = Gateway(make_settings(gateway_home, rate_limit_key="3/second;2000/minute"))
+    try:
+        with serve_in_thread(gw.app) as url:
+            ctx = _ctx(gw, url)
+            with httpx.Client(base_url=url) as c:
+                codes = [
+                    c.get("/metrics", headers={"X-API-Key": ctx["api_keys"]["full"]}).status_code
+                    for _ in range(6)
+                ]
+            assert 429 in codes  # the limit is spent
+            res = MalformedJson().result(ctx)
+    finally:
+        gw.close()
+    assert res.status is Status.PASS, res
+    assert "-> 422" in res.evidence
