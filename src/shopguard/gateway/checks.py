@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from shopguard.core.patient_http import patient_client
 from shopguard.core.scorecard import Area, Check, CheckContext, Figure, Status, checks
 
 __all__: list[str] = []
@@ -55,28 +56,8 @@ def _body(path: str, ctx: CheckContext) -> dict[str, Any] | None:
     return None
 
 
-class _PatientTransport(httpx.HTTPTransport):
-    """Waits out 429s (at most 20 retries of <= 2 s per request): these checks judge authentication, size
-    and parsing, and a run's own flood check may have just spent the key's rate limit."""
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = super().handle_request(request)
-        for _ in range(20):
-            if response.status_code != 429:
-                break
-            try:
-                wait = float(response.headers.get("retry-after") or 0.5)
-            except ValueError:
-                wait = 0.5
-            response.read()
-            response.close()
-            time.sleep(min(max(wait, 0.05), 2.0))
-            response = super().handle_request(request)
-        return response
-
-
 def _client(ctx: CheckContext) -> httpx.Client:
-    return httpx.Client(base_url=ctx["base_url"], timeout=30, transport=_PatientTransport())
+    return patient_client(ctx["base_url"])
 
 
 class _RefusedEverywhere(Check):

@@ -15,7 +15,6 @@ a flagged upload that is answered is an attack that got through.
 from __future__ import annotations
 
 import io
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from shopguard.adversarial.checks import DETECTION_BAR
+from shopguard.core.patient_http import patient_client
 from shopguard.core.scorecard import Area, Check, CheckContext, Figure, Status, checks
 
 if TYPE_CHECKING:
@@ -101,21 +101,10 @@ class _Unavailable(Exception):
         self.why = why
 
 
-def _post(client: httpx.Client, body: bytes) -> httpx.Response:
-    """One upload, waiting out 429s (the rate limit is not what is judged here)."""
-    resp = client.post(ROUTE, content=body, headers={"content-type": "image/png"})
-    for _ in range(20):
-        if resp.status_code != 429:
-            break
-        time.sleep(min(float(resp.headers.get("retry-after", "0.5") or 0.5), 2.0))
-        resp = client.post(ROUTE, content=body, headers={"content-type": "image/png"})
-    return resp
-
-
 def _send(client: httpx.Client, images: NDArray[np.uint8]) -> _Answers:
     out = _Answers([])
     for img in images:
-        resp = _post(client, png(img))
+        resp = client.post(ROUTE, content=png(img), headers={"content-type": "image/png"})
         code = resp.status_code
         if code in (401, 403):
             raise _Unavailable(
@@ -170,7 +159,6 @@ class AttackedUploadsRefused(Check):
     )
 
     def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
-        import httpx
 
         from shopguard.store.images.images_train import load_test_sample
 
@@ -179,7 +167,7 @@ class AttackedUploadsRefused(Check):
         pick = np.concatenate([np.flatnonzero(y == c)[:2] for c in np.unique(y)])[:N_IMAGES]
         X, y = X[pick], y[pick]
         headers = {"X-API-Key": ctx["api_keys"]["full"]}
-        with httpx.Client(base_url=ctx["base_url"], timeout=30, headers=headers) as client:
+        with patient_client(ctx["base_url"], headers=headers) as client:
             try:
                 clean = _send(client, X)
                 model, how = _attack_model(clean.model)

@@ -69,7 +69,7 @@ def _run(monkeypatch: pytest.MonkeyPatch, handler: Handler) -> Any:
     real_init = httpx.Client.__init__
 
     def init(self: httpx.Client, *args: Any, **kw: Any) -> None:
-        kw.setdefault("transport", httpx.MockTransport(handler))
+        kw["transport"] = httpx.MockTransport(handler)  # in place of the patient one
         real_init(self, *args, **kw)
 
     monkeypatch.setattr(httpx.Client, "__init__", init)
