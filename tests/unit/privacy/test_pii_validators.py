@@ -66,3 +66,9 @@ def test_phone_when_possible_number_then_true(phone):
 @pytest.mark.parametrize("phone", ["+1 12", "12345", "1111111111", "+999 1234567890123456"])
 def test_phone_when_impossible_then_false(phone):
     assert not phone_valid(phone)
+
+
+def test_iban_when_hex_id_under_a_made_up_country_code_then_invalid() -> None:
+    # A pseudonymised customer id from the demo's audit log: mod-97 passes by chance.
+    assert not iban_valid("fd35ca771ab577480d132ee60292bf20")
+    assert iban_valid("DE89370400440532013000")

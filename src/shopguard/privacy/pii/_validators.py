@@ -14,8 +14,26 @@ import phonenumbers
 
 __all__ = ["iban_valid", "ip_valid", "luhn_valid", "phone_valid", "ssn_valid"]
 
-# Lengths of IBANs by country (ISO 13616 registry); unknown countries fall back to 15..34.
+# Lengths of IBANs by country (ISO 13616 registry); a code not listed here is not an IBAN.
 _IBAN_LENGTHS: dict[str, int] = {
+    "BI": 27,
+    "BY": 28,
+    "DJ": 27,
+    "EG": 29,
+    "FK": 18,
+    "IQ": 23,
+    "LC": 32,
+    "LY": 25,
+    "MN": 20,
+    "NI": 28,
+    "OM": 23,
+    "RU": 33,
+    "SC": 31,
+    "SD": 18,
+    "SO": 23,
+    "ST": 25,
+    "SV": 28,
+    "VA": 22,
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
     "BR": 29, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20,
     "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27,
@@ -56,8 +74,9 @@ def iban_valid(iban: str) -> bool:
     s = iban.replace(" ", "").upper()
     if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", s):
         return False
-    expected = _IBAN_LENGTHS.get(s[:2])
-    if expected is not None and len(s) != expected:
+    # Only registry countries: a 32-digit hex id such as "fd35ca77..." passes mod-97 one time
+    # in 97 under a made-up country code, and audit entries are full of those.
+    if len(s) != _IBAN_LENGTHS.get(s[:2], -1):
         return False
     rearranged = s[4:] + s[:4]
     return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
