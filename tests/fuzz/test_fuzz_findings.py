@@ -11,15 +11,21 @@ from shopguard.privacy.datamap import load_declarations
 from shopguard.store.fraud._io import load_transactions
 
 
-def test_fraud_csv_when_date_beyond_year_2262_then_data_validation_error_names_row(
-    tmp_path: Path,
-) -> None:
+def _fraud_csv(tmp_path: Path, *, second_date: str) -> Path:
+    """Two valid transactions, the second dated ``second_date``."""
     path = tmp_path / "tx.csv"
     path.write_text(
         "TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_FRAUD\n"
         "1,2024-01-01 10:00:00,C1,T1,12.50,0\n"
-        "2,6024-01-01 10:00:00,C2,T2,99.00,1\n"
+        f"2,{second_date},C2,T2,99.00,1\n"
     )
+    return path
+
+
+def test_fraud_csv_when_date_beyond_year_2262_then_data_validation_error_names_row(
+    tmp_path: Path,
+) -> None:
+    path = _fraud_csv(tmp_path, second_date="6024-01-01 10:00:00")
     with pytest.raises(DataValidationError, match=r"row 2.*out of range"):
         load_transactions(path)
 
@@ -27,12 +33,7 @@ def test_fraud_csv_when_date_beyond_year_2262_then_data_validation_error_names_r
 def test_fraud_csv_when_dates_mix_offsets_and_local_times_then_data_validation_error(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "tx.csv"
-    path.write_text(
-        "TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_FRAUD\n"
-        "1,2024-01-01 10:00:00,C1,T1,12.50,0\n"
-        "2,2024-01-02 11:00:00-01:00,C2,T2,99.00,1\n"
-    )
+    path = _fraud_csv(tmp_path, second_date="2024-01-02 11:00:00-01:00")
     with pytest.raises(DataValidationError, match=r"row 2.*mix UTC offsets"):
         load_transactions(path)
 
