@@ -8,6 +8,9 @@
 #   DATA=/usr/share/datasets/fashion-mnist OUT=/tmp/out bash bench/adversarial_images_device.sh
 # Timing knobs (seconds from the start): SWEEP_START_BY (no config starts later), SWEEP_STOP
 # (sweep killed), TRAIN_LIMIT (training's safety stop), END (no attack starts later).
+# SWEEP_ONLY=1: phase A only (no CPU-cost runs), writing $OUT/sweep.jsonl as each config ends and
+# the weights of the KEEP best configs to $OUT/weights.tar; the pick is then trained on the CPU
+# elsewhere (session 5: on the 2-core box, so that the CPU-time bar is measured there).
 set -uo pipefail
 export PYTHONPATH="$PWD/src${EXTRA_PATH:+:$EXTRA_PATH}" PYTHONUNBUFFERED=1
 : "${DATA:?}" "${OUT:?}"
@@ -29,13 +32,38 @@ echo "== $(el)s phase A: sweep"
 python3 $R sweep --configs "$CONFIGS" --out "$W/sweep" --workers "$WORKERS" \
   --budget-s "$SWEEP_START_BY" --device "$DEVICE" --data "$DATA" >"$W/sweep.log" 2>&1 &
 SWEEP=$!
-for th in 2 6; do
-  python3 bench/adversarial_images_cpu_cost.py --threads $th --batches ${COST_BATCHES:-40} >>"$W/cpu_cost.jsonl" 2>&1
+if [ -z "${SWEEP_ONLY:-}" ]; then
+  for th in 2 6; do
+    python3 bench/adversarial_images_cpu_cost.py --threads $th --batches ${COST_BATCHES:-40} >>"$W/cpu_cost.jsonl" 2>&1
+  done
+fi
+while kill -0 $SWEEP 2>/dev/null && [ "$(el)" -lt "$SWEEP_STOP" ]; do
+  sleep 2
+  cp "$W/sweep/sweep.jsonl" "$OUT/sweep.jsonl" 2>/dev/null
 done
-while kill -0 $SWEEP 2>/dev/null && [ "$(el)" -lt "$SWEEP_STOP" ]; do sleep 2; done
 pkill -P $SWEEP 2>/dev/null; kill $SWEEP 2>/dev/null; sleep 1
 cat "$W/sweep/sweep.jsonl"
 cp "$W/sweep/sweep.jsonl" "$OUT/sweep.jsonl"
+cp "$W/sweep.log" "$OUT/sweep.log"
+if [ -n "${SWEEP_ONLY:-}" ]; then
+  python3 - "$W" "${KEEP:-4}" <<'EOF' >"$W/keep.txt"
+import json, sys
+sys.path.insert(0, "bench")
+from adversarial_images_recipes import bar_score, target
+w, keep = sys.argv[1], int(sys.argv[2])
+rows = [json.loads(s) for s in open(f"{w}/sweep/sweep.jsonl") if s.strip()]
+rows = [r for r in rows if "error" not in r]
+for eps in (0.1, 0.2):
+    rs = sorted((r for r in rows if abs(target(r) - eps) < 1e-9), key=lambda r: -bar_score(r, eps))
+    for r in rs[:keep]:
+        print(r["name"])
+EOF
+  # shellcheck disable=SC2046
+  tar -C "$W/sweep/weights" -cf "$OUT/weights.tar" manifest.json \
+    $(sed 's/$/.safetensors/' "$W/keep.txt") 2>/dev/null
+  echo "== $(el)s sweep done; kept: $(tr '\n' ' ' <"$W/keep.txt")"
+  exit 0
+fi
 
 echo "== $(el)s phase B: CPU training of the picks"
 P1=$(python3 $R pick --results "$W/sweep/sweep.jsonl" --eps 0.1 \

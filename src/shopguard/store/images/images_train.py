@@ -16,6 +16,12 @@ Five methods:
   divergence between clean and adversarial predictions, the adversarial example from PGD on
   that divergence; trades a little robustness for clean accuracy at a set ``beta``.
 
+PGD and TRADES can add an adversarial weight perturbation (``awp``, Wu, Xia, Wang 2020): before
+each update the weights are pushed by ``awp`` times their norm, layer by layer, in the direction
+that raises the loss on the batch's adversarial examples, the gradient is taken there, and the
+weights are put back before the optimiser step; one more forward/backward per batch, and a
+flatter robust loss that generalises better to the test images.
+
 Any of them can average the weights (``ema``: an exponential moving average, which smooths
 the robust accuracy of the last epochs; the averaged network is what is probed and kept).
 
@@ -41,6 +47,8 @@ de Jorge et al., "Make Some Noise: Reliable and Efficient Single-Step Adversaria
 NeurIPS 2022. https://arxiv.org/abs/2202.01181
 Zhang et al., "Theoretically Principled Trade-off between Robustness and Accuracy", ICML 2019.
 https://arxiv.org/abs/1901.08573
+Wu, Xia, Wang, "Adversarial Weight Perturbation Helps Robust Generalization", NeurIPS 2020.
+https://arxiv.org/abs/2004.05884
 """
 
 from __future__ import annotations
@@ -201,6 +209,7 @@ def train_classifier(
     steps: int = 2,
     beta: float = 6.0,
     ema: float = 0.0,
+    awp: float = 0.0,
     early_stopping: bool = True,
     random_state: int = 0,
     device: str = "cpu",
@@ -212,7 +221,8 @@ def train_classifier(
     ``steps`` is the number of attack steps of ``pgd`` and ``trades`` (step ``2.5 * eps /
     steps`` from a uniform random start), ``beta`` TRADES' weight of the robustness term,
     ``ema`` the decay of an exponential moving average of the weights (0: off; the averaged
-    network is probed, kept and returned). ``time_limit_s`` is a safety stop: training ends
+    network is probed, kept and returned), ``awp`` the relative size of the adversarial weight
+    perturbation of ``pgd`` and ``trades`` (0: off). ``time_limit_s`` is a safety stop: training ends
     after the epoch during which that much wall time has passed (``info["stopped_early"]``).
 
     Warnings
@@ -233,6 +243,10 @@ def train_classifier(
         raise ConfigError("ema must be in [0, 1)")
     if arch not in ARCHS:
         raise ConfigError(f"arch must be one of {', '.join(ARCHS)}")
+    if not 0.0 <= awp < 1.0:
+        raise ConfigError("awp must be in [0, 1)")
+    if awp and method not in (TrainMethod.PGD, TrainMethod.TRADES):
+        raise ConfigError("awp needs method pgd or trades")
     torch.manual_seed(random_state)
     dev = torch.device(device)
     gen = torch.Generator().manual_seed(random_state)
@@ -245,7 +259,6 @@ def train_classifier(
     steps_per_epoch = (len(x_all) + batch_size - 1) // batch_size
     total_steps = epochs * steps_per_epoch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=total_steps)
-    loss_fn = nn.CrossEntropyLoss()
     probe = torch.arange(0, len(x_all), _PROBE_EVERY, device=dev)[:500]
     history: list[float] = []
     best_state: dict[str, torch.Tensor] | None = None
@@ -264,15 +277,21 @@ def train_classifier(
             x, y = x_all[idx], y_all[idx]
             e = eps * min(1.0, (step + 1) / (eps_ramp * total_steps)) if eps_ramp else eps
             if method is TrainMethod.TRADES:
-                loss = _trades_loss(net, x, y, e, steps, beta, noise_gen)
+                adv = _trades_example(net, x, y, e, steps, noise_gen)
+                objective = _trades_objective(x, adv, y, beta)
             else:
                 if method is TrainMethod.PGD:
                     x = _pgd_example(net, x, y, e, steps, noise_gen)
                 elif adversarial:
                     x = _single_step(net, x, y, method, e, noise_gen)
-                loss = loss_fn(net(x), y)
+                objective = _cross_entropy_objective(x, y)
+            shifts = _weight_perturbation(net, objective, awp) if awp else []
+            loss = objective(net)
             opt.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
+            with torch.no_grad():
+                for param, shift in shifts:
+                    param.sub_(shift)
             opt.step()
             sched.step()
             step += 1
@@ -321,6 +340,8 @@ def train_classifier(
         info["steps"] = steps
     if method is TrainMethod.TRADES:
         info["beta"] = beta
+    if awp:
+        info["awp"] = awp
     return ImageClassifier(net=net, name=name, info=info)
 
 
@@ -384,6 +405,52 @@ def _pgd_example(
     return adv.detach()
 
 
+Objective = Callable[[nn.Module], torch.Tensor]
+
+
+def _cross_entropy_objective(x: torch.Tensor, y: torch.Tensor) -> Objective:
+    def objective(net: nn.Module) -> torch.Tensor:
+        out: torch.Tensor = nn.functional.cross_entropy(net(x), y)
+        return out
+
+    return objective
+
+
+def _trades_example(
+    net: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    steps: int,
+    gen: torch.Generator,
+) -> torch.Tensor:
+    """TRADES' adversarial example: PGD on the KL divergence from the clean prediction."""
+    with torch.no_grad():
+        target = nn.functional.log_softmax(net(x), dim=1)
+    return _pgd_example(net, x, y, eps, steps, gen, target=target)
+
+
+def _trades_objective(
+    x: torch.Tensor, adv: torch.Tensor, y: torch.Tensor, beta: float
+) -> Objective:
+    """TRADES (Zhang et al. 2019): cross-entropy on the clean batch plus ``beta`` times the KL
+    divergence between the clean and the adversarial predictions."""
+
+    def objective(net: nn.Module) -> torch.Tensor:
+        logits = net(torch.cat([x, adv]))
+        clean, attacked = logits[: len(x)], logits[len(x) :]
+        robust = nn.functional.kl_div(
+            nn.functional.log_softmax(attacked, dim=1),
+            nn.functional.log_softmax(clean, dim=1),
+            reduction="batchmean",
+            log_target=True,
+        )
+        out: torch.Tensor = nn.functional.cross_entropy(clean, y) + beta * robust
+        return out
+
+    return objective
+
+
 def _trades_loss(
     net: nn.Module,
     x: torch.Tensor,
@@ -393,21 +460,25 @@ def _trades_loss(
     beta: float,
     gen: torch.Generator,
 ) -> torch.Tensor:
-    """TRADES (Zhang et al. 2019): cross-entropy on the clean batch plus ``beta`` times the KL
-    divergence between the clean and the adversarial predictions, the example found by PGD on
-    that divergence."""
+    """The TRADES loss of a batch: :func:`_trades_example`, then :func:`_trades_objective`."""
+    return _trades_objective(x, _trades_example(net, x, y, eps, steps, gen), y, beta)(net)
+
+
+def _weight_perturbation(
+    net: nn.Module, objective: Objective, gamma: float
+) -> list[tuple[nn.Parameter, torch.Tensor]]:
+    """Adversarial weight perturbation (Wu et al. 2020), applied in place: every weight matrix
+    or kernel moves by ``gamma`` times its norm along the normalised gradient of ``objective``.
+    Returns ``(parameter, shift)`` pairs so that the caller can take the shifts back."""
+    params = [p for p in net.parameters() if p.dim() > 1]
+    grads = torch.autograd.grad(objective(net), params)
+    shifts = []
     with torch.no_grad():
-        target = nn.functional.log_softmax(net(x), dim=1)
-    adv = _pgd_example(net, x, y, eps, steps, gen, target=target)
-    logits = net(torch.cat([x, adv]))
-    clean, attacked = logits[: len(x)], logits[len(x) :]
-    robust = nn.functional.kl_div(
-        nn.functional.log_softmax(attacked, dim=1),
-        nn.functional.log_softmax(clean, dim=1),
-        reduction="batchmean",
-        log_target=True,
-    )
-    return nn.functional.cross_entropy(clean, y) + beta * robust
+        for p, g in zip(params, grads, strict=True):
+            shift = gamma * p.norm() * g / (g.norm() + 1e-12)
+            p.add_(shift)
+            shifts.append((p, shift))
+    return shifts
 
 
 def _probe_accuracy(
@@ -433,6 +504,9 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=2, help="attack steps of pgd / trades")
     parser.add_argument("--beta", type=float, default=6.0, help="TRADES robustness weight")
     parser.add_argument("--ema", type=float, default=0.0, help="weight-average decay (0: off)")
+    parser.add_argument(
+        "--awp", type=float, default=0.0, help="adversarial weight perturbation size (0: off)"
+    )
     parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
     parser.add_argument(
         "--time-limit", type=float, default=None, help="safety stop after this many seconds"
@@ -476,6 +550,7 @@ def _main(argv: list[str] | None = None) -> int:
         steps=args.steps,
         beta=args.beta,
         ema=args.ema,
+        awp=args.awp,
         device=args.device,
         time_limit_s=args.time_limit,
         epochs=args.epochs,
