@@ -24,7 +24,9 @@ from shopguard.store.images import ImageClassifier, StrideCNN, load_classifier, 
 from shopguard.store.images._model import ARCHS
 from shopguard.store.images.images_train import (
     TrainMethod,
+    _cross_entropy_objective,
     _pgd_example,
+    _weight_perturbation,
     load_eval_set,
     load_fashion_test_subset,
     load_test_sample,
@@ -73,6 +75,40 @@ def test_train_classifier_when_pgd_or_trades_with_average_then_recorded_and_prob
     assert next(model.net.parameters()).device.type == "cpu"
 
 
+@pytest.mark.parametrize("method", [TrainMethod.PGD, TrainMethod.TRADES])
+def test_train_classifier_when_weight_perturbation_then_recorded_and_changes_the_result(
+    fashion, method
+) -> None:
+    plain = _fit(fashion, 128, method=method, epochs=1, early_stopping=False)
+    awp = _fit(fashion, 128, method=method, epochs=1, early_stopping=False, awp=0.01)
+    assert awp.info["awp"] == 0.01 and "awp" not in plain.info
+    w_plain = plain.net.state_dict()["head.weight"]
+    assert not torch.allclose(w_plain, awp.net.state_dict()["head.weight"])
+
+
+def test_weight_perturbation_when_applied_then_relative_size_and_raises_the_loss(fashion) -> None:
+    X, y, idx = fashion["X"], fashion["y"], fashion["train"][:64]
+    torch.manual_seed(0)
+    net = StrideCNN()
+    x = torch.from_numpy(X[idx].astype(np.float32) / 255).unsqueeze(1)
+    objective = _cross_entropy_objective(x, torch.from_numpy(y[idx].astype(np.int64)))
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    with torch.no_grad():
+        loss = float(objective(net))
+    shifts = _weight_perturbation(net, objective, 0.05)
+    assert len(shifts) == 4  # the two kernels and the two matrices; biases stay
+    with torch.no_grad():
+        for param, shift in shifts:
+            assert float(shift.norm()) == pytest.approx(
+                0.05 * float((param - shift).norm()), rel=1e-3
+            )
+        assert float(objective(net)) > loss
+        for param, shift in shifts:
+            param.sub_(shift)
+    for k, v in net.state_dict().items():
+        assert torch.allclose(v, before[k], atol=1e-6)
+
+
 def test_train_classifier_when_weight_average_then_returns_a_different_network(fashion) -> None:
     X, y, idx = fashion["X"], fashion["y"], fashion["train"][:200]
     kw = {"name": "t", "arch": "StrideCNN", "epochs": 1, "batch_size": 32, "early_stopping": False}
@@ -114,6 +150,8 @@ def test_train_classifier_when_unknown_arch_or_bad_ramp_then_config_error(fashio
         train_classifier(X[idx], y[idx], name="t", ema=1.0, epochs=1)
     with pytest.raises(ConfigError):
         train_classifier(X[idx], y[idx], name="t", method=TrainMethod.PGD, steps=0, epochs=1)
+    with pytest.raises(ConfigError):  # a weight perturbation needs a multi-step method
+        train_classifier(X[idx], y[idx], name="t", method=TrainMethod.FGSM_RS, awp=0.01, epochs=1)
 
 
 @pytest.mark.parametrize("arch", ["StrideCNN", "MidStrideCNN", "WideStrideCNN"])

@@ -37,8 +37,6 @@ __all__ = [
     "ImageClassifier",
     "MidStrideCNN",
     "SmallCNN",
-    "SmoothMidStrideCNN",
-    "SmoothStrideCNN",
     "StrideCNN",
     "WideStrideCNN",
     "load_classifier",
@@ -92,20 +90,18 @@ class StrideCNN(nn.Module):
     """
 
     widths: tuple[int, int, int] = (32, 64, 256)
-    activation: type[nn.Module] = nn.ReLU
 
     def __init__(self, n_classes: int = len(CLASSES)) -> None:
         super().__init__()
         c1, c2, hidden = self.widths
-        act = self.activation
         self.features = nn.Sequential(
             nn.Conv2d(1, c1, 4, stride=2, padding=1),
-            act(),
+            nn.ReLU(),
             nn.Conv2d(c1, c2, 4, stride=2, padding=1),
-            act(),
+            nn.ReLU(),
             nn.Flatten(),
             nn.Linear(c2 * 7 * 7, hidden),
-            act(),
+            nn.ReLU(),
         )
         self.head = nn.Linear(hidden, n_classes)
 
@@ -131,30 +127,12 @@ class MidStrideCNN(StrideCNN):
     widths = (48, 96, 384)
 
 
-class SmoothStrideCNN(StrideCNN):
-    """:class:`StrideCNN` with SiLU instead of ReLU activations (same weights layout).
-
-    Smooth activations give the inner attack of adversarial training better gradients (Xie et
-    al., "Smooth Adversarial Training", arXiv:2006.14536, 2020).
-    """
-
-    activation = nn.SiLU
-
-
-class SmoothMidStrideCNN(MidStrideCNN):
-    """:class:`MidStrideCNN` with SiLU activations (see :class:`SmoothStrideCNN`)."""
-
-    activation = nn.SiLU
-
-
 #: The network classes a weights file may name (safetensors metadata and manifest ``arch``).
 ARCHS: dict[str, type[SmallCNN] | type[StrideCNN]] = {
     "SmallCNN": SmallCNN,
     "StrideCNN": StrideCNN,
     "MidStrideCNN": MidStrideCNN,
     "WideStrideCNN": WideStrideCNN,
-    "SmoothStrideCNN": SmoothStrideCNN,
-    "SmoothMidStrideCNN": SmoothMidStrideCNN,
 }
 
 
