@@ -17,7 +17,9 @@ recipes of about the same CPU budget.
 
 ``pick`` prints the images_train arguments of the best config for an eps (bar-relative score);
 ``score`` prints the same proxy figures for trained weights. Results of the run on the lent
-H100: bench/results/adversarial_images_recipes.jsonl.
+H100: bench/results/adversarial_images_recipes.jsonl; session 5's (configs
+bench/adversarial_images_recipes_s5.jsonl, with PGD-50 and APGD columns):
+bench/results/adversarial_images_recipes_s5.jsonl and adversarial_images_session5.md.
 """
 
 from __future__ import annotations
