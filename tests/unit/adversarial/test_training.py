@@ -119,6 +119,18 @@ def test_train_classifier_when_weight_average_then_returns_a_different_network(f
     assert not torch.allclose(w_plain, w_avg)
 
 
+def test_train_classifier_when_best_probe_rounds_up_then_that_epoch_kept(
+    fashion, monkeypatch
+) -> None:
+    from shopguard.store.images import images_train
+
+    probes = iter([0.5, 401 / 500 - 1e-9])  # the second rounds up to 0.802
+    monkeypatch.setattr(images_train, "_probe_accuracy", lambda *a: next(probes))
+    model = _fit(fashion, 64, method=TrainMethod.FGSM_RS, epochs=2)
+    assert model.info["probe_pgd10_accuracy"] == [0.5, 0.802]
+    assert model.info["kept_epoch"] == 2
+
+
 def test_train_classifier_when_time_limit_passed_then_stops_after_the_epoch(fashion) -> None:
     model = _fit(fashion, 128, method=TrainMethod.FGSM_RS, epochs=3, time_limit_s=0.0)
     assert model.info["epochs_run"] == 1 and model.info["stopped_early"] is True

@@ -300,8 +300,10 @@ def train_classifier(
             total += float(loss.detach()) * len(idx)
         averaged.eval()
         if adversarial and early_stopping and len(probe):
-            acc = _probe_accuracy(averaged, x_all[probe], y_all[probe], eps, random_state)
-            history.append(round(acc, 4))
+            # rounded before the comparison: a new best that rounded up (0.80199.. -> 0.802) was
+            # compared unrounded against its own rounded entry and never kept
+            acc = round(_probe_accuracy(averaged, x_all[probe], y_all[probe], eps, random_state), 4)
+            history.append(acc)
             if acc >= max(history):
                 best_state = {k: v.detach().clone() for k, v in averaged.state_dict().items()}
                 best_epoch = epoch + 1
