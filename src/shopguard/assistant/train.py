@@ -21,14 +21,17 @@ import pandas as pd
 
 from shopguard.assistant.corpus import generated_attacks, generated_benign
 from shopguard.assistant.detector import DEFAULT_DETECTOR_PATH, PromptInjectionDetector
+from shopguard.assistant.public_payloads import public_attacks
 from shopguard.assistant.validation import VAL_HARD_BENIGN
 from shopguard.core.errors import DataValidationError
 
 __all__ = ["load_deepset", "training_groups", "training_set", "validation_reviews"]
 
 DEEPSET_WEIGHT = 16.0
-N_ATTACKS = 4800
-N_BENIGN = 3600
+#: Weight of a public payload (:mod:`.public_payloads`), chosen on grouped cross-validation.
+PUBLIC_WEIGHT = 1.0
+N_ATTACKS = 6200
+N_BENIGN = 5200
 #: The operating point: at most 1 % of the hand-written validation prompts and 0.5 % of the
 #: validation reviews are flagged (the bar on held-out hard-benign prompts is 2 %).
 VAL_FPR = 0.01
@@ -54,14 +57,17 @@ def training_set(data_dir: Path, *, random_state: int = 0) -> tuple[list[str], l
 
 
 def training_groups(
-    data_dir: Path, *, random_state: int = 0
+    data_dir: Path, *, random_state: int = 0, public: bool = True
 ) -> tuple[list[str], list[int], list[str]]:
-    """Training texts, labels and groups: a generated text's template, else its own row."""
+    """Training texts, labels and groups: a generated text's template (or a public payload's
+    source template), else its own row. ``public`` adds the public payloads found in
+    :data:`~shopguard.assistant.public_payloads.PUBLIC_CACHE` (none there: none added)."""
     texts, labels = load_deepset(data_dir, "train")
     groups = [f"deepset:{i}" for i in range(len(texts))]
     for item in [
         *generated_attacks(N_ATTACKS, random_state=random_state),
         *generated_benign(N_BENIGN, random_state=random_state + 1),
+        *(public_attacks(random_state=random_state) if public else []),
     ]:
         texts.append(item.text)
         labels.append(item.label)
