@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--C", type=float, default=None)
     ap.add_argument("--deepset-weight", type=float, default=DEEPSET_WEIGHT)
     ap.add_argument("--public-weight", type=float, default=PUBLIC_WEIGHT)
+    ap.add_argument("--sublinear", action="store_true", help="1 + log(count) term weights")
     ap.add_argument("--show-val", type=int, default=0, help="top-scoring validation prompts")
     ap.add_argument(
         "--near-dups",
@@ -122,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     w = np.where(
         fam == "deepset", args.deepset_weight, np.where(fam == "public", args.public_weight, 1.0)
     )
-    det = PromptInjectionDetector() if args.C is None else PromptInjectionDetector(C=args.C)
+    det = PromptInjectionDetector(sublinear=args.sublinear)
+    if args.C is not None:
+        det.C = args.C
     X, _, _ = det._features(texts)
     V, _, _ = det._features(list(VAL_HARD_BENIGN))
     R, _, _ = det._features(validation_reviews(SHARED_DATA))
@@ -151,6 +154,21 @@ def main(argv: list[str] | None = None) -> int:
     for f in sorted(set(fam[y == 0]) - {"deepset"}):
         s = (fam == f) & (y == 0)
         print(f"benign {f:<20} FPR {hit[s].mean():.4f} (n={int(s.sum())})")
+    if args.no_public:
+        # the public payloads as an unseen source: a model trained without any of them
+        from shopguard.assistant.public_payloads import public_attacks
+
+        pub = [a.text for a in public_attacks()]
+        if pub:
+            m = det._model().fit(X, y, sample_weight=w)
+            thr = max(
+                _cut(m.predict_proba(V)[:, 1], VAL_FPR),
+                _cut(m.predict_proba(R)[:, 1], VAL_REVIEW_FPR),
+            )
+            P, _, _ = det._features(pub)
+            print(
+                f"public payloads, never trained on: recall {(m.predict_proba(P)[:, 1] >= thr).mean():.4f}"
+            )
     if args.show_misses:
         miss = np.flatnonzero(d & (y == 1) & ~hit)
         for i in miss[np.argsort(oof[miss])][: args.show_misses]:

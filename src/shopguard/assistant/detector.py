@@ -154,6 +154,9 @@ class PromptInjectionDetector:
     tail : bool
         Also hash the last sentence or two into their own buckets, so an instruction
         stacked after a benign question is not diluted by it.
+    sublinear : bool
+        Weigh each hashed n-gram by ``1 + log(count)`` instead of its count (before the L2
+        norm).
 
     Warnings
     --------
@@ -172,14 +175,23 @@ class PromptInjectionDetector:
         n_features: int = 2**18,
         random_state: int = 0,
         tail: bool = True,
+        sublinear: bool = False,
     ) -> None:
         self.tail = tail
+        self.sublinear = sublinear
         self.C = C
         self.target_fpr = target_fpr
         self.n_features = n_features
         self.random_state = random_state
 
     # -- features -----------------------------------------------------------------
+    def _tf(self, counts: NDArray[np.int64]) -> NDArray[np.float32]:
+        """Term weights of hashed counts: ``1 + log(count)`` when ``sublinear`` (a phrase
+        repeated to pad a message then weighs less), else the raw count."""
+        if self.sublinear:
+            return (1.0 + np.log(counts)).astype(np.float32)
+        return counts.astype(np.float32)
+
     def _features(
         self, texts: Sequence[str]
     ) -> tuple[sp.csr_matrix, list[list[str]], list[frozenset[str]]]:
@@ -191,11 +203,11 @@ class PromptInjectionDetector:
         tail_off = 2 * n + n_dense
         for text, tail, rules, signals in prepared:
             idx, cnt = _hash_counts(text, n)
-            v = cnt.astype(np.float32)
+            v = self._tf(cnt)
             norm = float(np.sqrt(np.dot(v, v))) or 1.0
             if self.tail:
                 t_idx, t_cnt = _hash_counts(tail, _TAIL_FEATURES)
-                tv = t_cnt.astype(np.float32)
+                tv = self._tf(t_cnt)
                 t_norm = float(np.sqrt(np.dot(tv, tv))) or 1.0
             else:
                 t_idx, tv, t_norm = np.zeros(0, np.int64), np.zeros(0, np.float32), 1.0
@@ -361,6 +373,7 @@ class PromptInjectionDetector:
             "n_features": self.n_features,
             "random_state": self.random_state,
             "tail": self.tail,
+            "sublinear": self.sublinear,
             "calibration": self.calibration_,
             "threshold": self.threshold_,
             "intercept": self.intercept_,
@@ -405,6 +418,7 @@ class PromptInjectionDetector:
             n_features=int(meta["n_features"]),
             random_state=int(meta["random_state"]),
             tail=bool(meta["tail"]),
+            sublinear=bool(meta.get("sublinear", False)),
         )
         coef = np.zeros(size, dtype=np.float32)
         coef[index] = values

@@ -28,6 +28,10 @@ from shopguard.core.errors import DataValidationError
 __all__ = ["load_deepset", "training_groups", "training_set", "validation_reviews"]
 
 DEEPSET_WEIGHT = 16.0
+#: ``1 + log(count)`` term weights: +1.5 points deepset-train recall at the validation point
+#: on grouped CV (0.931 vs 0.916), confirmed on three grouped splits by the learner comparison
+#: (``bench/assistant_learners.py`` on branch h-amodel).
+SUBLINEAR = True
 #: Weight of a public payload (:mod:`.public_payloads`), chosen on grouped cross-validation.
 PUBLIC_WEIGHT = 1.0
 N_ATTACKS = 6200
@@ -113,9 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     # deepset's own examples count more: the generated corpus outnumbers them 8 to 1, and
     # they are the only human-written attacks (grouped cross-validation chose the weight).
     weights = np.where([g.startswith("deepset:") for g in groups], DEEPSET_WEIGHT, 1.0)
-    det = PromptInjectionDetector(target_fpr=args.target_fpr, random_state=args.seed).fit(
-        texts, labels, sample_weight=weights, groups=groups
-    )
+    det = PromptInjectionDetector(
+        target_fpr=args.target_fpr, random_state=args.seed, sublinear=SUBLINEAR
+    ).fit(texts, labels, sample_weight=weights, groups=groups)
     oof_thr = det.threshold_
     if not args.oof_threshold:
         det.calibrate_on(

@@ -184,3 +184,17 @@ def test_detector_when_saved_then_tail_and_calibration_round_trip(tmp_path: Path
     det.save(tmp_path / "d.npz")
     back = PromptInjectionDetector.load(tmp_path / "d.npz")
     assert back.tail and back.calibration_ == "out-of-fold"
+
+
+def test_detector_when_sublinear_then_repeats_weigh_less_and_setting_round_trips(
+    tmp_path: Path,
+) -> None:
+    X = [a.text for a in generated_attacks(60)] + [b.text for b in generated_benign(120)]
+    y = [1] * 60 + [0] * 120
+    det = PromptInjectionDetector(n_features=2**12, sublinear=True).fit(X, y)
+    counts = np.array([1, 4], dtype=np.int64)
+    assert det._tf(counts).tolist() == pytest.approx([1.0, 1.0 + float(np.log(4))])
+    det.save(tmp_path / "s.npz")
+    back = PromptInjectionDetector.load(tmp_path / "s.npz")
+    assert back.sublinear
+    assert np.allclose(back.risk_score(X[:5]), det.risk_score(X[:5]))
