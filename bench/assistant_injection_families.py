@@ -39,6 +39,7 @@ from shopguard.assistant.train import (  # noqa: E402
     DEEPSET_WEIGHT,
     N_ATTACKS,
     N_BENIGN,
+    PUBLIC_WEIGHT,
     SHARED_DATA,
     training_groups,
 )
@@ -51,6 +52,9 @@ HARD_FAMILIES = (
     "instructions_talk",
     "general",
     "benign_task",
+    "brand_question",
+    "policy_question",
+    "change_of_mind",
 )
 
 
@@ -69,12 +73,17 @@ def main() -> int:
             if g.startswith("deepset:")
             else "review"
             if g.startswith("doc:")
+            else g.split(":")[0] + "_" + g.split(":")[1]
+            if g.startswith("public:")
             else by_text[t]
             for t, g in zip(texts, groups, strict=True)
         ]
     )
     w = np.where(family == "deepset", DEEPSET_WEIGHT, 1.0)
-    det = PromptInjectionDetector(C=shipped.C, n_features=shipped.n_features, tail=shipped.tail)
+    w = np.where(np.char.startswith(family.astype(str), "public_"), PUBLIC_WEIGHT, w)
+    det = PromptInjectionDetector(
+        C=shipped.C, n_features=shipped.n_features, tail=shipped.tail, sublinear=shipped.sublinear
+    )
     X, _, _ = det._features(texts)
 
     def score(model, rows: np.ndarray) -> np.ndarray:
@@ -119,7 +128,8 @@ def main() -> int:
         "",
         f"Threshold: the shipped one, {thr:.4f}. Training set: deepset train (weight "
         f"{DEEPSET_WEIGHT:g}), {N_ATTACKS} generated attacks, {N_BENIGN} generated benign "
-        "messages, 1,500 reviews, exact duplicates dropped "
+        "messages, 1,500 reviews, the public payloads found in ~/.cache/shopguard/payloads "
+        f"(weight {PUBLIC_WEIGHT:g}; each source is a family below), exact duplicates dropped "
         f"({len(y)} texts, {int(y.sum())} injections).",
         "",
         "## Grouped 5-fold cross-validation (development figures)",
