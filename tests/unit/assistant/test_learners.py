@@ -5,7 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shopguard.assistant._learners import HashedNgramEmbedder, encode
+from shopguard.assistant._learners import (
+    HashedLinear,
+    HashedNgramEmbedder,
+    MeanZEnsemble,
+    encode,
+)
 from shopguard.assistant.corpus import generated_attacks, generated_benign
 from shopguard.core.errors import DataValidationError, ModelError
 
@@ -76,5 +81,52 @@ def test_encoded_when_subset_then_rows_match_encoding_them_alone() -> None:
     enc = encode(texts, 2**10)
     sub = enc.subset([2, 0])
     alone = encode([texts[2], texts[0]], 2**10)
-    for a in ("ids", "offsets", "weights", "tail_ids", "tail_offsets", "tail_weights", "dense"):
+    for a in ("ids", "offsets", "counts", "tail_ids", "tail_offsets", "tail_counts", "dense"):
         np.testing.assert_array_equal(getattr(sub, a), getattr(alone, a))
+
+
+@pytest.mark.parametrize(("loss", "idf"), [("logistic", False), ("hinge", True)])
+def test_hashed_linear_when_trained_then_ranks_and_round_trips_without_pickle(
+    small: tuple[list[str], np.ndarray], tmp_path: Path, loss: str, idf: bool
+) -> None:
+    X, y = small
+    enc = encode(X, 2**12)
+    m = HashedLinear(loss=loss, idf=idf, C=4.0, n_features=2**12).fit(enc, y)
+    s = m.decision_function(enc)
+    assert s[y == 1].min() > s[y == 0].max() - 1.0
+    assert np.median(s[y == 1]) > np.median(s[y == 0])
+    m.save(tmp_path / "l.npz")
+    back = HashedLinear.load(tmp_path / "l.npz")
+    np.testing.assert_allclose(back.decision_function(enc), s, rtol=1e-5, atol=1e-6)
+
+
+def test_hashed_linear_when_counts_repeat_then_weight_grows_sublinearly() -> None:
+    enc = encode(["refund " * 50], 2**10)
+    block = HashedLinear(n_features=2**10)._blocks(enc)[0]
+    np.testing.assert_allclose(block.data, 1.0 + np.log(enc.counts), rtol=1e-6)
+    assert enc.counts.max() >= 50
+    assert block.data.max() < 1.0 + np.log(enc.counts.max()) + 1e-6 < enc.counts.max()
+
+
+def test_hashed_linear_when_not_fitted_then_model_error() -> None:
+    with pytest.raises(ModelError):
+        HashedLinear().decision_function(encode(["hello"], 2**10))
+
+
+def test_ensemble_when_scaled_on_benign_then_members_count_alike(
+    small: tuple[list[str], np.ndarray], fitted: HashedNgramEmbedder
+) -> None:
+    X, y = small
+    enc = encode(X, 2**12)
+    lin = HashedLinear(C=4.0, n_features=2**12).fit(enc, y)
+    ens = MeanZEnsemble([lin, fitted]).fit_scales(enc.subset(np.flatnonzero(y == 0)))
+    z = ens.decision_function(enc)
+    # on the benign texts the scales came from, the average standardised score is 0
+    assert abs(z[y == 0].mean()) < 1e-6
+    assert z[y == 1].mean() > 1.0
+    np.testing.assert_allclose(ens.risk_score(X, 2**12), z)
+
+
+def test_ensemble_when_scales_missing_then_model_error(fitted: HashedNgramEmbedder) -> None:
+    with pytest.raises(ModelError):
+        MeanZEnsemble([fitted]).decision_function(encode(["hi"], 2**12))
