@@ -43,7 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from shopguard.assistant._learners import (
     N_DENSE,
     Encoded,
+    HashedLinear,
     HashedNgramEmbedder,
+    MeanZEnsemble,
     encode_prepared,
 )
 from shopguard.assistant.detector import _TAIL_FEATURES, _prepare
@@ -97,12 +99,13 @@ def csr_from(enc: Encoded, n_features: int = N_FEATURES) -> sp.csr_matrix:
     n-gram counts | dense cues | L2-normalised tail counts)."""
     rows, vals = [], []
     tail_off = 2 * n_features + N_DENSE
+    weights, tail_weights = enc.weights, enc.tail_weights
     for i in range(len(enc)):
         s, e = enc.offsets[i], enc.offsets[i + 1]
-        v = enc.weights[s:e]
+        v = weights[s:e]
         v = v / (float(np.sqrt(v @ v)) or 1.0)
         ts, te = enc.tail_offsets[i], enc.tail_offsets[i + 1]
-        tv = enc.tail_weights[ts:te]
+        tv = tail_weights[ts:te]
         tv = tv / (float(np.sqrt(tv @ tv)) or 1.0)
         rows.append(
             np.concatenate(
@@ -373,7 +376,51 @@ class CharCNN:
         return float(self._score(self._bytes(p), encode_prepared(p).dense)[0])
 
 
+class Module:
+    """A learner from :mod:`shopguard.assistant._learners`, trained and scored as shipped."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+    def fit(self, d: Data, tr: np.ndarray) -> Module:
+        self.m = self.make().fit(d.enc.subset(tr), d.y[tr], sample_weight=d.w[tr])
+        return self
+
+    def score_rows(self, d: Data, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.m.decision_function(d.enc.subset(rows)))
+
+    def score_val(self, d: Data) -> np.ndarray:
+        return np.asarray(self.m.decision_function(d.val_enc))
+
+    def score_raw(self, text: str) -> float:
+        return float(self.m.decision_function(encode_prepared([_prepare(text)], N_FEATURES))[0])
+
+
+def ensemble_latency(d: Data) -> dict[str, float]:
+    """End-to-end p95 CPU ms per 512-token input of the module's 3-member ensemble (one
+    encoding shared by all members) and of the shipped learner, same run, fold-0 models."""
+    tr = d.folds[0][0]
+    enc, y, w = d.enc.subset(tr), d.y[tr], d.w[tr]
+    members = [
+        HashedLinear(C=32.0).fit(enc, y, sample_weight=w),
+        HashedLinear(loss="hinge", idf=True, C=1.0).fit(enc, y, sample_weight=w),
+        HashedNgramEmbedder().fit(enc, y, sample_weight=w),
+    ]
+    ens = MeanZEnsemble(members).fit_scales(d.val_enc)
+    cur = Current().fit(d, tr)
+    return {
+        "ensemble_p95_ms_512": latency(lambda t: float(ens.risk_score([t])[0]), d.long),
+        "sublinear_lr_p95_ms_512": latency(
+            lambda t: float(members[0].decision_function(encode_prepared([_prepare(t)]))[0]),
+            d.long,
+        ),
+        "current_p95_ms_512": latency(cur.score_raw, d.long),
+    }
+
+
 LEARNERS: dict[str, Callable[[], Any]] = {
+    "sublinear_lr": lambda: Module(lambda: HashedLinear(C=32.0)),
+    "tfidf_svm_hashed": lambda: Module(lambda: HashedLinear(loss="hinge", idf=True, C=1.0)),
     "current": Current,
     "tfidf_lr": lambda: Tfidf("lr", 10.0),
     "tfidf_svm": lambda: Tfidf("svm", 0.5),
@@ -395,7 +442,9 @@ def threshold_at(scores: np.ndarray, max_fpr: float) -> float:
     return float(np.nextafter(s[k], np.inf)) if k < len(s) else -np.inf
 
 
-def evaluate(d: Data, oof: np.ndarray, val: list[np.ndarray]) -> dict[str, float]:
+def flags(d: Data, oof: np.ndarray, val: Sequence[np.ndarray]) -> tuple[np.ndarray, int]:
+    """Which texts each fold's model flags at its operating point, and how many
+    validation prompts were flagged over the five folds."""
     flagged = np.zeros(len(d.y), dtype=bool)
     val_fp = 0
     for f, (_, te) in enumerate(d.folds):
@@ -403,6 +452,11 @@ def evaluate(d: Data, oof: np.ndarray, val: list[np.ndarray]) -> dict[str, float
         thr = max(threshold_at(val[f], 0.01), threshold_at(oof[gb], 0.02))
         flagged[te] = oof[te] >= thr
         val_fp += int((val[f] >= thr).sum())
+    return flagged, val_fp
+
+
+def evaluate(d: Data, oof: np.ndarray, val: Sequence[np.ndarray]) -> dict[str, float]:
+    flagged, val_fp = flags(d, oof, val)
     att = d.y == 1
     ds_att, ds_ben = d.deepset & att, d.deepset & ~att
     rec = float(flagged[ds_att].mean())
@@ -476,6 +530,7 @@ def run_ensemble(d: Data, spec: str, cache: Path) -> None:
         oof[te] = np.mean(zs, 0)
         val.append(np.mean(vs, 0))
     all_res = json.loads((RESULTS / "assistant_learners.json").read_text())
+    np.savez(cache / f"{spec}{d.tag}.npz", oof=oof, val=np.stack(val))
     lat = sum(all_res[n + d.tag]["p95_ms_512"] for n in names)
     res = evaluate(d, oof, val) | {"p95_ms_512": lat, "fit_cpu_s": 0.0}
     store(spec + d.tag, res)
@@ -502,6 +557,25 @@ def report() -> str:
     return "\n".join(lines)
 
 
+def paired(d: Data, a: str, b: str, cache: Path) -> str:
+    """deepset attacks flagged by one learner and not the other (a McNemar-style count:
+    the learners are scored on the same texts, so only the discordant ones differ)."""
+    fa = flags(d, *_load(cache / f"{a}{d.tag}.npz"))[0]
+    fb = flags(d, *_load(cache / f"{b}{d.tag}.npz"))[0]
+    att = d.deepset & (d.y == 1)
+    only_a, only_b = int((fa & ~fb & att).sum()), int((fb & ~fa & att).sum())
+    n = only_a + only_b
+    # two-sided exact sign test
+    k = min(only_a, only_b)
+    p = min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n) if n else 1.0
+    return f"{a} vs {b}{d.tag}: {only_a} attacks only {a}, {only_b} only {b}, sign test p = {p:.2f}"
+
+
+def _load(path: Path) -> tuple[np.ndarray, list[np.ndarray]]:
+    z = np.load(path)
+    return z["oof"], list(z["val"])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=SHARED_DATA)
@@ -510,6 +584,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/assistant_learners_cache"))
     ap.add_argument("--report", action="store_true", help="print the table and exit")
     ap.add_argument("--fold-seed", type=int, default=0, help="another grouped split")
+    ap.add_argument("--latency", action="store_true", help="end-to-end ensemble latency")
+    ap.add_argument("--paired", default="", help="comma-separated a:b pairs to compare")
     args = ap.parse_args(argv)
     if args.report:
         print(report())
@@ -523,6 +599,13 @@ def main(argv: list[str] | None = None) -> int:
         run_learner(d, name, args.cache)
     for spec in filter(None, args.ensembles.split(",")):
         run_ensemble(d, spec, args.cache)
+    for pair in filter(None, args.paired.split(",")):
+        print(paired(d, *pair.split(":"), args.cache), flush=True)
+    if args.latency:
+        lat = ensemble_latency(d)
+        path = RESULTS / "assistant_learners_latency.json"
+        path.write_text(json.dumps(lat, indent=1, sort_keys=True) + "\n")
+        print(json.dumps(lat), flush=True)
     return 0
 
 
