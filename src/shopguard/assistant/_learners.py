@@ -425,7 +425,25 @@ class HashedLinear:
         """Margin (log-odds for ``loss="logistic"``) of each encoded text."""
         if not hasattr(self, "coef_"):
             raise ModelError("hashed linear model is not fitted; call fit or load")
-        return np.asarray(self._matrix(X) @ self.coef_ + self.intercept_, dtype=np.float64)
+        # Straight from the ids (no sparse matrix): a 512-token text costs ~0.3 ms, not ~4.
+        n = len(X)
+        out = np.full(n, self.intercept_, dtype=np.float64)
+        base_tail = 2 * self.n_features + N_DENSE
+        blocks = (
+            (X.ids, X.offsets, X.counts, 0),
+            (X.tail_ids, X.tail_offsets, X.tail_counts, base_tail),
+        )
+        for j, (ids, off, counts, base) in enumerate(blocks):
+            vals = 1.0 + np.log(np.maximum(counts.astype(np.float64), 1.0))
+            if self.idf:
+                vals = vals * self.idf_[j][ids]
+            row = np.repeat(np.arange(n), np.diff(off))
+            norms = np.sqrt(np.bincount(row, weights=vals * vals, minlength=n))
+            dots = np.bincount(row, weights=vals * self.coef_[base + ids], minlength=n)
+            out += dots / np.maximum(norms, 1e-9)
+        dense_coef = self.coef_[2 * self.n_features : base_tail].astype(np.float64)
+        out += X.dense.astype(np.float64) @ dense_coef
+        return out
 
     def save(self, path: str | Path) -> None:
         """Write the fitted model as a compressed ``.npz`` (no pickle; zero weights dropped)."""

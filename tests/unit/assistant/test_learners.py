@@ -98,6 +98,8 @@ def test_hashed_linear_when_trained_then_ranks_and_round_trips_without_pickle(
     m.save(tmp_path / "l.npz")
     back = HashedLinear.load(tmp_path / "l.npz")
     np.testing.assert_allclose(back.decision_function(enc), s, rtol=1e-5, atol=1e-6)
+    # the id-level scoring path equals the training-time sparse matrix times the weights
+    np.testing.assert_allclose(s, m._matrix(enc) @ m.coef_ + m.intercept_, rtol=1e-4, atol=1e-4)
 
 
 def test_hashed_linear_when_counts_repeat_then_weight_grows_sublinearly() -> None:
