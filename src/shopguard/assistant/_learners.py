@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, Self
 
@@ -44,7 +44,23 @@ __all__ = [
 
 _FORMAT = "shopguard.assistant.ngram_embedder/1"
 _FORMAT_LINEAR = "shopguard.assistant.hashed_linear/1"
+_FORMAT_ENSEMBLE = "shopguard.assistant.mean_z_ensemble/1"
 N_DENSE = len(_RULE_NAMES) + len(_SIGNALS) + 1
+
+
+def _write_npz(path: str | Path, arrays: Mapping[str, NDArray[Any]]) -> None:
+    with Path(path).open("wb") as fh:
+        # (numpy 1.26 has no allow_pickle here: it would be stored as an array)
+        np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
+
+
+def _read_npz(path: str | Path) -> dict[str, NDArray[Any]]:
+    p = Path(path)
+    try:
+        with np.load(p, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError):
+        raise ModelError(f"model file {p.name} cannot be read") from None
 
 
 class Encoded:
@@ -295,6 +311,10 @@ class HashedNgramEmbedder:
 
     def save(self, path: str | Path) -> None:
         """Write the fitted model as a compressed ``.npz`` of arrays (no pickle)."""
+        _write_npz(path, self.to_arrays())
+
+    def to_arrays(self) -> dict[str, NDArray[Any]]:
+        """The fitted model as named arrays (what :meth:`save` writes)."""
         if not hasattr(self, "emb_"):
             raise ModelError("n-gram embedder is not fitted; call fit or load")
         meta = {
@@ -314,28 +334,31 @@ class HashedNgramEmbedder:
         }
         arrays |= {f"w{j}": w for j, (w, _) in enumerate(self.layers_)}
         arrays |= {f"b{j}": b for j, (_, b) in enumerate(self.layers_)}
-        with Path(path).open("wb") as fh:
-            # (numpy 1.26 has no allow_pickle here: it would be stored as an array)
-            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
+        return arrays
 
     @classmethod
     def load(cls, path: str | Path) -> HashedNgramEmbedder:
         """Load a model written by :meth:`save`."""
-        p = Path(path)
+        return cls.from_arrays(_read_npz(path), Path(path).name)
+
+    @classmethod
+    def from_arrays(
+        cls, data: Mapping[str, NDArray[Any]], name: str = "arrays"
+    ) -> HashedNgramEmbedder:
+        """The model from :meth:`to_arrays`' output."""
         try:
-            with np.load(p, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                emb, tail_emb = data["emb"], data["tail_emb"]
-                layers = [(data[f"w{j}"], data[f"b{j}"]) for j in range(int(meta["n_layers"]))]
-        except (OSError, KeyError, ValueError):
-            raise ModelError(f"n-gram embedder at {p.name} cannot be read") from None
+            meta = json.loads(str(data["meta"]))
+            emb, tail_emb = data["emb"], data["tail_emb"]
+            layers = [(data[f"w{j}"], data[f"b{j}"]) for j in range(int(meta["n_layers"]))]
+        except (KeyError, ValueError):
+            raise ModelError(f"n-gram embedder in {name} cannot be read") from None
         if (
             meta.get("format") != _FORMAT
             or meta.get("rules") != list(_RULE_NAMES)
             or meta.get("signals") != list(_SIGNALS)
             or meta.get("tail_features") != _TAIL_FEATURES
         ):
-            raise ModelError(f"n-gram embedder at {p.name} was built for another version")
+            raise ModelError(f"n-gram embedder in {name} was built for another version")
         m = cls(
             dim=int(meta["dim"]), hidden=int(meta["hidden"]), n_features=int(meta["n_features"])
         )
@@ -447,6 +470,10 @@ class HashedLinear:
 
     def save(self, path: str | Path) -> None:
         """Write the fitted model as a compressed ``.npz`` (no pickle; zero weights dropped)."""
+        _write_npz(path, self.to_arrays())
+
+    def to_arrays(self) -> dict[str, NDArray[Any]]:
+        """The fitted model as named arrays (what :meth:`save` writes)."""
         if not hasattr(self, "coef_"):
             raise ModelError("hashed linear model is not fitted; call fit or load")
         meta = {
@@ -469,27 +496,29 @@ class HashedLinear:
         }
         if self.idf:
             arrays |= {"idf0": self.idf_[0], "idf1": self.idf_[1]}
-        with Path(path).open("wb") as fh:
-            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
+        return arrays
 
     @classmethod
     def load(cls, path: str | Path) -> HashedLinear:
         """Load a model written by :meth:`save`."""
-        p = Path(path)
+        return cls.from_arrays(_read_npz(path), Path(path).name)
+
+    @classmethod
+    def from_arrays(cls, data: Mapping[str, NDArray[Any]], name: str = "arrays") -> HashedLinear:
+        """The model from :meth:`to_arrays`' output."""
         try:
-            with np.load(p, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                index, values, size = data["index"], data["values"], int(data["size"][0])
-                idf = [data["idf0"], data["idf1"]] if meta.get("idf") else []
-        except (OSError, KeyError, ValueError):
-            raise ModelError(f"hashed linear model at {p.name} cannot be read") from None
+            meta = json.loads(str(data["meta"]))
+            index, values, size = data["index"], data["values"], int(data["size"][0])
+            idf = [data["idf0"], data["idf1"]] if meta.get("idf") else []
+        except (KeyError, ValueError):
+            raise ModelError(f"hashed linear model in {name} cannot be read") from None
         if (
             meta.get("format") != _FORMAT_LINEAR
             or meta.get("rules") != list(_RULE_NAMES)
             or meta.get("signals") != list(_SIGNALS)
             or meta.get("tail_features") != _TAIL_FEATURES
         ):
-            raise ModelError(f"hashed linear model at {p.name} was built for another version")
+            raise ModelError(f"hashed linear model in {name} was built for another version")
         m = cls(
             loss=str(meta["loss"]),
             C=float(meta["C"]),
@@ -542,3 +571,45 @@ class MeanZEnsemble:
     def risk_score(self, texts: Sequence[str], n_features: int = 2**18) -> NDArray[np.float64]:
         """Scores of raw texts (higher is riskier; not a probability)."""
         return self.decision_function(encode(texts, n_features))
+
+    def save(self, path: str | Path) -> None:
+        """Write members and scales to one compressed ``.npz`` (no pickle). Members must be
+        :class:`HashedLinear` or :class:`HashedNgramEmbedder`."""
+        if not hasattr(self, "scales_"):
+            raise ModelError("ensemble scales are not set; call fit_scales")
+        kinds = []
+        arrays: dict[str, NDArray[Any]] = {}
+        for i, m in enumerate(self.members):
+            if not isinstance(m, HashedLinear | HashedNgramEmbedder):
+                raise ModelError(f"cannot save an ensemble member of type {type(m).__name__}")
+            kinds.append(type(m).__name__)
+            arrays |= {f"m{i}.{k}": v for k, v in m.to_arrays().items()}
+        meta = {"format": _FORMAT_ENSEMBLE, "kinds": kinds}
+        arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
+        arrays["scales"] = self.scales_.astype(np.float64)
+        _write_npz(path, arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> MeanZEnsemble:
+        """Load an ensemble written by :meth:`save`."""
+        name = Path(path).name
+        data = _read_npz(path)
+        try:
+            meta = json.loads(str(data["meta"]))
+            scales = data["scales"]
+        except (KeyError, ValueError):
+            raise ModelError(f"ensemble in {name} cannot be read") from None
+        if meta.get("format") != _FORMAT_ENSEMBLE:
+            raise ModelError(f"ensemble in {name} was built for another version")
+        members: list[Scorer] = []
+        for i, kind in enumerate(meta["kinds"]):
+            part = {k.split(".", 1)[1]: v for k, v in data.items() if k.startswith(f"m{i}.")}
+            if kind == "HashedLinear":
+                members.append(HashedLinear.from_arrays(part, name))
+            elif kind == "HashedNgramEmbedder":
+                members.append(HashedNgramEmbedder.from_arrays(part, name))
+            else:
+                raise ModelError(f"ensemble in {name} names an unknown member {kind!r}")
+        ens = cls(members)
+        ens.scales_ = np.asarray(scales, dtype=np.float64)
+        return ens

@@ -129,6 +129,20 @@ def test_ensemble_when_scaled_on_benign_then_members_count_alike(
     np.testing.assert_allclose(ens.risk_score(X, 2**12), z)
 
 
+def test_ensemble_when_saved_then_one_npz_without_pickle_round_trips(
+    small: tuple[list[str], np.ndarray], fitted: HashedNgramEmbedder, tmp_path: Path
+) -> None:
+    X, y = small
+    enc = encode(X, 2**12)
+    lin = HashedLinear(loss="hinge", idf=True, C=1.0, n_features=2**12).fit(enc, y)
+    ens = MeanZEnsemble([lin, fitted]).fit_scales(enc.subset(np.flatnonzero(y == 0)))
+    ens.save(tmp_path / "e.npz")
+    with np.load(tmp_path / "e.npz", allow_pickle=False) as data:
+        assert {"meta", "scales", "m0.meta", "m1.emb"} <= set(data.files)
+    back = MeanZEnsemble.load(tmp_path / "e.npz")
+    np.testing.assert_allclose(back.decision_function(enc), ens.decision_function(enc), atol=5e-3)
+
+
 def test_ensemble_when_scales_missing_then_model_error(fitted: HashedNgramEmbedder) -> None:
     with pytest.raises(ModelError):
         MeanZEnsemble([fitted]).decision_function(encode(["hi"], 2**12))
