@@ -63,9 +63,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 # ---------------------------------------------------------------- data
 class Data:
-    def __init__(self, data_dir: Path, fold_seed: int = 0) -> None:
+    def __init__(self, data_dir: Path, fold_seed: int = 0, by_family: bool = False) -> None:
         t0 = time.time()
-        self.tag = "" if fold_seed == 0 else f"@folds{fold_seed}"
+        self.tag = ("" if fold_seed == 0 else f"@folds{fold_seed}") + (
+            "@family" if by_family else ""
+        )
         texts, labels, groups = training_groups(data_dir)
         self.texts = texts
         self.y = np.asarray(labels, dtype=np.int64)
@@ -81,9 +83,16 @@ class Data:
         self.val_prep = [_prepare(t) for t in self.val]
         self.enc = encode_prepared(self.prep, N_FEATURES)
         self.val_enc = encode_prepared(self.val_prep, N_FEATURES)
+        # by_family: a generated text's group is its attack / benign family (the template
+        # name's prefix), so each family is scored by models that never saw any of it
+        split_groups = (
+            [g if g.startswith(("deepset:", "doc:")) else g.split(":")[0] for g in groups]
+            if by_family
+            else groups
+        )
         self.folds = list(
             StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=fold_seed).split(
-                np.zeros(len(self.y)), self.y, groups
+                np.zeros(len(self.y)), self.y, split_groups
             )
         )
         print(f"data: {len(self.y)} texts, prepared in {time.time() - t0:.0f}s", flush=True)
@@ -469,6 +478,7 @@ def evaluate(d: Data, oof: np.ndarray, val: Sequence[np.ndarray]) -> dict[str, f
         "deepset_auc": float(roc_auc_score(d.y[d.deepset], oof[d.deepset])),
         "deepset_auc_fold_mean": float(np.mean(fold_auc)),
         "all_attack_recall": float(flagged[att].mean()),
+        "generated_attack_recall": float(flagged[att & ~d.deepset].mean()),
         "val_hard_benign_fp": val_fp / (5 * len(d.val)),
         "gen_benign_fp": float(flagged[d.gen_benign].mean()),
         "review_fp": float(flagged[d.doc].mean()),
@@ -584,6 +594,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/assistant_learners_cache"))
     ap.add_argument("--report", action="store_true", help="print the table and exit")
     ap.add_argument("--fold-seed", type=int, default=0, help="another grouped split")
+    ap.add_argument("--by-family", action="store_true", help="folds never split a family")
     ap.add_argument("--latency", action="store_true", help="end-to-end ensemble latency")
     ap.add_argument("--paired", default="", help="comma-separated a:b pairs to compare")
     args = ap.parse_args(argv)
@@ -594,7 +605,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     args.cache.mkdir(parents=True, exist_ok=True)
-    d = Data(args.data, args.fold_seed)
+    d = Data(args.data, args.fold_seed, args.by_family)
     for name in filter(None, args.learners.split(",")):
         run_learner(d, name, args.cache)
     for spec in filter(None, args.ensembles.split(",")):
