@@ -435,6 +435,7 @@ LEARNERS: dict[str, Callable[[], Any]] = {
     "tfidf_svm": lambda: Tfidf("svm", 0.5),
     "fasttext_linear": lambda: FastText(hidden=0, dim=32),
     "fasttext": lambda: FastText(hidden=32, dim=32),
+    "fasttext_s1": lambda: FastText(hidden=32, dim=32, seed=1),
     "charcnn": CharCNN,
     "hashed_tfidf_lr": lambda: HashedTfidf("lr", 32.0),
     "hashed_tfidf_svm": lambda: HashedTfidf("svm", 1.0),
