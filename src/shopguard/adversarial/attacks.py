@@ -86,18 +86,22 @@ def pgd(
     step_size: float | None = None,
     generator: torch.Generator | None = None,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    upper: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Projected gradient ascent on the loss within the L-inf ``eps``-ball, from a random start.
 
     ``step_size`` defaults to ``2.5 * eps / steps`` (Madry et al.). ``loss_fn(x_adv, y)``
     replaces the cross-entropy of the logits (adaptive attacks pass their own objective).
+    ``upper`` (shaped like ``x``, each value at least ``x``'s) caps pixels further than
+    ``x + eps`` (an adaptive attacker keeping some pixels under a detector's level).
     Keeps, per image, the iterate with the highest loss seen.
     """
     alpha = step_size if step_size is not None else 2.5 * eps / steps
     x0 = x.detach()
+    hi = x0 + eps if upper is None else torch.min(x0 + eps, upper.detach())
     # drawn on the CPU so a seed gives the same start on any device
     noise = ((torch.rand(x0.shape, generator=generator) * 2 - 1) * eps).to(x0.device)
-    adv = (x0 + noise).clamp(0, 1)
+    adv = torch.min(x0 + noise, hi).clamp(0, 1)
 
     def objective(z: torch.Tensor) -> torch.Tensor:
         if loss_fn is not None:
@@ -115,7 +119,7 @@ def pgd(
             best[improved] = adv.detach()[improved]
             best_loss = torch.where(improved, per_image.detach(), best_loss)
             adv = adv.detach() + alpha * grad.sign()
-            adv = torch.min(torch.max(adv, x0 - eps), x0 + eps).clamp(0, 1)
+            adv = torch.min(torch.max(adv, x0 - eps), hi).clamp(0, 1)
     with torch.no_grad():
         final = objective(adv)
         improved = final > best_loss
