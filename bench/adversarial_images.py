@@ -261,7 +261,8 @@ def render() -> str:
         "",
         "Reproduce: `apt-get install dataset-fashion-mnist`, `nice -n 10 bash bench/train_images.sh`,",
         "then `env PYTHONPATH=$PWD/src python3 bench/adversarial_images.py --models standard robust robust02",
-        "--no-detector [--device cuda]`, `... --detector-only` and `python3 bench/adversarial_images.py --render`.",
+        "--no-detector [--device cuda]`, `... --detector-only [--adaptive-background]` and",
+        "`python3 bench/adversarial_images.py --render`.",
         "",
     ]
     for f in sorted(RESULTS.glob("adversarial_images_*.json")):

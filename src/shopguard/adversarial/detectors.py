@@ -225,9 +225,11 @@ class ImageSqueezeDetector(_Detector):
     Warnings
     --------
     The background statistic catches dense L-inf noise, not an attacker who knows it and leaves
-    the background dark (see the adaptive evaluation in ``bench/adversarial_images.py``). The
-    detector is a tripwire that adds refusals; robustness comes from the adversarially trained
-    model it sits in front of.
+    the background dark, or lights it only up to the calibrated threshold
+    (:mod:`shopguard.adversarial.adaptive`; measured with ``bench/adversarial_images.py
+    --adaptive-background``: at eps 0.1 such an attacker fools the guarded model as often as
+    plain PGD fools the bare one). The detector is a tripwire that adds refusals; robustness
+    comes from the adversarially trained model it sits in front of.
     """
 
     name = "adversarial.image_squeeze"
