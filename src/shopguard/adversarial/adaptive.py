@@ -27,6 +27,7 @@ NeurIPS 2020.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -64,6 +65,44 @@ def _scale(det: ImageSqueezeDetector, device: torch.device) -> torch.Tensor:
     return torch.tensor(np.maximum(det.reference_[-1], 1e-6), dtype=torch.float32).to(device)
 
 
+def _penalised_pgd(
+    model: ImageClassifier,
+    det: ImageSqueezeDetector,
+    x: torch.Tensor,
+    y: NDArray[np.int64],
+    eps: float,
+    steps: int,
+    penalty: float,
+    seed: int,
+    *,
+    view: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    upper: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """PGD on cross-entropy minus ``penalty`` x the detector's scaled raw scores, the image
+    seen through ``view`` (e.g. a mask) and capped per pixel by ``upper``."""
+    import torch
+
+    model.net.eval()
+    scale = _scale(det, x.device)
+
+    def loss(z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if view is not None:
+            z = view(z)
+        ce = torch.nn.functional.cross_entropy(model.net(z), labels, reduction="none")
+        return ce - penalty * (det.raw_scores(z) / scale).sum(dim=1)
+
+    return pgd(
+        model.net,
+        x,
+        _labels(y, x.device),
+        eps,
+        steps=steps,
+        generator=torch.Generator().manual_seed(seed),
+        loss_fn=loss,
+        upper=upper,
+    )
+
+
 def item_only_attack(
     model: ImageClassifier,
     det: ImageSqueezeDetector,
@@ -75,26 +114,10 @@ def item_only_attack(
     seed: int = 1,
 ) -> torch.Tensor:
     """PGD on the item's pixels only (``x > background_level``), detector scores penalised."""
-    import torch
 
-    model.net.eval()
-    yt = _labels(y, x.device)
     foreground = (x > det.background_level).float()
-    scale = _scale(det, x.device)
-
-    def loss(z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        z = x + (z - x) * foreground
-        ce = torch.nn.functional.cross_entropy(model.net(z), labels, reduction="none")
-        return ce - penalty * (det.raw_scores(z) / scale).sum(dim=1)
-
-    adv = pgd(
-        model.net,
-        x,
-        yt,
-        eps,
-        steps=steps,
-        generator=torch.Generator().manual_seed(seed),
-        loss_fn=loss,
+    adv = _penalised_pgd(
+        model, det, x, y, eps, steps, penalty, seed, view=lambda z: x + (z - x) * foreground
     )
     return x + (adv - x) * foreground
 
@@ -128,25 +151,9 @@ def background_attack(
     seed: int = 1,
 ) -> torch.Tensor:
     """PGD on the whole image, unlit background pixels kept under the lit level; penalised."""
-    import torch
 
-    model.net.eval()
-    yt = _labels(y, x.device)
-    scale = _scale(det, x.device)
-
-    def loss(z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        ce = torch.nn.functional.cross_entropy(model.net(z), labels, reduction="none")
-        return ce - penalty * (det.raw_scores(z) / scale).sum(dim=1)
-
-    return pgd(
-        model.net,
-        x,
-        yt,
-        eps,
-        steps=steps,
-        generator=torch.Generator().manual_seed(seed),
-        loss_fn=loss,
-        upper=_background_upper(det, x, eps),
+    return _penalised_pgd(
+        model, det, x, y, eps, steps, penalty, seed, upper=_background_upper(det, x, eps)
     )
 
 
