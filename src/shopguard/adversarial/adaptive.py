@@ -114,7 +114,6 @@ def item_only_attack(
     seed: int = 1,
 ) -> torch.Tensor:
     """PGD on the item's pixels only (``x > background_level``), detector scores penalised."""
-
     foreground = (x > det.background_level).float()
     adv = _penalised_pgd(
         model, det, x, y, eps, steps, penalty, seed, view=lambda z: x + (z - x) * foreground
@@ -151,7 +150,6 @@ def background_attack(
     seed: int = 1,
 ) -> torch.Tensor:
     """PGD on the whole image, unlit background pixels kept under the lit level; penalised."""
-
     return _penalised_pgd(
         model, det, x, y, eps, steps, penalty, seed, upper=_background_upper(det, x, eps)
     )
