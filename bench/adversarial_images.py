@@ -38,13 +38,18 @@ ADAPTIVE_PENALTIES = (0.0, 0.5, 2.0, 8.0)
 
 
 @torch.no_grad()
-def _acc(model: Any, x: torch.Tensor, y: np.ndarray, device: str = "cpu") -> float:
+def _correct(model: Any, x: torch.Tensor, y: np.ndarray, device: str = "cpu") -> np.ndarray:
     net = model.net.eval().to(device)
     pred = torch.cat(
         [net(x[i : i + 500].to(device)).argmax(1).cpu() for i in range(0, len(x), 500)]
     )
     net.to("cpu")
-    return float(np.mean(pred.numpy() == y))
+    out: np.ndarray = pred.numpy() == y
+    return out
+
+
+def _acc(model: Any, x: torch.Tensor, y: np.ndarray, device: str = "cpu") -> float:
+    return float(np.mean(_correct(model, x, y, device)))
 
 
 def run(
@@ -104,18 +109,34 @@ def run(
     ]
     if detector_only:
         plan = [(Attack.PGD50, 50)]
+    # a network behind a straight-through input floor is also attacked with its true gradient
+    # (zero on the flat region): the table's figure for it is the worst case per image
+    floored = hasattr(model.net, "straight_through")
     for eps in (0.1, 0.2):
-        for attack, steps in plan:
+        survived = np.ones(len(yt), dtype=bool)
+        true_gradient_plan = [(Attack.PGD50, -50), (Attack.APGD, -apgd_steps)]
+        for attack, steps in plan + (true_gradient_plan if floored and not detector_only else []):
             if time.time() > deadline:
                 out["partial"] = f"stopped at the time limit before {attack.value} eps {eps:g}"
                 out_path.write_text(json.dumps(out, indent=1) + "\n")
                 return out
+            true_gradient = steps < 0
+            if floored:
+                model.net.straight_through = not true_gradient
             t0 = time.perf_counter()
-            adv = run_attack(model, x, yt, AttackSpec(attack, eps, steps=steps), device=device)
+            spec = AttackSpec(attack, eps, steps=abs(steps))
+            adv = run_attack(model, x, yt, spec, device=device)
+            if floored:
+                model.net.straight_through = True
             label = "apgd-ce+dlr" if attack is Attack.APGD else attack.value
-            row(label, eps, steps, _acc(model, adv, yt, device), len(yt), time.perf_counter() - t0)
-            if attack is Attack.PGD50:
+            label += " (true gradient)" if true_gradient else ""
+            correct = _correct(model, adv, yt, device)
+            survived &= correct
+            row(label, eps, abs(steps), float(correct.mean()), len(yt), time.perf_counter() - t0)
+            if attack is Attack.PGD50 and not true_gradient:
                 adv50[eps] = adv
+        if not detector_only:
+            row("worst case per image", eps, 0, float(survived.mean()), len(yt), 0.0)
     if detector:
         out["detector"] = _detector(
             model, x, yt, adv50, adaptive_n, adaptive_steps, device, adaptive_background

@@ -26,6 +26,7 @@ from shopguard.store.images.images_train import (
     TrainMethod,
     _cross_entropy_objective,
     _pgd_example,
+    _random_shift,
     _weight_perturbation,
     load_eval_set,
     load_fashion_test_subset,
@@ -164,9 +165,41 @@ def test_train_classifier_when_unknown_arch_or_bad_ramp_then_config_error(fashio
         train_classifier(X[idx], y[idx], name="t", method=TrainMethod.PGD, steps=0, epochs=1)
     with pytest.raises(ConfigError):  # a weight perturbation needs a multi-step method
         train_classifier(X[idx], y[idx], name="t", method=TrainMethod.FGSM_RS, awp=0.01, epochs=1)
+    with pytest.raises(ConfigError):
+        train_classifier(X[idx], y[idx], name="t", shift=9, epochs=1)
 
 
-@pytest.mark.parametrize("arch", ["StrideCNN", "MidStrideCNN", "WideStrideCNN"])
+def test_random_shift_when_applied_then_each_image_translated_with_zeros_shifted_in() -> None:
+    gen = torch.Generator().manual_seed(0)
+    x = torch.zeros(64, 1, 28, 28)
+    x[:, 0, 10:18, 12:16] = torch.rand(64, 1, 1)  # a lit block, one grey level per image
+    out = _random_shift(x, 2, gen)
+    assert out.shape == x.shape
+    seen = set()
+    for i in range(64):
+        rows, cols = torch.nonzero(out[i, 0], as_tuple=True)
+        dr, dc = int(rows.min()) - 10, int(cols.min()) - 12
+        assert abs(dr) <= 2 and abs(dc) <= 2
+        # the same block, moved: nothing added, nothing lost
+        assert torch.equal(out[i, 0, 10 + dr : 18 + dr, 12 + dc : 16 + dc], x[i, 0, 10:18, 12:16])
+        assert float(out[i].sum()) == pytest.approx(float(x[i].sum()))
+        seen.add((dr, dc))
+    assert len(seen) > 10  # per image, not one shift for the batch
+
+
+def test_train_classifier_when_shift_then_recorded_and_changes_the_result(fashion) -> None:
+    plain = _fit(fashion, 200, method=TrainMethod.PGD, epochs=1)
+    shifted = _fit(fashion, 200, method=TrainMethod.PGD, epochs=1, shift=2)
+    assert shifted.info["shift"] == 2 and "shift" not in plain.info
+    x = torch.rand(4, 1, 28, 28)
+    with torch.no_grad():
+        assert not torch.allclose(plain.net(x), shifted.net(x))
+    # with a weight perturbation too (its loop once rebound the name ``shift`` mid-epoch)
+    both = _fit(fashion, 200, method=TrainMethod.PGD, epochs=1, shift=2, awp=0.01)
+    assert both.info["shift"] == 2 and both.info["awp"] == 0.01
+
+
+@pytest.mark.parametrize("arch", ["StrideCNN", "FloorStrideCNN", "MidStrideCNN", "WideStrideCNN"])
 def test_save_and_load_when_stride_cnn_then_same_network_and_outputs(
     tmp_path: Path, arch: str
 ) -> None:

@@ -34,6 +34,7 @@ from shopguard.store.images._upload import (
 if TYPE_CHECKING:
     from shopguard.store.images._model import (
         REFERENCE_MODELS,
+        FloorStrideCNN,
         ImageClassifier,
         SmallCNN,
         StrideCNN,
@@ -48,6 +49,7 @@ __all__ = [
     "CLASSES",
     "IMAGE_SHAPE",
     "REFERENCE_MODELS",
+    "FloorStrideCNN",
     "ImageClassifier",
     "ImageRejected",
     "ImageTooLarge",
@@ -71,6 +73,7 @@ __all__ = [
 _LAZY = frozenset(
     {
         "REFERENCE_MODELS",
+        "FloorStrideCNN",
         "ImageClassifier",
         "SmallCNN",
         "StrideCNN",

@@ -34,11 +34,15 @@ __all__ = [
     "CLASSES",
     "IMAGE_SHAPE",
     "REFERENCE_MODELS",
+    "FloorMidStrideCNN",
+    "FloorStrideCNN",
+    "FloorWideStrideCNN",
     "ImageClassifier",
     "MidStrideCNN",
     "SmallCNN",
     "StrideCNN",
     "WideStrideCNN",
+    "input_floor",
     "load_classifier",
     "reference_model_path",
     "save_classifier",
@@ -115,6 +119,63 @@ class StrideCNN(nn.Module):
         return out
 
 
+class _StraightThroughFloor(torch.autograd.Function):
+    """``relu(x - floor) / (1 - floor)`` forward; backward as if it were ``x / (1 - floor)``."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, floor: float) -> torch.Tensor:
+        ctx.scale = 1.0 / (1.0 - floor)
+        out: torch.Tensor = (x - floor).clamp(min=0.0) * ctx.scale
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return grad * ctx.scale, None
+
+
+def input_floor(x: torch.Tensor, floor: float, *, straight_through: bool = True) -> torch.Tensor:
+    """Pixels at or under ``floor`` become 0, the rest are rescaled to ``[0, 1]``.
+
+    Exact in the forward pass. With ``straight_through`` (the default) the gradient is that of
+    the linear map ``x / (1 - floor)`` everywhere (BPDA, Athalye et al. 2018): the flat region's
+    true gradient is zero, which would hide from a gradient attacker that raising a dim pixel
+    past the floor changes the output. ``straight_through=False`` gives the true gradient, for
+    checking that attacks with it are no stronger.
+    """
+    if straight_through:
+        out: torch.Tensor = _StraightThroughFloor.apply(x, floor)  # type: ignore[no-untyped-call]
+        return out
+    return (x - floor).clamp(min=0.0) / (1.0 - floor)
+
+
+class FloorStrideCNN(StrideCNN):
+    """:class:`StrideCNN` behind a fixed input floor: pixels at or under 0.1 read as black.
+
+    Product photos here lie on a black background (Fashion-MNIST: about half the pixels are
+    exactly 0). An L-inf attacker with budget ``eps <= floor`` can then change nothing on the
+    background, where most of a plain network's adversarial patterns sit (faint sleeves, straps,
+    soles): the network is exactly invariant there, not merely hard to attack by gradient. The
+    floor costs the detail of pixels dimmer than 0.1. Gradients are straight-through
+    (:func:`input_floor`), so every gradient attack in shopguard, ART's included, gets the
+    informative BPDA gradient rather than the flat region's zero.
+    """
+
+    floor: float = 0.1
+    straight_through: bool = True
+
+    def _floored(self, x: torch.Tensor) -> torch.Tensor:
+        return input_floor(x, self.floor, straight_through=self.straight_through)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The penultimate-layer features of the floored input."""
+        out: torch.Tensor = self.features(self._floored(x))
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.head(self.features(self._floored(x)))
+        return out
+
+
 class WideStrideCNN(StrideCNN):
     """:class:`StrideCNN` with twice the channels and units: conv(64)-conv(128)-dense(512)-dense(10)."""
 
@@ -127,10 +188,25 @@ class MidStrideCNN(StrideCNN):
     widths = (48, 96, 384)
 
 
+class FloorMidStrideCNN(FloorStrideCNN):
+    """:class:`FloorStrideCNN` at the widths of :class:`MidStrideCNN`."""
+
+    widths = MidStrideCNN.widths
+
+
+class FloorWideStrideCNN(FloorStrideCNN):
+    """:class:`FloorStrideCNN` at the widths of :class:`WideStrideCNN`."""
+
+    widths = WideStrideCNN.widths
+
+
 #: The network classes a weights file may name (safetensors metadata and manifest ``arch``).
 ARCHS: dict[str, type[SmallCNN] | type[StrideCNN]] = {
     "SmallCNN": SmallCNN,
     "StrideCNN": StrideCNN,
+    "FloorStrideCNN": FloorStrideCNN,
+    "FloorMidStrideCNN": FloorMidStrideCNN,
+    "FloorWideStrideCNN": FloorWideStrideCNN,
     "MidStrideCNN": MidStrideCNN,
     "WideStrideCNN": WideStrideCNN,
 }

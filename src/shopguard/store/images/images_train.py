@@ -210,6 +210,7 @@ def train_classifier(
     beta: float = 6.0,
     ema: float = 0.0,
     awp: float = 0.0,
+    shift: int = 0,
     early_stopping: bool = True,
     random_state: int = 0,
     device: str = "cpu",
@@ -222,7 +223,9 @@ def train_classifier(
     steps`` from a uniform random start), ``beta`` TRADES' weight of the robustness term,
     ``ema`` the decay of an exponential moving average of the weights (0: off; the averaged
     network is probed, kept and returned), ``awp`` the relative size of the adversarial weight
-    perturbation of ``pgd`` and ``trades`` (0: off). ``time_limit_s`` is a safety stop: training ends
+    perturbation of ``pgd`` and ``trades`` (0: off), ``shift`` the largest random translation
+    (pixels, each image its own, zeros shifted in) applied to every training batch before the
+    attack (0: off; augmentation with weight averaging, Rebuffi et al. 2021). ``time_limit_s`` is a safety stop: training ends
     after the epoch during which that much wall time has passed (``info["stopped_early"]``).
 
     Warnings
@@ -247,6 +250,8 @@ def train_classifier(
         raise ConfigError("awp must be in [0, 1)")
     if awp and method not in (TrainMethod.PGD, TrainMethod.TRADES):
         raise ConfigError("awp needs method pgd or trades")
+    if not 0 <= shift <= 4:
+        raise ConfigError("shift must be in [0, 4] pixels")
     torch.manual_seed(random_state)
     dev = torch.device(device)
     gen = torch.Generator().manual_seed(random_state)
@@ -275,6 +280,8 @@ def train_classifier(
         for i in range(0, len(x_all), batch_size):
             idx = order[i : i + batch_size]
             x, y = x_all[idx], y_all[idx]
+            if shift:
+                x = _random_shift(x, shift, noise_gen)
             e = eps * min(1.0, (step + 1) / (eps_ramp * total_steps)) if eps_ramp else eps
             if method is TrainMethod.TRADES:
                 adv = _trades_example(net, x, y, e, steps, noise_gen)
@@ -290,8 +297,8 @@ def train_classifier(
             opt.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             with torch.no_grad():
-                for param, shift in shifts:
-                    param.sub_(shift)
+                for param, offset in shifts:
+                    param.sub_(offset)
             opt.step()
             sched.step()
             step += 1
@@ -344,6 +351,8 @@ def train_classifier(
         info["beta"] = beta
     if awp:
         info["awp"] = awp
+    if shift:
+        info["shift"] = shift
     return ImageClassifier(net=net, name=name, info=info)
 
 
@@ -352,6 +361,17 @@ def _update_average(averaged: nn.Module, net: nn.Module, decay: float) -> None:
     """``averaged = decay * averaged + (1 - decay) * net``, parameter by parameter."""
     for a, p in zip(averaged.parameters(), net.parameters(), strict=True):
         a.mul_(decay).add_(p.detach(), alpha=1.0 - decay)
+
+
+def _random_shift(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor:
+    """Each image translated by a whole number of pixels in ``[-max_shift, max_shift]`` per axis."""
+    n, _, h, w = x.shape
+    padded = nn.functional.pad(x, (max_shift,) * 4)
+    offsets = torch.randint(0, 2 * max_shift + 1, (n, 2), generator=gen, device=x.device)
+    rows = offsets[:, 0, None] + torch.arange(h, device=x.device)  # (n, h)
+    cols = offsets[:, 1, None] + torch.arange(w, device=x.device)  # (n, w)
+    batch = torch.arange(n, device=x.device)[:, None, None]
+    return padded[batch, 0, rows[:, :, None], cols[:, None, :]].unsqueeze(1)
 
 
 def _uniform(x: torch.Tensor, radius: float, gen: torch.Generator) -> torch.Tensor:
@@ -509,6 +529,9 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--awp", type=float, default=0.0, help="adversarial weight perturbation size (0: off)"
     )
+    parser.add_argument(
+        "--shift", type=int, default=0, help="random translation of training images (pixels)"
+    )
     parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
     parser.add_argument(
         "--time-limit", type=float, default=None, help="safety stop after this many seconds"
@@ -553,6 +576,7 @@ def _main(argv: list[str] | None = None) -> int:
         beta=args.beta,
         ema=args.ema,
         awp=args.awp,
+        shift=args.shift,
         device=args.device,
         time_limit_s=args.time_limit,
         epochs=args.epochs,
