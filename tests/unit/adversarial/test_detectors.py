@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from shopguard.adversarial.detectors import (
     detectors,
 )
 from shopguard.core.errors import ModelError
+from shopguard.store.images import ImageClassifier
 
 
 def _clean_rows(n: int, seed: int = 0) -> np.ndarray:
@@ -94,3 +96,24 @@ def test_detectors_registry_when_listed_then_every_entry_fits_the_convention() -
         assert name.startswith("adversarial.")
         for attr in ("fit", "risk_score", "flag"):
             assert callable(getattr(cls, attr))
+
+
+def test_calibrate_image_detector_when_background_level_given_then_saved_and_used(
+    tmp_path: Path, tiny_model: ImageClassifier
+) -> None:
+    from shopguard.adversarial.calibrate import calibrate_image_detector
+    from shopguard.adversarial.service import load_image_detector
+    from shopguard.store.images import save_classifier
+
+    save_classifier(tiny_model, tmp_path)
+    data = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "fashion_mnist_subset"
+    levels = {}
+    for level in (0.05, 0.03):
+        path = calibrate_image_detector(
+            "tiny", n=200, data_dir=data, weights_dir=tmp_path, background_level=level
+        )
+        det = load_image_detector(tiny_model, path)
+        assert det.background_level == level
+        levels[level] = det.reference_[:, 2].copy()  # the background-residual column
+    # a lower level counts more pixels as lit: the clean residuals differ
+    assert not np.array_equal(levels[0.05], levels[0.03])
