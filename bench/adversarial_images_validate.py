@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
+from adversarial_images_recipes import _margin
 
 from shopguard.adversarial.attacks import Attack, AttackSpec, pgd, run_attack
 from shopguard.store.images import load_classifier, to_tensor
@@ -61,10 +61,7 @@ def main() -> int:
     }
 
     def margin(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        logits = net(z)
-        true = logits.gather(1, t[:, None])[:, 0]
-        other = logits.masked_fill(nn.functional.one_hot(t, 10).bool(), -1e9).max(1).values
-        return other - true
+        return _margin(net(z), t)
 
     for straight_through in [True, False] if floored else [True]:
         if floored:
