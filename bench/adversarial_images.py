@@ -30,7 +30,8 @@ import torch
 
 from shopguard.adversarial.adaptive import background_attack, item_only_attack, threshold_attack
 from shopguard.adversarial.attacks import Attack, AttackSpec, run_attack
-from shopguard.store.images import load_classifier, to_tensor
+from shopguard.store.images import FloorStrideCNN, load_classifier, to_tensor
+from shopguard.store.images._model import gradient_mode
 from shopguard.store.images.images_train import load_fashion_test_subset
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -111,7 +112,7 @@ def run(
         plan = [(Attack.PGD50, 50)]
     # a network behind a straight-through input floor is also attacked with its true gradient
     # (zero on the flat region): the table's figure for it is the worst case per image
-    floored = hasattr(model.net, "straight_through")
+    floored = isinstance(model.net, FloorStrideCNN)
     for eps in (0.1, 0.2):
         survived = np.ones(len(yt), dtype=bool)
         true_gradient_plan = [(Attack.PGD50, -50), (Attack.APGD, -apgd_steps)]
@@ -121,13 +122,10 @@ def run(
                 out_path.write_text(json.dumps(out, indent=1) + "\n")
                 return out
             true_gradient = steps < 0
-            if floored:
-                model.net.straight_through = not true_gradient
             t0 = time.perf_counter()
             spec = AttackSpec(attack, eps, steps=abs(steps))
-            adv = run_attack(model, x, yt, spec, device=device)
-            if floored:
-                model.net.straight_through = True
+            with gradient_mode(model.net, straight_through=not true_gradient):
+                adv = run_attack(model, x, yt, spec, device=device)
             label = "apgd-ce+dlr" if attack is Attack.APGD else attack.value
             label += " (true gradient)" if true_gradient else ""
             correct = _correct(model, adv, yt, device)

@@ -24,7 +24,8 @@ import torch
 from adversarial_images_recipes import _margin
 
 from shopguard.adversarial.attacks import Attack, AttackSpec, pgd, run_attack
-from shopguard.store.images import load_classifier, to_tensor
+from shopguard.store.images import FloorStrideCNN, load_classifier, to_tensor
+from shopguard.store.images._model import gradient_mode
 from shopguard.store.images.images_train import load_fashion_mnist
 
 
@@ -48,7 +49,6 @@ def main() -> int:
     model = load_classifier(a.name, a.weights)
     net = model.net.eval()
     x, y = validation_slice(a.data)
-    floored = hasattr(net, "straight_through")
     with torch.no_grad():
         survived = net(x).argmax(1) == y
     out: dict[str, object] = {
@@ -63,19 +63,16 @@ def main() -> int:
     def margin(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         return _margin(net(z), t)
 
-    for straight_through in [True, False] if floored else [True]:
-        if floored:
-            net.straight_through = straight_through
+    for straight_through in [True, False] if isinstance(net, FloorStrideCNN) else [True]:
         for loss_name, loss_fn, seed in (("ce", None, 0), ("margin", margin, 1)):
-            gen = torch.Generator().manual_seed(seed)
-            adv = pgd(net, x, y, a.eps, steps=50, generator=gen, loss_fn=loss_fn)
+            with gradient_mode(net, straight_through=straight_through):
+                gen = torch.Generator().manual_seed(seed)
+                adv = pgd(net, x, y, a.eps, steps=50, generator=gen, loss_fn=loss_fn)
             with torch.no_grad():
                 correct = net(adv).argmax(1) == y
             key = f"pgd50_{loss_name}" + ("" if straight_through else "_true_gradient")
             out[key] = round(float(correct.float().mean()), 4)
             survived &= correct
-    if floored:
-        net.straight_through = True
     if a.apgd:
         t0 = time.perf_counter()
         adv = run_attack(model, x, y.numpy(), AttackSpec(Attack.APGD, a.eps, steps=100))

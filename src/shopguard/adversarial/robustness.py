@@ -17,7 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from shopguard.adversarial.attacks import Attack, AttackSpec, run_attack
-from shopguard.store.images import ImageClassifier, to_tensor
+from shopguard.store.images import FloorStrideCNN, ImageClassifier, to_tensor
+from shopguard.store.images._model import gradient_mode
 
 __all__ = ["RobustnessRow", "accuracy_under", "evaluate_robustness", "render_table"]
 
@@ -67,19 +68,15 @@ def accuracy_under(
     if spec is None:
         pred = model.predict(to_tensor(images).numpy())
         return float(np.mean(pred == y)) if len(pred) else 0.0
-    net = model.net
     modes = (
-        [True, False] if hasattr(net, "straight_through") and spec.attack in _GRADIENT else [None]
+        [True, False]
+        if isinstance(model.net, FloorStrideCNN) and spec.attack in _GRADIENT
+        else [True]
     )
     correct = np.ones(len(y), dtype=bool)
     for straight_through in modes:
-        if straight_through is not None:
-            setattr(net, "straight_through", straight_through)  # noqa: B010
-        try:
+        with gradient_mode(model.net, straight_through=straight_through):
             x = run_attack(model, images, labels, spec)
-        finally:
-            if straight_through is not None:
-                setattr(net, "straight_through", True)  # noqa: B010
         correct &= model.predict(x.numpy()) == y
     return float(np.mean(correct)) if len(y) else 0.0
 

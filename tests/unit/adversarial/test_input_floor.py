@@ -108,3 +108,18 @@ def test_accuracy_under_when_floored_network_then_worst_of_both_gradients_per_im
     acc = robustness.accuracy_under(model, images, labels, AttackSpec(Attack.SQUARE, 0.1))
     assert seen == [True]  # a black-box attack reads no gradient: one run
     assert acc == pytest.approx(0.75)
+
+
+def test_gradient_mode_when_block_raises_then_previous_mode_restored_and_plain_nets_untouched() -> (
+    None
+):
+    from shopguard.store.images._model import gradient_mode
+
+    net = FloorStrideCNN()
+    with pytest.raises(RuntimeError), gradient_mode(net, straight_through=False):
+        assert net.straight_through is False
+        raise RuntimeError("attack failed")
+    assert net.straight_through is True
+    plain = StrideCNN()
+    with gradient_mode(plain, straight_through=False):
+        assert not hasattr(plain, "straight_through")

@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ __all__ = [
     "SmallCNN",
     "StrideCNN",
     "WideStrideCNN",
+    "gradient_mode",
     "input_floor",
     "load_classifier",
     "reference_model_path",
@@ -174,6 +177,23 @@ class FloorStrideCNN(StrideCNN):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = self.head(self.features(self._floored(x)))
         return out
+
+
+@contextmanager
+def gradient_mode(net: nn.Module, *, straight_through: bool) -> Iterator[None]:
+    """Within the block a floored network (:class:`FloorStrideCNN`) hands attackers the
+    straight-through (``True``) or the true gradient; any other network is left as it is.
+    The previous mode is restored on exit, also on error.
+    """
+    if not isinstance(net, FloorStrideCNN):
+        yield
+        return
+    previous = net.straight_through
+    net.straight_through = straight_through
+    try:
+        yield
+    finally:
+        net.straight_through = previous
 
 
 class WideStrideCNN(StrideCNN):

@@ -225,8 +225,9 @@ def train_classifier(
     network is probed, kept and returned), ``awp`` the relative size of the adversarial weight
     perturbation of ``pgd`` and ``trades`` (0: off), ``shift`` the largest random translation
     (pixels, each image its own, zeros shifted in) applied to every training batch before the
-    attack (0: off; augmentation with weight averaging, Rebuffi et al. 2021). ``time_limit_s`` is a safety stop: training ends
-    after the epoch during which that much wall time has passed (``info["stopped_early"]``).
+    attack (0: off; augmentation with weight averaging, Rebuffi et al. 2021). ``time_limit_s``
+    is a safety stop: training ends after the epoch during which that much wall time has passed
+    (``info["stopped_early"]``).
 
     Warnings
     --------
