@@ -21,7 +21,7 @@ from shopguard.adversarial.checks import (
 from shopguard.core.errors import ConfigError, ModelError
 from shopguard.core.scorecard import CheckContext, Status
 from shopguard.store.images import ImageClassifier, StrideCNN, load_classifier, save_classifier
-from shopguard.store.images._model import ARCHS
+from shopguard.store.images._model import ARCHS, ensemble_of
 from shopguard.store.images.images_train import (
     TrainMethod,
     _cross_entropy_objective,
@@ -33,6 +33,7 @@ from shopguard.store.images.images_train import (
     load_test_sample,
     train_classifier,
 )
+from shopguard.store.images.images_train import _main as images_train_main
 
 
 def _fit(fashion: dict[str, Any], n: int, **kw: Any) -> ImageClassifier:
@@ -199,7 +200,10 @@ def test_train_classifier_when_shift_then_recorded_and_changes_the_result(fashio
     assert both.info["shift"] == 2 and both.info["awp"] == 0.01
 
 
-@pytest.mark.parametrize("arch", ["StrideCNN", "FloorStrideCNN", "MidStrideCNN", "WideStrideCNN"])
+@pytest.mark.parametrize(
+    "arch",
+    ["StrideCNN", "FloorStrideCNN", "MidStrideCNN", "WideStrideCNN", "StrideCNNx2", "StrideCNNx3"],
+)
 def test_save_and_load_when_stride_cnn_then_same_network_and_outputs(
     tmp_path: Path, arch: str
 ) -> None:
@@ -211,6 +215,61 @@ def test_save_and_load_when_stride_cnn_then_same_network_and_outputs(
     assert type(loaded.net) is ARCHS[arch]
     x = torch.rand(3, 1, 28, 28)
     assert torch.allclose(loaded.net(x), net(x))
+
+
+def test_ensemble_of_when_members_then_mean_of_their_logits_and_summed_training_cost(
+    tmp_path: Path,
+) -> None:
+    torch.manual_seed(0)
+    members = [
+        ImageClassifier(net=StrideCNN().eval(), name="m", info={"train_cpu_seconds": c, "eps": 0.1})
+        for c in (100.0, 120.5, 80.0)
+    ]
+    joined = ensemble_of(members, "robust")
+    x = torch.rand(4, 1, 28, 28)
+    with torch.no_grad():
+        expected = torch.stack([m.net(x) for m in members]).mean(0)
+        assert torch.allclose(joined.net(x), expected, atol=1e-6)
+        # not the mean of any one member: every member counts
+        assert not torch.allclose(joined.net(x), members[0].net(x), atol=1e-3)
+    assert joined.info["train_cpu_seconds"] == 300.5
+    assert [m["train_cpu_seconds"] for m in joined.info["members"]] == [100.0, 120.5, 80.0]
+    # the members' weights are copied, not shared: the ensemble file stands alone
+    save_classifier(joined, tmp_path)
+    with torch.no_grad():
+        members[0].net.head.weight.zero_()
+        assert torch.allclose(joined.net(x), expected, atol=1e-6)
+        assert torch.allclose(load_classifier("robust", tmp_path).net(x), expected, atol=1e-6)
+
+
+def test_ensemble_of_when_wrong_count_or_network_then_model_error() -> None:
+    one = ImageClassifier(net=StrideCNN(), name="m", info={})
+    with pytest.raises(ModelError, match="2 or 3"):
+        ensemble_of([one], "e")
+    with pytest.raises(ModelError, match="2 or 3"):
+        ensemble_of([one] * 4, "e")
+    floored = ImageClassifier(net=ARCHS["FloorStrideCNN"](), name="m", info={})
+    with pytest.raises(ModelError, match="StrideCNN networks"):
+        ensemble_of([one, floored], "e")
+
+
+def test_images_train_when_ensemble_of_dirs_then_joined_file_loads_as_ensemble(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    torch.manual_seed(0)
+    dirs = [tmp_path / "a", tmp_path / "b"]
+    for seconds, d in zip((10.0, 20.0), dirs, strict=True):
+        save_classifier(
+            ImageClassifier(net=StrideCNN(), name="robust", info={"train_cpu_seconds": seconds}), d
+        )
+    rc = images_train_main(
+        ["--name", "robust", "--ensemble-of", *map(str, dirs), "--out", str(tmp_path / "out")]
+    )
+    assert rc == 0
+    assert json.loads(capsys.readouterr().out.strip())["members"] == 2
+    joined = load_classifier("robust", tmp_path / "out")
+    assert type(joined.net) is ARCHS["StrideCNNx2"]
+    assert joined.info["train_cpu_seconds"] == 30.0
 
 
 def test_load_classifier_when_manifest_names_unknown_network_then_model_error(

@@ -43,7 +43,11 @@ __all__ = [
     "MidStrideCNN",
     "SmallCNN",
     "StrideCNN",
+    "StrideCNNx2",
+    "StrideCNNx3",
+    "StrideEnsemble",
     "WideStrideCNN",
+    "ensemble_of",
     "gradient_mode",
     "input_floor",
     "load_classifier",
@@ -220,8 +224,48 @@ class FloorWideStrideCNN(FloorStrideCNN):
     widths = WideStrideCNN.widths
 
 
+class StrideEnsemble(nn.Module):
+    """The mean of the logits of :attr:`size` independently trained :class:`StrideCNN` members.
+
+    Averaging adversarially trained networks trained from different seeds lowers the variance
+    part of their robust error (each member's mistakes under attack are partly its own), the
+    effect weight averaging has within one run (bench/results/adversarial_images.md). The mean
+    is of logits, not of probabilities, so the ensemble stays one smooth differentiable network:
+    a gradient attack on it is an attack on the average, with nothing masked. Members are kept
+    as ``members.<i>.*`` tensors in one safetensors file.
+    """
+
+    size: int = 3
+    member: type[StrideCNN] = StrideCNN
+
+    def __init__(self, n_classes: int = len(CLASSES)) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(self.member(n_classes) for _ in range(self.size))
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The members' penultimate-layer features side by side."""
+        nets: list[StrideCNN] = list(self.members)  # type: ignore[arg-type]
+        return torch.cat([m.embed(x) for m in nets], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = torch.stack([m(x) for m in self.members]).mean(dim=0)
+        return out
+
+
+class StrideCNNx2(StrideEnsemble):
+    """Two :class:`StrideCNN` members (:class:`StrideEnsemble`)."""
+
+    size = 2
+
+
+class StrideCNNx3(StrideEnsemble):
+    """Three :class:`StrideCNN` members (:class:`StrideEnsemble`)."""
+
+    size = 3
+
+
 #: The network classes a weights file may name (safetensors metadata and manifest ``arch``).
-ARCHS: dict[str, type[SmallCNN] | type[StrideCNN]] = {
+ARCHS: dict[str, type[SmallCNN] | type[StrideCNN] | type[StrideEnsemble]] = {
     "SmallCNN": SmallCNN,
     "StrideCNN": StrideCNN,
     "FloorStrideCNN": FloorStrideCNN,
@@ -229,6 +273,8 @@ ARCHS: dict[str, type[SmallCNN] | type[StrideCNN]] = {
     "FloorWideStrideCNN": FloorWideStrideCNN,
     "MidStrideCNN": MidStrideCNN,
     "WideStrideCNN": WideStrideCNN,
+    "StrideCNNx2": StrideCNNx2,
+    "StrideCNNx3": StrideCNNx3,
 }
 
 
@@ -246,7 +292,7 @@ class ImageClassifier:
         Training record: method, eps, epochs, wall time, data, seed.
     """
 
-    net: SmallCNN | StrideCNN
+    net: SmallCNN | StrideCNN | StrideEnsemble
     name: str
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -354,4 +400,36 @@ def load_classifier(name: str, directory: str | Path | None = None) -> ImageClas
     except (RuntimeError, ValueError, OSError):
         raise ModelError(f"image model {name!r}: weights do not fit the network") from None
     net.eval()
+    return ImageClassifier(net=net, name=name, info=info)
+
+
+def ensemble_of(members: list[ImageClassifier], name: str) -> ImageClassifier:
+    """One :class:`StrideEnsemble` classifier from separately trained :class:`StrideCNN` ones.
+
+    The training record keeps each member's; ``train_cpu_seconds`` is their sum (what the
+    ensemble cost to train, whether the members ran one after another or side by side).
+
+    Raises
+    ------
+    ModelError
+        Not two or three members, or a member that is not a plain :class:`StrideCNN`.
+    """
+    sizes = {cls.size: cls for cls in (StrideCNNx2, StrideCNNx3)}
+    if len(members) not in sizes:
+        raise ModelError(f"an ensemble takes 2 or 3 members; got {len(members)}")
+    if any(type(m.net) is not StrideCNN for m in members):
+        raise ModelError("ensemble members must be StrideCNN networks")
+    net = sizes[len(members)]()
+    for slot, m in zip(net.members, members, strict=True):
+        slot.load_state_dict(m.net.state_dict())
+    net.eval()
+    cpu = [m.info.get("train_cpu_seconds") for m in members]
+    info: dict[str, Any] = {
+        "members": [dict(m.info) for m in members],
+        "method": "ensemble",
+        "eps": members[0].info.get("eps"),
+        "dataset": members[0].info.get("dataset"),
+    }
+    if all(isinstance(c, int | float) for c in cpu):
+        info["train_cpu_seconds"] = round(sum(float(c) for c in cpu if c is not None), 1)
     return ImageClassifier(net=net, name=name, info=info)

@@ -28,7 +28,8 @@ the robust accuracy of the last epochs; the averaged network is what is probed a
 Against catastrophic overfitting (PGD accuracy collapsing while FGSM accuracy rises) training
 also ramps eps up linearly over the first ``eps_ramp`` of the steps, measures PGD-10 accuracy on
 a fixed probe of 500 training images after every epoch, and keeps the epoch with the best probe
-accuracy (early stopping, as in Wong et al.).
+accuracy (early stopping, as in Wong et al.). ``--ensemble-of DIR ...`` trains nothing and
+joins runs with different seeds into one mean-logit :class:`StrideEnsemble` file.
 
 Data: the full Fashion-MNIST training split (60,000 images) from the Debian package
 ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist``; :func:`load_fashion_mnist`),
@@ -73,6 +74,8 @@ from shopguard.store.images._idx import read_idx_images, read_idx_labels
 from shopguard.store.images._model import (
     ARCHS,
     ImageClassifier,
+    ensemble_of,
+    load_classifier,
     save_classifier,
     to_tensor,
 )
@@ -551,8 +554,22 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=None, help="directory of the IDX files")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--ensemble-of",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="DIR",
+        help="train nothing: save the mean-logit ensemble of model --name from each DIR "
+        "(2 or 3 StrideCNN runs with different --seed) to --out",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.ensemble_of:
+        members = [load_classifier(args.name, d) for d in args.ensemble_of]
+        path = save_classifier(ensemble_of(members, args.name), args.out)
+        print(json.dumps({"saved": str(path), "members": len(members)}), flush=True)
+        return 0
     if args.dataset == "full":
         X, y = load_fashion_mnist("train", args.data)
         train_idx = np.arange(len(y))
