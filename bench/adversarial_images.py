@@ -257,6 +257,18 @@ def _detector(
     return d
 
 
+def _training_line(t: dict[str, Any]) -> str:
+    """One training run's record (a model's, or one ensemble member's) as a sentence."""
+    seed = f", seed {t['random_state']}" if "random_state" in t else ""
+    return (
+        f"{t.get('method')} eps {t.get('eps')}, {t.get('arch', 'SmallCNN')}, {t.get('epochs')} epochs "
+        f"(kept epoch {t.get('kept_epoch', t.get('epochs'))}{seed}) on {t.get('n_train')} images "
+        f"({t.get('dataset', 'subset')}), {t.get('train_seconds')} s wall, "
+        f"{t.get('train_cpu_seconds', 'unmeasured')} s process CPU, {t.get('threads')} threads, torch "
+        f"{t.get('torch')}, load average at end {t.get('load_average_at_end')}"
+    )
+
+
 def render() -> str:
     lines = [
         "# Adversarial robustness of the product-image classifier",
@@ -270,8 +282,9 @@ def render() -> str:
         "scores only).",
         "",
         "Where it ran: robust and robust02 were trained by the commands of bench/train_images.sh on",
-        "a CPU (no GPU; 7 threads each) - the 16-core Xeon host of the lent H100 machine - because",
-        "this project's 2-core box was at a load average of 7-17. Their recipes came from a GPU",
+        "a CPU (no GPU): robust02 on the 16-core Xeon host of the lent H100 machine (7 threads),",
+        "because this project's 2-core box was at a load average of 7-17 then; robust (session 7, two",
+        "seeds averaged) on the 2-core box, one thread per member. Their recipes came from a GPU",
         "sweep of 22 configs at about the same CPU cost, run with the shipped training code",
         "(bench/adversarial_images_device.sh; bench/results/adversarial_images_recipes.jsonl; every",
         "CPU training run, shipped or not: adversarial_images_cpu_runs.jsonl). Their attacks ran on",
@@ -289,15 +302,17 @@ def render() -> str:
             continue
         r = json.loads(f.read_text())
         t = r["train"]
+        members = t.get("members") or [t]
+        trained = "; ".join(_training_line(m) for m in members)
+        if len(members) > 1:
+            trained = (
+                f"mean-logit ensemble ({t.get('arch')}) of {len(members)} runs, "
+                f"{t.get('train_cpu_seconds')} s process CPU together: {trained}"
+            )
         lines += [
             f"## {r['model']}",
             "",
-            f"Training: {t.get('method')} eps {t.get('eps')}, {t.get('arch', 'SmallCNN')}, {t.get('epochs')} epochs "
-            f"(kept epoch {t.get('kept_epoch', t.get('epochs'))}) on {t.get('n_train')} images "
-            f"({t.get('dataset', 'subset')}), {t.get('train_seconds')} s wall, "
-            f"{t.get('train_cpu_seconds', 'unmeasured')} s process CPU, {t.get('threads')} threads, torch "
-            f"{t.get('torch')}, load average at end {t.get('load_average_at_end')}. "
-            f"Attacks: {r['machine']}.",
+            f"Training: {trained}. Attacks: {r['machine']}.",
             "",
             "| attack | eps | steps/queries | accuracy | n | seconds |",
             "| --- | --- | --- | --- | --- | --- |",

@@ -39,8 +39,8 @@ def calibrate_image_detector(
     """Fit the detector of ``model_name`` on ``n`` training images and save it; returns the path.
 
     ``background_level`` is the detector's grey level for background pixels
-    (:class:`ImageSqueezeDetector`); the floored ``robust`` model uses 0.03: attacks on it light
-    over half of the background, lifting the 3x3 median past 0.05 (session 6).
+    (:class:`ImageSqueezeDetector`); a floored network (``FloorStrideCNN``) needs about 0.03:
+    attacks on it light over half of the background, lifting the 3x3 median past 0.05 (session 6).
     """
     model = load_classifier(model_name, weights_dir)
     if dataset == "full":

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 __all__ = ["DETECTION_BAR", "FPR_BAR", "ROBUST_ACCURACY_BAR", "ROBUST_ACCURACY_FLOOR"]
 
 #: Issue 7's target: accuracy under PGD-50 (L-inf eps 0.1, random start) of at least 0.80. The
-#: shipped robust model holds 0.781 on the fixed 1,000 test images (the standard one 0.07):
-#: the target is not met (bench/results/adversarial_images.md). The check guards what ships:
+#: shipped robust model holds 0.800 on the fixed 1,000 test images (the standard one 0.07): the
+#: target is met with no margin (bench/results/adversarial_images.md), so on the demo's 100-image
+#: sample it lands either side of it. The check guards what ships:
 #: it fails below ROBUST_ACCURACY_FLOOR (a model without adversarial training scores ~0.07,
 #: so turning the defence off fails it) and states the target in its evidence.
 ROBUST_ACCURACY_BAR = 0.80

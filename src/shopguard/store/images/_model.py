@@ -57,9 +57,9 @@ __all__ = [
 ]
 
 _WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-#: Models shipped with shopguard: ``standard`` (clean training), ``robust`` (PGD-2 adversarial
-#: training at eps 0.1, weight average) and ``robust02`` (PGD-3 at eps 0.2, eps ramp, weight
-#: average).
+#: Models shipped with shopguard: ``standard`` (clean training), ``robust`` (two PGD-2
+#: adversarially trained runs at eps 0.1, weight average, logits averaged: :class:`StrideCNNx2`)
+#: and ``robust02`` (PGD-3 at eps 0.2, eps ramp, weight average).
 REFERENCE_MODELS: tuple[str, ...] = ("standard", "robust", "robust02")
 _MANIFEST = "manifest.json"
 
