@@ -42,6 +42,7 @@ __all__ = [
     "apply_variant",
     "evasion_search",
     "harden_fraud_model",
+    "variant_scores",
 ]
 
 
@@ -109,6 +110,31 @@ def _scores(model: FraudModel, test: pd.DataFrame, history: pd.DataFrame) -> NDA
     return np.asarray(model.estimator_.predict_proba(X)[:, 1], dtype=np.float64)
 
 
+def variant_scores(
+    model: FraudModel,
+    test: pd.DataFrame,
+    history: pd.DataFrame,
+    *,
+    variants: tuple[Variant, ...] = VARIANTS,
+    progress: Callable[[int, int], None] | None = None,
+) -> NDArray[np.float64]:
+    """The model's score of every row of ``test`` with each variant applied to its frauds.
+
+    Shape ``(len(variants), len(test))``. All frauds of a variant are changed together (they
+    are the same fraudster's), and every row is scored with the real history of its customer
+    and terminal (so a legitimate row's score may move with a changed fraud in its history).
+    """
+    if "TX_FRAUD" not in test.columns:
+        raise DataValidationError("the evaluation rows need labels", column="TX_FRAUD")
+    fraud = test["TX_FRAUD"].to_numpy(dtype=np.int64) == 1
+    out = np.empty((len(variants), len(test)), dtype=np.float64)
+    for k, v in enumerate(variants):
+        out[k] = _scores(model, apply_variant(test, fraud, v), history)
+        if progress is not None:
+            progress(k + 1, len(variants))
+    return out
+
+
 def evasion_search(
     model: FraudModel,
     test: pd.DataFrame,
@@ -119,10 +145,8 @@ def evasion_search(
     variants: tuple[Variant, ...] = VARIANTS,
     progress: Callable[[int, int], None] | None = None,
 ) -> EvasionReport:
-    """Run the search against ``model`` on the frauds of ``test`` (``history``: earlier rows).
-
-    All frauds of a variant are changed together (they are the same fraudster's), and every
-    row is scored with the real history of its customer and terminal.
+    """Run the search against ``model`` on the frauds of ``test`` (``history``: earlier rows):
+    a caught fraud evades when any variant (:func:`variant_scores`) scores under ``threshold``.
     """
     if "TX_FRAUD" not in test.columns:
         raise DataValidationError("the evaluation rows need labels", column="TX_FRAUD")
@@ -130,12 +154,8 @@ def evasion_search(
     fraud = y == 1
     base = _scores(model, test, history)
     caught = fraud & (base >= threshold)
-    best = base.copy()
-    for k, v in enumerate(variants):
-        s = _scores(model, apply_variant(test, fraud, v), history)
-        best = np.minimum(best, s)
-        if progress is not None:
-            progress(k + 1, len(variants))
+    per_variant = variant_scores(model, test, history, variants=variants, progress=progress)
+    best = np.minimum(base, per_variant.min(axis=0)) if len(variants) else base
     evaded = caught & (best < threshold)
     n_caught = int(caught.sum())
     return EvasionReport(

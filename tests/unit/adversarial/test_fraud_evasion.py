@@ -12,6 +12,7 @@ from shopguard.adversarial.fraud_evasion import (
     apply_variant,
     evasion_search,
     harden_fraud_model,
+    variant_scores,
 )
 from shopguard.store.fraud import train_fraud, validate_transactions
 from shopguard.store.generate import generate_store
@@ -75,6 +76,16 @@ def test_evasion_search_when_run_against_standard_and_hardened_then_reports_are_
         model, test, train, name="standard", variants=few, progress=lambda d, _n: steps.append(d)
     )
     assert steps == [1, 2, 3, 4]
+    # the per-variant scores behind the search (legitimate rows may move too: the changed
+    # frauds are part of their customers' and terminals' history)
+    per_variant = variant_scores(model, test, train, variants=few)
+    fraud = test["TX_FRAUD"].to_numpy() == 1
+    base = model.score(test, train)
+    assert per_variant.shape == (4, len(test))
+    np.testing.assert_allclose(per_variant[0], base, atol=1e-9)  # the identity variant
+    assert (per_variant[1:, fraud] != base[fraud]).any()
+    caught = fraud & (base >= 0.3)
+    assert rep.evaded == int((caught & (per_variant.min(axis=0) < 0.3)).sum())
     assert rep.n_frauds == int(test["TX_FRAUD"].sum()) > 0
     assert 0 <= rep.evaded <= rep.caught_before <= rep.n_frauds
     assert 0.0 <= rep.evasion_rate <= 1.0 and 0.0 < rep.average_precision <= 1.0
