@@ -27,6 +27,7 @@ from shopguard.core.events import Alert, EventBus, Severity
 from shopguard.store.images import UploadLimits
 
 if TYPE_CHECKING:
+    from shopguard.modelsec.vault import ModelVault
     from shopguard.store.images import ImageClassifier
 
 __all__ = [
@@ -80,6 +81,12 @@ class AdversarialService:
         What an upload may be.
     weights_dir:
         Directory of the image weights and detector calibration (default: the shipped ones).
+    vault:
+        The model vault. When it holds an ``images`` version (``store_reference_models``,
+        ``shopguard models import-store``), the model and its detector calibration are read
+        from the vault's production (else latest) version, after its signature, ciphertext
+        and file digests verify; a version that does not verify is refused, with no fallback to
+        the files on disk. Without one, ``weights_dir`` (or the shipped files) serves.
     """
 
     image_model_name: str = "robust"
@@ -89,6 +96,7 @@ class AdversarialService:
     alert_window_s: float = 60.0
     limits: UploadLimits = field(default_factory=UploadLimits)
     weights_dir: Path | None = None
+    vault: ModelVault | None = None
     bus: EventBus | None = None
     clock: Callable[[], float] = time.monotonic
 
@@ -96,22 +104,44 @@ class AdversarialService:
         self._lock = threading.Lock()
         self._model: ImageClassifier | None = None
         self._image_detector: ImageSqueezeDetector | None = None
+        #: Where the image model was read from: ``vault`` or ``files`` (None until loaded).
+        self.source: str | None = None
         self._fraud: dict[str, TabularIsolationDetector] = {}
         self._flags: dict[str, deque[float]] = defaultdict(deque)
 
     # -- images -------------------------------------------------------------------
+    def _load_images(self) -> ImageClassifier:
+        """Load the served model (and, from the vault, its detector calibration with it)."""
+        from shopguard.store.images import load_classifier
+
+        if self.vault is not None:
+            from shopguard.modelsec.vault import GATEWAY_READER, IMAGES_MODEL
+
+            if self.vault.list(who=GATEWAY_READER, name=IMAGES_MODEL):
+                # SECURITY: fail closed - a vaulted version that does not verify raises here,
+                # and the files on disk are not tried instead.
+                with self.vault.materialised(IMAGES_MODEL, who=GATEWAY_READER) as directory:
+                    model = load_classifier(self.image_model_name, directory)
+                    detector_path = image_detector_path(model.name, directory)
+                    if detector_path.is_file():
+                        self._image_detector = load_image_detector(model, detector_path)
+                self.source = "vault"
+                return model
+        self.source = "files"
+        return load_classifier(self.image_model_name, self.weights_dir)
+
     def image_model(self) -> ImageClassifier:
         with self._lock:
             if self._model is None:
-                from shopguard.store.images import load_classifier
-
-                self._model = load_classifier(self.image_model_name, self.weights_dir)
+                self._model = self._load_images()
             return self._model
 
     def image_detector(self) -> ImageSqueezeDetector:
         model = self.image_model()
         with self._lock:
             if self._image_detector is None:
+                if self.source == "vault":
+                    raise ModelError(f"no detector calibration for image model {model.name}")
                 path = image_detector_path(model.name, self.weights_dir)
                 self._image_detector = load_image_detector(model, path)
             return self._image_detector
@@ -172,6 +202,7 @@ class AdversarialService:
     def describe(self) -> dict[str, Any]:
         return {
             "image_model": self.image_model_name,
+            "image_source": self.source,
             "refuse": self.refuse,
             "routes": sorted(self.routes),
         }

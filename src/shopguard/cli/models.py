@@ -115,7 +115,8 @@ def import_model(
 
 @models_app.command("import-store")
 def import_store() -> None:
-    """Put the store's reference models (fraud, recommender, reviews) into the vault."""
+    """Put the store's reference models (fraud, recommender, reviews) and the shipped image
+    classifiers (images) into the vault; the gateway then serves the images from it."""
     with open_runtime() as rt:
         infos = store_reference_models(
             ModelVault(rt),

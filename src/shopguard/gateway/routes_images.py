@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 import shopguard.adversarial.guard  # noqa: F401 - registers the guard before the pipeline is built
 from shopguard.adversarial.service import AdversarialService
 from shopguard.core.settings import Settings
+from shopguard.modelsec.vault import ModelVault
 from shopguard.store.images import CLASSES, UploadLimits, validate_upload
 
 __all__ = ["IMAGE_SCOPE", "ImageClassOut", "install_adversarial"]
@@ -36,6 +37,7 @@ def install_adversarial(app: FastAPI, settings: Settings) -> None:
 
     svc = AdversarialService(
         image_model_name=settings.images_model,
+        vault=ModelVault(app.state.runtime),
         refuse=settings.adversarial_refuse,
         routes=frozenset(settings.adversarial_routes),
         limits=UploadLimits(max_bytes=settings.images_max_upload_bytes),

@@ -58,6 +58,8 @@ from shopguard.modelsec.scan import ScanReport, scan_bytes
 from shopguard.modelsec.tables import versions
 
 __all__ = [
+    "GATEWAY_READER",
+    "IMAGES_MODEL",
     "OPERATOR",
     "Accessor",
     "ModelKind",
@@ -98,6 +100,8 @@ class ModelKind(StrEnum):
     FRAUD = "fraud"
     RECOMMENDER = "recommender"
     REVIEWS = "reviews"
+    #: A directory of image classifiers (safetensors + manifest + detector calibrations).
+    IMAGES = "images"
     GENERIC = "generic"
 
 
@@ -111,6 +115,10 @@ class Accessor:
 
 #: The local operator (the CLI run by someone who holds the master key).
 OPERATOR = Accessor("cli:operator", frozenset(s.value for s in Scope))
+#: The gateway reading the models it serves: read only.
+GATEWAY_READER = Accessor("service:gateway", frozenset({Scope.READ.value}))
+#: The vault name of the product-image classifiers (kind ``images``).
+IMAGES_MODEL = "images"
 
 
 @dataclass(frozen=True)
@@ -703,6 +711,11 @@ def _load_kind(kind: ModelKind, directory: Path) -> Any:
         from shopguard.store.reviews import ReviewRanker
 
         return ReviewRanker.load(directory)
+    if kind is ModelKind.IMAGES:
+        from shopguard.store.images import load_classifier
+
+        manifest = json.loads((directory / "manifest.json").read_text())
+        return {str(name): load_classifier(str(name), directory) for name in manifest}
     if kind is ModelKind.GENERIC:
         raise ModelError("generic models have no loader; use ModelVault.files()")
     raise AssertionError(kind)  # pragma: no cover - exhaustive
@@ -715,9 +728,11 @@ def store_reference_models(
     who: Accessor,
     store_dir: str | Path | None = None,
     promote: bool = True,
+    images_dir: str | Path | None = None,
 ) -> list[VersionInfo]:
     """Put the store's reference models (``fraud``, ``recommender``, ``reviews`` under
-    ``models_dir``) into the vault, with the store data's digest as the training-data hash."""
+    ``models_dir``) into the vault, with the store data's digest as the training-data hash,
+    and the image classifiers (``images``: ``images_dir``, default the shipped weights)."""
     root = Path(models_dir)
     data_hash = (
         directory_digest(store_dir) if store_dir is not None and Path(store_dir).is_dir() else None
@@ -734,4 +749,12 @@ def store_reference_models(
         if promote:
             info = vault.promote(name, info.version, who=who)
         out.append(info)
+    if images_dir is None:
+        from shopguard.store.images import reference_model_path
+
+        images_dir = reference_model_path("robust").parent
+    info = vault.put(IMAGES_MODEL, Path(images_dir), kind=ModelKind.IMAGES, who=who)
+    if promote:
+        info = vault.promote(IMAGES_MODEL, info.version, who=who)
+    out.append(info)
     return out
