@@ -1,7 +1,10 @@
-"""Scorecard checks of the adversarial area: robust accuracy, detection of attacked images.
+"""Scorecard checks of the adversarial area: robust accuracy, detection of attacked images, and
+evasion of the hardened fraud model.
 
-Both use the ``adversarial_images`` resource (:func:`shopguard.adversarial.demo.demo_resources`):
-the served image model's name and the 100 shipped images of the official test split.
+The image checks use the ``adversarial_images`` resource
+(:func:`shopguard.adversarial.demo.demo_resources`): the served image model's name and the 100
+shipped images of the official test split. The fraud check uses ``fraud_evasion``: the store's
+directory, whose transactions it splits in time.
 """
 
 from __future__ import annotations
@@ -16,7 +19,13 @@ from shopguard.core.scorecard import Area, Check, CheckContext, Figure, Status, 
 if TYPE_CHECKING:
     from shopguard.store.images import ImageClassifier
 
-__all__ = ["DETECTION_BAR", "FPR_BAR", "ROBUST_ACCURACY_BAR", "ROBUST_ACCURACY_FLOOR"]
+__all__ = [
+    "DETECTION_BAR",
+    "EVASION_BAR",
+    "FPR_BAR",
+    "ROBUST_ACCURACY_BAR",
+    "ROBUST_ACCURACY_FLOOR",
+]
 
 #: Issue 7's target: accuracy under PGD-50 (L-inf eps 0.1, random start) of at least 0.80. The
 #: shipped robust model holds 0.800 on the fixed 1,000 test images (the standard one 0.07): the
@@ -28,6 +37,10 @@ ROBUST_ACCURACY_BAR = 0.80
 ROBUST_ACCURACY_FLOOR = 0.60
 DETECTION_BAR = 0.95
 FPR_BAR = 0.02
+#: Largest share of the frauds a hardened fraud model catches that the evasion search may push
+#: under its threshold. Measured: 47 % on the 10,000-customer benchmark store against 85 % for
+#: the standard model (bench/results/adversarial_fraud.md); the demo's store: 44 % against 100 %.
+EVASION_BAR = 0.60
 
 
 def _sample(ctx: CheckContext) -> tuple[ImageClassifier, NDArray[np.uint8], NDArray[np.uint8]]:
@@ -83,4 +96,49 @@ class AttackedImagesFlagged(Check):
         fig = Figure("detection_rate_pgd_eps0.1", round(detected, 4), DETECTION_BAR)
         evidence = f"{len(y)} images: PGD eps 0.1 flagged {detected:.3f}, clean flagged {fpr:.3f} (bar <= {FPR_BAR})"
         ok = detected >= DETECTION_BAR and fpr <= FPR_BAR
+        return (Status.PASS if ok else Status.FAIL), fig, evidence
+
+
+@checks.register
+class FraudEvasionHardened(Check):
+    """Fraudster-controlled changes push few caught frauds past the hardened fraud model.
+
+    The store's transactions are split in time: a standard model and its hardened copy
+    (adversarial training on the fraudster's variants, :func:`harden_fraud_model`) learn from
+    all but the last 30 days, and the evasion search (48 variants of basket, hour, device, IP
+    country and shipping) runs on the last 30 days' frauds against both. The check passes when
+    the hardened model's evasion rate is at most :data:`EVASION_BAR`; the standard model's rate,
+    in the evidence, shows the attack works without the hardening.
+    """
+
+    name = "adversarial.fraud_evasion_hardened"
+    area = Area.ADVERSARIAL
+    title = "Hardened fraud model resists evasion by fraudster-controlled fields"
+    requires = ("fraud_evasion",)
+
+    def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
+        import pandas as pd
+
+        from shopguard.adversarial.fraud_evasion import evasion_search, harden_fraud_model
+        from shopguard.store.fraud import train_fraud
+        from shopguard.store.schema import load_store
+
+        tx = load_store(ctx["fraud_evasion"]["store_dir"]).transactions
+        t = pd.to_datetime(tx["TX_DATETIME"])
+        cut = t.max().floor("D") - pd.Timedelta(days=29)
+        train, test = tx[t < cut].reset_index(drop=True), tx[t >= cut].reset_index(drop=True)
+        if int(test["TX_FRAUD"].sum()) < 10:
+            return Status.SKIPPED, None, "fewer than 10 frauds in the last 30 days"
+        standard = train_fraud(train, random_state=0, validation_days=0)
+        hardened = harden_fraud_model(standard, train)
+        std = evasion_search(standard, test, train, name="standard")
+        hard = evasion_search(hardened, test, train, name="hardened")
+        fig = Figure("fraud_evasion_rate_hardened", round(hard.evasion_rate, 4), EVASION_BAR)
+        evidence = (
+            f"last 30 days, {hard.n_frauds} frauds: hardened model evaded {hard.evaded} of "
+            f"{hard.caught_before} caught ({hard.evasion_rate:.3f}, bar <= {EVASION_BAR}); "
+            f"standard model {std.evaded} of {std.caught_before} ({std.evasion_rate:.3f}); "
+            f"AP {std.average_precision:.3f} -> {hard.average_precision:.3f}"
+        )
+        ok = hard.caught_before > 0 and hard.evasion_rate <= EVASION_BAR
         return (Status.PASS if ok else Status.FAIL), fig, evidence

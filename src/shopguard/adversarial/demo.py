@@ -13,17 +13,19 @@ GUARD = "adversarial.unusual_input"
 
 
 def demo_resources(settings: Settings, *, n: int = 100) -> dict[str, Any]:
-    """``{"adversarial_images": ...}`` for the check context.
+    """``{"adversarial_images": ..., "fraud_evasion": ...}`` for the check context.
 
-    The sample is the 100 official Fashion-MNIST test images shipped in
+    The image sample is the 100 official Fashion-MNIST test images shipped in
     ``shopguard/store/images/samples`` (no shipped model trained on them), so the checks run on
-    any machine.
+    any machine; the fraud check reads the store the demo wrote under ``settings.home``.
     """
     from shopguard.store.images.images_train import load_test_sample
+    from shopguard.store.service import STORE_DIR
 
     X, y = load_test_sample()
     return {
-        "adversarial_images": {"model": settings.images_model, "images": X[:n], "labels": y[:n]}
+        "adversarial_images": {"model": settings.images_model, "images": X[:n], "labels": y[:n]},
+        "fraud_evasion": {"store_dir": settings.home / STORE_DIR},
     }
 
 

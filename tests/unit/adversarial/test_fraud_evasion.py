@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from shopguard.adversarial.checks import EVASION_BAR, FraudEvasionHardened
 from shopguard.adversarial.fraud_evasion import (
     VARIANTS,
     Variant,
@@ -14,8 +17,9 @@ from shopguard.adversarial.fraud_evasion import (
     harden_fraud_model,
     variant_scores,
 )
+from shopguard.core.scorecard import CheckContext, Status
 from shopguard.store.fraud import train_fraud, validate_transactions
-from shopguard.store.generate import generate_store
+from shopguard.store.generate import generate_store, write_store
 
 FIXED = [
     "TRANSACTION_ID",
@@ -93,3 +97,32 @@ def test_evasion_search_when_run_against_standard_and_hardened_then_reports_are_
     assert hardened.metrics["hardened"]["variants_per_fraud"] == 3
     scores = hardened.score(test.head(5), history=train)
     assert scores.shape == (5,) and ((scores >= 0) & (scores <= 1)).all()
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("store") / "store"
+    write_store(generate_store(seed=0, customers=4000), d, fmt="parquet")
+    return d
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hardening", [True, False])
+def test_fraud_evasion_check_when_hardened_then_passes_else_evasion_over_the_bar(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch, hardening: bool
+) -> None:
+    import shopguard.adversarial.fraud_evasion as fe
+
+    if not hardening:  # the defence off: the "hardened" model is the standard one
+        monkeypatch.setattr(fe, "harden_fraud_model", lambda model, train, **_: model)
+    status, fig, evidence = FraudEvasionHardened().run(
+        CheckContext({"fraud_evasion": {"store_dir": store_dir}})
+    )
+    assert fig is not None and fig.bar == EVASION_BAR
+    if hardening:
+        assert status is Status.PASS, evidence
+        assert fig.value <= EVASION_BAR
+    else:
+        assert status is Status.FAIL, evidence
+        assert fig.value > EVASION_BAR
+    assert "standard model" in evidence
