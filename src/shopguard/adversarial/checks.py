@@ -23,6 +23,7 @@ __all__ = [
     "DETECTION_BAR",
     "EVASION_BAR",
     "FPR_BAR",
+    "MIN_CAUGHT",
     "ROBUST_ACCURACY_BAR",
     "ROBUST_ACCURACY_FLOOR",
 ]
@@ -39,8 +40,10 @@ DETECTION_BAR = 0.95
 FPR_BAR = 0.02
 #: Largest share of the frauds a hardened fraud model catches that the evasion search may push
 #: under its threshold. Measured: 47 % on the 10,000-customer benchmark store against 85 % for
-#: the standard model (bench/results/adversarial_fraud.md); the demo's store: 44 % against 100 %.
+#: the standard model (bench/results/adversarial_fraud.md), the split this check uses.
 EVASION_BAR = 0.60
+#: Fewest later frauds the standard model must catch for an evasion rate to mean anything.
+MIN_CAUGHT = 10
 
 
 def _sample(ctx: CheckContext) -> tuple[ImageClassifier, NDArray[np.uint8], NDArray[np.uint8]]:
@@ -103,12 +106,14 @@ class AttackedImagesFlagged(Check):
 class FraudEvasionHardened(Check):
     """Fraudster-controlled changes push few caught frauds past the hardened fraud model.
 
-    The store's transactions are split in time: a standard model and its hardened copy
-    (adversarial training on the fraudster's variants, :func:`harden_fraud_model`) learn from
-    all but the last 30 days, and the evasion search (48 variants of basket, hour, device, IP
-    country and shipping) runs on the last 30 days' frauds against both. The check passes when
-    the hardened model's evasion rate is at most :data:`EVASION_BAR`; the standard model's rate,
-    in the evidence, shows the attack works without the hardening.
+    The store's transactions are split in time as in ``bench/adversarial_fraud.py``: a standard
+    model and its hardened copy (adversarial training on the fraudster's variants,
+    :func:`harden_fraud_model`) learn from the first 45 days, and the evasion search (48
+    variants of basket, hour, device, IP country and shipping) runs on the later days' frauds
+    against both. The check passes when the hardened model's evasion rate is at most
+    :data:`EVASION_BAR`; the standard model's rate, in the evidence, shows the attack works
+    without the hardening. A store too small for the standard model to catch
+    :data:`MIN_CAUGHT` later frauds cannot measure it: the check is skipped, saying so.
     """
 
     name = "adversarial.fraud_evasion_hardened"
@@ -125,17 +130,22 @@ class FraudEvasionHardened(Check):
 
         tx = load_store(ctx["fraud_evasion"]["store_dir"]).transactions
         t = pd.to_datetime(tx["TX_DATETIME"])
-        cut = t.max().floor("D") - pd.Timedelta(days=29)
+        cut = t.min().floor("D") + pd.Timedelta(days=45)
         train, test = tx[t < cut].reset_index(drop=True), tx[t >= cut].reset_index(drop=True)
-        if int(test["TX_FRAUD"].sum()) < 10:
-            return Status.SKIPPED, None, "fewer than 10 frauds in the last 30 days"
         standard = train_fraud(train, random_state=0, validation_days=0)
-        hardened = harden_fraud_model(standard, train)
         std = evasion_search(standard, test, train, name="standard")
+        if std.caught_before < MIN_CAUGHT:
+            return (
+                Status.SKIPPED,
+                None,
+                f"store too small to measure evasion: the standard model catches "
+                f"{std.caught_before} of {std.n_frauds} later frauds (needs {MIN_CAUGHT})",
+            )
+        hardened = harden_fraud_model(standard, train)
         hard = evasion_search(hardened, test, train, name="hardened")
         fig = Figure("fraud_evasion_rate_hardened", round(hard.evasion_rate, 4), EVASION_BAR)
         evidence = (
-            f"last 30 days, {hard.n_frauds} frauds: hardened model evaded {hard.evaded} of "
+            f"days 46+, {hard.n_frauds} frauds: hardened model evaded {hard.evaded} of "
             f"{hard.caught_before} caught ({hard.evasion_rate:.3f}, bar <= {EVASION_BAR}); "
             f"standard model {std.evaded} of {std.caught_before} ({std.evasion_rate:.3f}); "
             f"AP {std.average_precision:.3f} -> {hard.average_precision:.3f}"
