@@ -15,9 +15,12 @@ import platform
 import time
 from pathlib import Path
 
-import pandas as pd
-
-from shopguard.adversarial.fraud_evasion import VARIANTS, evasion_search, harden_fraud_model
+from shopguard.adversarial.fraud_evasion import (
+    VARIANTS,
+    evasion_search,
+    harden_fraud_model,
+    split_in_time,
+)
 from shopguard.store.fraud import train_fraud
 from shopguard.store.generate import generate_store
 
@@ -32,12 +35,7 @@ def main() -> int:
     a = p.parse_args()
     load0 = [round(v, 2) for v in os.getloadavg()]
     store = generate_store(seed=a.seed, customers=a.customers)
-    tx = store.transactions.copy()
-    t = pd.to_datetime(tx["TX_DATETIME"])
-    cut = t.min().floor("D") + pd.Timedelta(days=45)
-    train, test = tx[t < cut].reset_index(drop=True), tx[t >= cut].reset_index(drop=True)
-    # Features look back at most 30 days (+ the 7-day label delay): 40 days of history suffice.
-    recent = train[pd.to_datetime(train["TX_DATETIME"]) >= cut - pd.Timedelta(days=40)]
+    train, test, recent = split_in_time(store.transactions.copy())
     t0 = time.perf_counter()
     standard = train_fraud(train, random_state=a.seed, validation_days=0)
     t_std = time.perf_counter() - t0

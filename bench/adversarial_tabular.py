@@ -30,10 +30,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from shopguard.adversarial.detectors import TabularIsolationDetector
-from shopguard.adversarial.fraud_evasion import VARIANTS, apply_variant, variant_scores
+from shopguard.adversarial.fraud_evasion import (
+    VARIANTS,
+    apply_variant,
+    split_in_time,
+    variant_scores,
+)
 from shopguard.adversarial.fraud_fields import request_matrix
 from shopguard.store.fraud import train_fraud
 from shopguard.store.generate import generate_store
@@ -73,11 +77,7 @@ def main() -> int:
     a = p.parse_args()
     load0 = [round(v, 2) for v in os.getloadavg()]
     store = generate_store(seed=a.seed, customers=a.customers)
-    tx = store.transactions.copy()
-    t = pd.to_datetime(tx["TX_DATETIME"])
-    cut = t.min().floor("D") + pd.Timedelta(days=45)
-    train, test = tx[t < cut].reset_index(drop=True), tx[t >= cut].reset_index(drop=True)
-    recent = train[pd.to_datetime(train["TX_DATETIME"]) >= cut - pd.Timedelta(days=40)]
+    train, test, recent = split_in_time(store.transactions.copy())
     legit_train = train[train["TX_FRAUD"].to_numpy() == 0]
     det = TabularIsolationDetector(random_state=a.seed).fit(request_matrix(legit_train))
     fraud = test["TX_FRAUD"].to_numpy() == 1

@@ -122,16 +122,16 @@ class FraudEvasionHardened(Check):
     requires = ("fraud_evasion",)
 
     def run(self, ctx: CheckContext) -> tuple[Status, Figure | None, str]:
-        import pandas as pd
-
-        from shopguard.adversarial.fraud_evasion import evasion_search, harden_fraud_model
+        from shopguard.adversarial.fraud_evasion import (
+            evasion_search,
+            harden_fraud_model,
+            split_in_time,
+        )
         from shopguard.store.fraud import train_fraud
         from shopguard.store.schema import load_store
 
         tx = load_store(ctx["fraud_evasion"]["store_dir"]).transactions
-        t = pd.to_datetime(tx["TX_DATETIME"])
-        cut = t.min().floor("D") + pd.Timedelta(days=45)
-        train, test = tx[t < cut].reset_index(drop=True), tx[t >= cut].reset_index(drop=True)
+        train, test, _ = split_in_time(tx)
         standard = train_fraud(train, random_state=0, validation_days=0)
         std = evasion_search(standard, test, train, name="standard")
         if std.caught_before < MIN_CAUGHT:

@@ -42,6 +42,7 @@ __all__ = [
     "apply_variant",
     "evasion_search",
     "harden_fraud_model",
+    "split_in_time",
     "variant_scores",
 ]
 
@@ -108,6 +109,20 @@ class EvasionReport:
 def _scores(model: FraudModel, test: pd.DataFrame, history: pd.DataFrame) -> NDArray[np.float64]:
     X = model.features(test, history)
     return np.asarray(model.estimator_.predict_proba(X)[:, 1], dtype=np.float64)
+
+
+def split_in_time(
+    transactions: pd.DataFrame, *, days: int = 45
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(train, test, recent)``: rows of the first ``days`` days, the later rows, and the
+    training rows of the last 40 days before the cut, the history the later rows' features read
+    (they look back at most 30 days, plus the 7-day label delay)."""
+    t = pd.to_datetime(transactions["TX_DATETIME"])
+    cut = t.min().floor("D") + pd.Timedelta(days=days)
+    train = transactions[t < cut].reset_index(drop=True)
+    test = transactions[t >= cut].reset_index(drop=True)
+    recent = train[pd.to_datetime(train["TX_DATETIME"]) >= cut - pd.Timedelta(days=40)]
+    return train, test, recent
 
 
 def variant_scores(
