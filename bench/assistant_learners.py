@@ -427,6 +427,111 @@ def ensemble_latency(d: Data) -> dict[str, float]:
     }
 
 
+# ---------------------------------------------------------------- pretrained word embeddings
+_WL: Any = None
+
+
+def wordllama() -> Any:
+    """WordLlama's bundled 256-d token codebook and tokenizer (``pip install wordllama``,
+    MIT; Miller 2024), read from the wheel's own files: ``WordLlama.load`` looks for the
+    tokenizer under a folder name the wheel does not use and would go to the network."""
+    global _WL
+    if _WL is None:
+        import importlib.resources
+
+        from safetensors import safe_open
+        from tokenizers import Tokenizer
+
+        try:
+            root = importlib.resources.files("wordllama")
+        except ModuleNotFoundError:
+            raise SystemExit("the wl_* learners need `pip install wordllama`") from None
+        tok = Tokenizer.from_file(str(root / "tokenizers" / "l2_supercat_tokenizer_config.json"))
+        tok.no_padding()
+        tok.no_truncation()
+        with safe_open(str(root / "weights" / "l2_supercat_256.safetensors"), "np") as f:
+            emb = np.ascontiguousarray(f.get_tensor("embedding.weight").astype(np.float32))
+        _WL = (tok, emb)
+    return _WL
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Mean token embedding of each text, L2-normalised (zeros for an empty text)."""
+    tok, emb = wordllama()
+    out = np.zeros((len(texts), emb.shape[1]), dtype=np.float32)
+    for i, enc in enumerate(tok.encode_batch(list(texts), add_special_tokens=False)):
+        ids = np.asarray(enc.ids, dtype=np.int64)
+        if len(ids):
+            v = emb[np.clip(ids, 0, len(emb) - 1)].mean(0)
+            out[i] = v / (float(np.linalg.norm(v)) or 1.0)
+    return out
+
+
+def _emb_block(d: Data) -> tuple[np.ndarray, np.ndarray]:
+    if not hasattr(d, "_emb"):
+        t0 = time.time()
+        d._emb = np.hstack(  # type: ignore[attr-defined]
+            [embed([p[0] for p in d.prep]), embed([p[1] for p in d.prep])]
+        )
+        d._val_emb = np.hstack(  # type: ignore[attr-defined]
+            [embed([p[0] for p in d.val_prep]), embed([p[1] for p in d.val_prep])]
+        )
+        print(f"  embedded in {time.time() - t0:.0f}s", flush=True)
+    return d._emb, d._val_emb  # type: ignore[attr-defined]
+
+
+def _emb_raw(text: str) -> tuple[np.ndarray, Encoded]:
+    p = _prepare(text)
+    return np.hstack([embed([p[0]]), embed([p[1]])]), encode_prepared([p])
+
+
+class WordEmb:
+    """(e) Logistic regression on pretrained WordLlama sentence embeddings (whole
+    normalised text | tail sentence) and the dense cues."""
+
+    def __init__(self, C: float = 4.0) -> None:
+        self.C = C
+
+    def _x(self, e: np.ndarray, enc: Encoded) -> Any:
+        return np.hstack([e, enc.dense])
+
+    def _model(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, max_iter=5000, class_weight="balanced")
+
+    def fit(self, d: Data, tr: np.ndarray) -> WordEmb:
+        e, _ = _emb_block(d)
+        self.m = self._model().fit(self._x(e[tr], d.enc.subset(tr)), d.y[tr], sample_weight=d.w[tr])
+        return self
+
+    def score_rows(self, d: Data, rows: np.ndarray) -> np.ndarray:
+        return self.m.decision_function(self._x(d._emb[rows], d.enc.subset(rows)))  # type: ignore[attr-defined]
+
+    def score_val(self, d: Data) -> np.ndarray:
+        return self.m.decision_function(self._x(d._val_emb, d.val_enc))  # type: ignore[attr-defined]
+
+    def score_raw(self, text: str) -> float:
+        e, enc = _emb_raw(text)
+        return float(self.m.decision_function(self._x(e, enc))[0])
+
+
+class SublinearEmb(WordEmb):
+    """The sublinear hashed features with the WordLlama embeddings appended (scaled by
+    ``alpha``): one logistic regression sees phrasing and meaning together."""
+
+    def __init__(self, alpha: float = 1.0, C: float = 32.0) -> None:
+        super().__init__(C)
+        self.alpha = alpha
+        self.h = HashedLinear(C=C)
+
+    def _x(self, e: np.ndarray, enc: Encoded) -> Any:
+        return sp.hstack([self.h._matrix(enc), sp.csr_matrix(self.alpha * e)]).tocsr()
+
+    def _model(self) -> LogisticRegression:
+        return LogisticRegression(
+            C=self.C, solver="liblinear", max_iter=2000, class_weight="balanced"
+        )
+
+
 LEARNERS: dict[str, Callable[[], Any]] = {
     "sublinear_lr": lambda: Module(lambda: HashedLinear(C=32.0)),
     "tfidf_svm_hashed": lambda: Module(lambda: HashedLinear(loss="hinge", idf=True, C=1.0)),
@@ -441,6 +546,8 @@ LEARNERS: dict[str, Callable[[], Any]] = {
     "hashed_tfidf_svm": lambda: HashedTfidf("svm", 1.0),
     "hashed_sublinear_lr": lambda: HashedTfidf("lr", 32.0, idf=False),
     "hashed_sublinear_svm": lambda: HashedTfidf("svm", 1.0, idf=False),
+    "wl_lr8": lambda: WordEmb(C=8.0),
+    "sub_wl2": lambda: SublinearEmb(alpha=2.0),
 }
 
 
