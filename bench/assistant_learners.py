@@ -39,6 +39,9 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.svm import LinearSVC
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _assistant_remit import remit
 
 from shopguard.assistant._learners import (
     N_DENSE,
@@ -135,7 +138,8 @@ def csr_from(enc: Encoded, n_features: int = N_FEATURES) -> sp.csr_matrix:
 
 
 class Current:
-    """The shipped learner: liblinear LR, C = 32, balanced, on the detector's features."""
+    """Round 3's shipped learner: liblinear LR, C = 32, balanced, on the detector's features
+    with raw counts (round 5 ships ``sublinear_lr``'s ``1 + log count``)."""
 
     C = 32.0
 
@@ -532,6 +536,52 @@ class SublinearEmb(WordEmb):
         )
 
 
+class WithRemit(WordEmb):
+    """(f) A hashed linear learner with the remit cues appended (:mod:`._remit`): is the
+    message about shopping, and does it hand the assistant a role, ask its opinion, assert
+    something or set it an off-task job - alone and crossed with "not about shopping"."""
+
+    def __init__(self, base: str = "current", alpha: float = 1.0, C: float = 32.0) -> None:
+        super().__init__(C)
+        self.base, self.alpha = base, alpha
+        self.h = HashedLinear(C=C)
+
+    def _x(self, e: np.ndarray, enc: Encoded) -> Any:
+        hashed = csr_from(enc) if self.base == "current" else self.h._matrix(enc)
+        return sp.hstack([hashed, sp.csr_matrix(self.alpha * e)]).tocsr()
+
+    def _model(self) -> LogisticRegression:
+        return LogisticRegression(
+            C=self.C, solver="liblinear", max_iter=2000, class_weight="balanced"
+        )
+
+    def fit(self, d: Data, tr: np.ndarray) -> WithRemit:
+        e, _ = _remit_block(d)
+        self.m = self._model().fit(self._x(e[tr], d.enc.subset(tr)), d.y[tr], sample_weight=d.w[tr])
+        return self
+
+    def score_rows(self, d: Data, rows: np.ndarray) -> np.ndarray:
+        e, _ = _remit_block(d)
+        return self.m.decision_function(self._x(e[rows], d.enc.subset(rows)))
+
+    def score_val(self, d: Data) -> np.ndarray:
+        _, v = _remit_block(d)
+        return self.m.decision_function(self._x(v, d.val_enc))
+
+    def score_raw(self, text: str) -> float:
+        p = _prepare(text)
+        return float(
+            self.m.decision_function(self._x(remit(p[0], p[1])[None], encode_prepared([p])))[0]
+        )
+
+
+def _remit_block(d: Data) -> tuple[np.ndarray, np.ndarray]:
+    if not hasattr(d, "_remit"):
+        d._remit = np.array([remit(p[0], p[1]) for p in d.prep])  # type: ignore[attr-defined]
+        d._val_remit = np.array([remit(p[0], p[1]) for p in d.val_prep])  # type: ignore[attr-defined]
+    return d._remit, d._val_remit  # type: ignore[attr-defined]
+
+
 LEARNERS: dict[str, Callable[[], Any]] = {
     "sublinear_lr": lambda: Module(lambda: HashedLinear(C=32.0)),
     "tfidf_svm_hashed": lambda: Module(lambda: HashedLinear(loss="hinge", idf=True, C=1.0)),
@@ -548,6 +598,8 @@ LEARNERS: dict[str, Callable[[], Any]] = {
     "hashed_sublinear_svm": lambda: HashedTfidf("svm", 1.0, idf=False),
     "wl_lr8": lambda: WordEmb(C=8.0),
     "sub_wl2": lambda: SublinearEmb(alpha=2.0),
+    "current_remit": lambda: WithRemit("current"),
+    "sublinear_remit": lambda: WithRemit("sublinear"),
 }
 
 
