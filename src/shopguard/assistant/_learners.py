@@ -374,9 +374,9 @@ class HashedLinear:
     per hash bucket, each block L2-normalised: logistic regression (``loss="logistic"``)
     or a linear SVM (``loss="hinge"``, ranked by its margin).
 
-    With ``loss="logistic", idf=False`` this is the shipped detector with one change,
-    ``1 + log count`` for ``count``: in grouped CV it ranks deepset's attacks better
-    (``bench/results/assistant_learners.md``) at the same scoring cost.
+    With ``loss="logistic", idf=False`` this is the shipped detector's model (since round 5
+    the detector uses ``1 + log count`` too: in grouped CV it ranks deepset's attacks better
+    than raw counts, ``bench/results/assistant_learners.md``, at the same scoring cost).
     """
 
     def __init__(

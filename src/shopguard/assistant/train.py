@@ -28,7 +28,7 @@ __all__ = ["load_deepset", "training_groups", "training_set", "validation_review
 
 DEEPSET_WEIGHT = 16.0
 N_ATTACKS = 4800
-N_BENIGN = 3600
+N_BENIGN = 4800
 #: The operating point: at most 1 % of the hand-written validation prompts and 0.5 % of the
 #: validation reviews are flagged (the bar on held-out hard-benign prompts is 2 %).
 VAL_FPR = 0.01
