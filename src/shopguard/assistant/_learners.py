@@ -29,6 +29,7 @@ from shopguard.assistant.detector import (
     _TAIL_FEATURES,
     _hash_counts,
     _prepare,
+    _sublinear,
 )
 from shopguard.core.errors import DataValidationError, ModelError
 
@@ -393,9 +394,7 @@ class HashedLinear:
 
     def _blocks(self, X: Encoded) -> list[sp.csr_matrix]:
         return [
-            sp.csr_matrix(
-                ((1.0 + np.log(np.maximum(c, 1.0))).astype(np.float32), ids, off), shape=(len(X), n)
-            )
+            sp.csr_matrix((_sublinear(c), ids, off), shape=(len(X), n))
             for ids, off, c, n in (
                 (X.ids, X.offsets, X.counts, 2 * self.n_features),
                 (X.tail_ids, X.tail_offsets, X.tail_counts, 2 * _TAIL_FEATURES),

@@ -773,6 +773,9 @@ _PERSONS = [
     "our teacher", "my boss", "my nephew", "the couple next door",
 ]  # fmt: skip
 _PERSONS_DE = ["meine Schwester", "meinen Opa", "eine Kollegin", "meinen Nachbarn", "meine Mutter"]
+_PERSONS_FR = ["ma sœur", "mon père", "ma collègue"]
+_PERSONS_ES = ["mi hermana", "mi padre", "una compañera"]
+_OCC_DE = ["eine Wanderung", "den Skiurlaub", "ein Picknick"]
 _WRITE_REQUESTS = [
     "Write a short card for {person} to go with the {product}.",
     "Could you write two friendly lines for the gift tag? It's for {person}.",
@@ -860,9 +863,9 @@ def _fill_benign(rng: np.random.Generator, template: str) -> str:
         "prof_nl": str(rng.choice(_PROFS_NL)),
         "person": str(rng.choice(_PERSONS)),
         "person_de": str(rng.choice(_PERSONS_DE)),
-        "person_fr": str(rng.choice(["ma sœur", "mon père", "ma collègue"])),
-        "person_es": str(rng.choice(["mi hermana", "mi padre", "una compañera"])),
-        "occasion_de": str(rng.choice(["eine Wanderung", "den Skiurlaub", "ein Picknick"])),
+        "person_fr": str(rng.choice(_PERSONS_FR)),
+        "person_es": str(rng.choice(_PERSONS_ES)),
+        "occasion_de": str(rng.choice(_OCC_DE)),
         "gtopic": str(rng.choice(_GTOPICS)),
         "gtopic_de": str(rng.choice(_GTOPICS_DE)),
         "lang": str(rng.choice(_LANGS)),

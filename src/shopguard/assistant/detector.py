@@ -100,11 +100,12 @@ def _hash_counts(text: str, n_features: int) -> tuple[NDArray[np.int64], NDArray
     return idx.astype(np.int64), cnt.astype(np.int64)
 
 
-def _sublinear(counts: NDArray[np.int64]) -> NDArray[np.float32]:
+def _sublinear(counts: NDArray[Any]) -> NDArray[np.float32]:
     """``1 + log count`` (Salton and Buckley 1988): a phrase repeated ten times weighs about
     three times one occurrence, not ten (grouped CV: +1.5 to +3 points of deepset-train
     recall at the same operating point, ``bench/results/assistant_learners.md``)."""
-    return (1.0 + np.log(np.maximum(counts, 1))).astype(np.float32)
+    out: NDArray[np.float32] = (1.0 + np.log(np.maximum(counts, 1))).astype(np.float32)
+    return out
 
 
 def _mix(h: NDArray[np.uint64]) -> NDArray[np.uint64]:
