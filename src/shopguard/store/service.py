@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from shopguard.core.db import metadata
 from shopguard.core.errors import ModelError, NotFoundError
-from shopguard.store.fraud import FraudModel
+from shopguard.store.fraud import EXTRA_NUMERIC_COLUMNS, LABEL_COLUMN, REQUIRED_COLUMNS, FraudModel
 from shopguard.store.generate import StoreData
 from shopguard.store.recommender import Recommender
 from shopguard.store.reviews import ReviewRanker
@@ -73,7 +73,11 @@ class StoreService:
 
     def __post_init__(self) -> None:
         tx = self.store.transactions
-        self._tx = tx
+        # What scoring reads of the history: the model's columns only (a request's history
+        # is a handful of rows taken from here; the rest of the table would be copied too).
+        keep = [c for c in (*REQUIRED_COLUMNS, LABEL_COLUMN, *EXTRA_NUMERIC_COLUMNS) if c in tx]
+        self._tx = tx[keep]
+        self._tx_times = pd.to_datetime(tx["TX_DATETIME"]).to_numpy(dtype="datetime64[ns]")
         self._by_customer = {k: v for k, v in tx.groupby("CUSTOMER_ID").indices.items()}
         self._by_terminal = {k: v for k, v in tx.groupby("TERMINAL_ID").indices.items()}
         self._customers = set(self.store.customers["customer_id"].astype(str))
@@ -144,18 +148,18 @@ class StoreService:
     def fraud_inputs(self, tx: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """The row and the history ``FraudModel.score`` gets for one transaction."""
         row = pd.DataFrame([tx])
-        at = pd.Timestamp(tx["TX_DATETIME"])
-        idx = np.concatenate(
-            [
-                self._by_customer.get(str(tx["CUSTOMER_ID"]), np.empty(0, dtype=np.int64)),
-                self._by_terminal.get(str(tx["TERMINAL_ID"]), np.empty(0, dtype=np.int64)),
-            ]
+        at = pd.Timestamp(tx["TX_DATETIME"]).to_datetime64().astype("datetime64[ns]")
+        idx = np.unique(
+            np.concatenate(
+                [
+                    self._by_customer.get(str(tx["CUSTOMER_ID"]), np.empty(0, dtype=np.int64)),
+                    self._by_terminal.get(str(tx["TERMINAL_ID"]), np.empty(0, dtype=np.int64)),
+                ]
+            )
         )
-        hist = self._tx.iloc[np.unique(idx)]
-        if len(hist):
-            times = pd.to_datetime(hist["TX_DATETIME"])
-            keep = (times < at) & (times >= at - pd.Timedelta(days=_HISTORY_DAYS))
-            hist = hist[keep.to_numpy()]
+        times = self._tx_times[idx]
+        idx = idx[(times < at) & (times >= at - np.timedelta64(_HISTORY_DAYS, "D"))]
+        hist = self._tx.iloc[idx]
         for col in self.fraud.extra_columns_:
             if col not in row.columns:
                 row[col] = 0

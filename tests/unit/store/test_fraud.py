@@ -251,6 +251,31 @@ def test_score_when_single_row_with_history_then_equals_batch_score(small_model,
     assert both[-1] == pytest.approx(batch[i], abs=1e-12)
 
 
+def test_validate_when_text_ids_then_clean_kept_padded_stripped_digits_made_integers(small):
+    # The store's ids are text ("C000970"): clean ones pass unchanged (scoring's fast path),
+    # anything the full checks would rewrite still is rewritten, and blanks are still refused.
+    two = small.iloc[:2]
+    clean = two.assign(CUSTOMER_ID=["C1", "C2"], TERMINAL_ID=pd.array(["T1", "T2"], "string"))
+    out = validate_transactions(clean)
+    assert list(out["CUSTOMER_ID"]) == ["C1", "C2"] and list(out["TERMINAL_ID"]) == ["T1", "T2"]
+    padded = validate_transactions(two.assign(CUSTOMER_ID=[" C1", "C2 "]))
+    assert list(padded["CUSTOMER_ID"]) == ["C1", "C2"]
+    digits = validate_transactions(two.assign(CUSTOMER_ID=["007", "8"]))
+    assert list(digits["CUSTOMER_ID"]) == [7, 8] and digits["CUSTOMER_ID"].dtype == np.int64
+    with pytest.raises(DataValidationError, match="missing value"):
+        validate_transactions(two.assign(CUSTOMER_ID=["C1", " "]))
+    with pytest.raises(DataValidationError, match="duplicate transaction id"):
+        validate_transactions(two.assign(TRANSACTION_ID=["t1", "t1"]))
+
+
+def test_score_when_ids_are_text_then_same_as_integer_ids(small_model, small):
+    as_text = small.assign(
+        CUSTOMER_ID="C" + small["CUSTOMER_ID"].astype(str),
+        TERMINAL_ID="T" + small["TERMINAL_ID"].astype(str),
+    )
+    np.testing.assert_allclose(small_model.score(as_text), small_model.score(small), atol=1e-12)
+
+
 def test_score_when_scenario_column_present_then_ignored(small_model, small):
     noisy = small.assign(TX_FRAUD_SCENARIO=np.arange(len(small)) % 4, fraud_pattern="z")
     np.testing.assert_array_equal(small_model.score(noisy), small_model.score(small))

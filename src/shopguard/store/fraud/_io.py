@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import zlib
 from pathlib import Path
 
@@ -22,6 +23,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "TX_AMOUNT",
 )
 LABEL_COLUMN = "TX_FRAUD"
+_INTEGRAL_ID = re.compile(r"-?\d{1,18}")
 
 
 def load_transactions(path: str | Path) -> pd.DataFrame:
@@ -113,6 +115,17 @@ def _numeric(series: pd.Series, *, source: str, column: str, allow_missing: bool
     return values
 
 
+def _clean_text_ids(ids: pd.Series) -> bool:
+    """True when the full checks would keep ``ids`` as they are: non-blank, stripped strings,
+    not all of them integral (those the full checks turn into integers)."""
+    if ids.dtype != object and not pd.api.types.is_string_dtype(ids.dtype):
+        return False
+    values = ids.to_numpy(dtype=object)
+    if not all(type(v) is str and v and v == v.strip() for v in values):
+        return False
+    return any(_INTEGRAL_ID.fullmatch(v) is None for v in values)
+
+
 def _typed_and_clean(frame: pd.DataFrame) -> bool:
     """True when ``frame`` already has the right dtypes and no bad value (numpy-only checks).
 
@@ -123,7 +136,7 @@ def _typed_and_clean(frame: pd.DataFrame) -> bool:
     if not (pd.api.types.is_datetime64_any_dtype(dt.dtype) and getattr(dt.dt, "tz", None) is None):
         return False
     for col in ("TRANSACTION_ID", "CUSTOMER_ID", "TERMINAL_ID"):
-        if not pd.api.types.is_integer_dtype(frame[col].dtype):
+        if not (pd.api.types.is_integer_dtype(frame[col].dtype) or _clean_text_ids(frame[col])):
             return False
     numeric = ["TX_AMOUNT"] + [
         c for c in (LABEL_COLUMN, *EXTRA_NUMERIC_COLUMNS) if c in frame.columns
@@ -175,7 +188,7 @@ def validate_transactions(frame: pd.DataFrame, *, source: str = "<dataframe>") -
     for col in ("TRANSACTION_ID", "CUSTOMER_ID", "TERMINAL_ID"):
         if not pd.api.types.is_numeric_dtype(out[col].dtype):
             as_text = out[col].astype("string").str.strip()
-            if bool(as_text.str.fullmatch(r"-?\d{1,18}").all()):
+            if bool(as_text.str.fullmatch(_INTEGRAL_ID.pattern).all()):
                 out[col] = as_text.astype(np.int64)
             else:
                 out[col] = as_text.astype(object)
