@@ -48,6 +48,7 @@ __all__ = [
     "body_features",
     "decision",
     "legit_sessions",
+    "longest_legit_session",
     "run_extraction",
     "steal_surrogate",
 ]
@@ -104,6 +105,16 @@ def legit_sessions(transactions: pd.DataFrame) -> Iterator[list[dict[str, Any]]]
     tx = transactions.sort_values("TX_DATETIME")
     for _, group in tx.groupby("CUSTOMER_ID", sort=False):
         yield [tx_body(r) for r in group.to_dict("records")]
+
+
+def longest_legit_session(transactions: pd.DataFrame) -> list[dict[str, Any]]:
+    """The session of :func:`legit_sessions` with the most transactions (the first such)."""
+    tx = transactions.sort_values("TX_DATETIME")
+    sizes = tx.groupby("CUSTOMER_ID", sort=False).size()
+    if sizes.empty:
+        return []
+    rows = tx[tx["CUSTOMER_ID"] == sizes.idxmax()]
+    return [tx_body(r) for r in rows.to_dict("records")]
 
 
 def _random_body(

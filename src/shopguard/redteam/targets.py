@@ -57,7 +57,7 @@ def extraction_target(cls: type[Attack], ctx: CheckContext) -> Any:
         ExtractionTarget,
         HttpFraudTarget,
         decision,
-        legit_sessions,
+        longest_legit_session,
         tx_body,
     )
 
@@ -94,7 +94,7 @@ def extraction_target(cls: type[Attack], ctx: CheckContext) -> Any:
         public=public,
         test_bodies=cache[0],
         test_victim=cache[1],
-        benign=max(legit_sessions(public.head(3000)), key=len),
+        benign=longest_legit_session(public.head(3000)),
         limit=int(ctx.resources.get("extraction_limit", 400)),
     )
 

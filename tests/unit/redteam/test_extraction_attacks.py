@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 
 from shopguard.modelsec.extraction import ExtractionMonitor, Level, StreamState, fraud_observation
-from shopguard.redteam.extraction import FAMILIES, body_features, decision, run_extraction
+from shopguard.redteam.extraction import (
+    FAMILIES,
+    body_features,
+    decision,
+    legit_sessions,
+    longest_legit_session,
+    run_extraction,
+)
 
 
 def _public(n: int = 300) -> pd.DataFrame:
@@ -26,6 +33,22 @@ def _public(n: int = 300) -> pd.DataFrame:
             "card_present": rng.random(n) < 0.3,
         }
     )
+
+
+def test_longest_legit_session_when_customers_tie_then_first_in_time_as_from_all_sessions() -> None:
+    public = _public()
+    # Two customers with the most transactions: 9 shops first, so its session is the one.
+    public.loc[:3, "CUSTOMER_ID"] = 5
+    public.loc[4:7, "CUSTOMER_ID"] = 9
+    public.loc[4, "TX_DATETIME"] = public["TX_DATETIME"].min() - pd.Timedelta(days=1)
+    public.loc[8:, "CUSTOMER_ID"] = 100 + np.arange(len(public) - 8) % 150
+    sessions = list(legit_sessions(public))
+    longest = longest_legit_session(public)
+    assert longest == max(sessions, key=len)
+    assert sum(len(s) == len(longest) for s in sessions) > 1  # the tie-break is exercised
+    times = [b["timestamp"] for b in longest]
+    assert times == sorted(times) and {b["customer_id"] for b in longest} == {"9"}
+    assert longest_legit_session(public.head(0)) == []
 
 
 class _Victim:
