@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -38,6 +39,13 @@ def shared_data() -> Path:
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
     """A fresh PostgreSQL schema; yields a database URL whose search_path points at it."""
+    with fresh_postgres_schema() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_postgres_schema() -> Iterator[str]:
+    """:func:`postgres_schema` for fixtures of a wider scope: dropped on exit."""
     schema = f"sg_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
     with admin.begin() as conn:

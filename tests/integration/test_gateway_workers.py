@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,6 +18,7 @@ import pytest
 
 from shopguard.core.runtime import Runtime
 from shopguard.gateway.keys import ApiKeyStore
+from tests.conftest import fresh_postgres_schema
 from tests.integration.conftest import make_settings
 
 pytestmark = pytest.mark.slow
@@ -41,44 +44,54 @@ def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("worker did not start")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def workers(request, gateway_home: Path) -> Iterator[tuple[list[str], Runtime]]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def workers(
+    request, trained_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[list[str], Runtime]]:
+    # One pair of workers per backend for the module (each start imports the whole gateway
+    # and loads every model): every test issues its own keys, so the tests stay independent.
+    home = tmp_path_factory.mktemp("workers") / ".shopguard"
+    shutil.copytree(trained_home, home)
     env = {
-        **os.environ,
-        "SHOPGUARD_HOME": str(gateway_home),
+        **{k: v for k, v in os.environ.items() if not k.startswith("SHOPGUARD_")},
+        "SHOPGUARD_HOME": str(home),
         "SHOPGUARD_REDIS_URL": "redis://127.0.0.1:6379/0",
         "SHOPGUARD_RATE_LIMIT_KEY": "20/minute",
         "SHOPGUARD_RATE_LIMIT_IP": "1000/minute",
     }
-    over = {}
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_schema")
-        env["SHOPGUARD_DATABASE_URL"] = url
-        over["database_url"] = url
-    settings = make_settings(gateway_home, **over)
-    procs, urls = [], []
-    for _ in range(2):
-        port = _port()
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "shopguard.cli", "serve", "--port", str(port)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
+    with contextlib.ExitStack() as stack:
+        over = {}
+        if request.param == "postgres":
+            url = stack.enter_context(fresh_postgres_schema())
+            env["SHOPGUARD_DATABASE_URL"] = url
+            over["database_url"] = url
+        settings = make_settings(home, **over)
+        procs, urls = [], []
+        for _ in range(2):
+            port = _port()
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "shopguard.cli", "serve", "--port", str(port)],
+                    env=env,
+                    cwd=home.parent,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
             )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
-    rt = Runtime.open(settings)
-    try:
-        for url, proc in zip(urls, procs, strict=True):
-            _wait(url, proc)
-        yield urls, rt
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(timeout=20)
-        rt.close()
+            urls.append(f"http://127.0.0.1:{port}")
+        rt = Runtime.open(settings)
+        try:
+            for url, proc in zip(urls, procs, strict=True):
+                _wait(url, proc)
+            yield urls, rt
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                p.wait(timeout=20)
+            rt.close()
 
 
 def test_rate_limit_when_two_workers_share_redis_then_limit_holds_across_them(workers) -> None:

@@ -43,7 +43,6 @@ from typing import Any, Self
 
 import numpy as np
 import scipy.sparse as sp
-import skops.io as sio
 from numpy.typing import NDArray
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold
@@ -365,6 +364,8 @@ class FakeReviewTextModel:
         np.savez_compressed(path / "model.npz", **arrays)
         for old in path.glob("stacker*.skops"):
             old.unlink()
+        import skops.io as sio  # deferred: importing skops loads all of scikit-learn
+
         for b, st in enumerate(self.stackers_):
             sio.dump(st, path / f"stacker{b}.skops", compression=zipfile.ZIP_DEFLATED)
         meta = {
@@ -437,6 +438,8 @@ class FakeReviewTextModel:
             except KeyError:
                 raise ModelError("fake-review text model arrays are inconsistent") from None
         model.phrase_weights_ = _phrase_weights(model.phrases_)
+        import skops.io as sio  # deferred: importing skops loads all of scikit-learn
+
         try:
             model.stackers_ = [
                 sio.load(path / f"stacker{b}.skops", trusted=_TRUSTED) for b in range(model.bags)

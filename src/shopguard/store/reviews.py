@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import skops.io as sio
 from numpy.typing import NDArray
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -259,6 +258,8 @@ class ReviewRanker:
         """Write ``review_ranker.skops``, ``review_ranker.json`` and ``metrics.json``."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
+        import skops.io as sio  # deferred: importing skops loads all of scikit-learn
+
         sio.dump(self.pipeline_, d / "review_ranker.skops")
         meta = {"format": _FORMAT, "version": _FORMAT_VERSION}
         (d / "review_ranker.json").write_text(json.dumps(meta), encoding="utf-8")
@@ -274,6 +275,8 @@ class ReviewRanker:
             meta = json.loads((d / "review_ranker.json").read_text(encoding="utf-8"))
             if meta.get("format") != _FORMAT or meta.get("version") != _FORMAT_VERSION:
                 raise ModelError("not a shopguard review-ranker artifact (format/version)")
+            import skops.io as sio  # deferred: importing skops loads all of scikit-learn
+
             untrusted = set(sio.get_untrusted_types(file=path)) - set(_TRUSTED_TYPES)
             if untrusted:
                 raise ModelError("review-ranker artifact contains untrusted types")

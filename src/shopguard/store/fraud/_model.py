@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import skops.io as sio
 from numpy.typing import NDArray
 from scipy.special import expit
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -224,6 +223,8 @@ class FraudModel:
         if target.is_dir() and any(target.iterdir()) and not (target / METADATA_FILE).is_file():
             raise ModelError(f"{target}: directory is not empty and holds no fraud model")
         target.parent.mkdir(parents=True, exist_ok=True)
+        import skops.io as sio  # deferred: importing skops loads all of scikit-learn
+
         blob = sio.dumps(self.estimator_)
         meta = {
             "format": FORMAT,
@@ -274,6 +275,8 @@ class FraudModel:
         if hashlib.sha256(blob).hexdigest() != meta.get("artifact_sha256"):
             raise ModelError(f"{d}: artifact digest mismatch (tampered or corrupt)")
         try:
+            import skops.io as sio  # deferred: importing skops loads all of scikit-learn
+
             untrusted = sio.get_untrusted_types(data=blob)
         except Exception:
             raise ModelError(f"{d}: corrupt model artifact") from None
