@@ -92,6 +92,18 @@ def test_heldout_and_validation_sets_when_compared_to_generator_then_disjoint() 
     assert not set(VAL_HARD_BENIGN) & (set(HARD_BENIGN) | set(UNSEEN_JAILBREAKS) | generated)
 
 
+def test_audit_sets_when_compared_to_training_and_other_sets_then_disjoint(shared_data) -> None:
+    from shopguard.assistant.heldout import AUDIT_HARD_BENIGN, AUDIT_JAILBREAKS
+    from shopguard.assistant.train import training_set
+    from shopguard.assistant.validation import VAL_HARD_BENIGN
+
+    audit = set(AUDIT_HARD_BENIGN) | set(AUDIT_JAILBREAKS)
+    assert len(audit) == len(AUDIT_HARD_BENIGN) + len(AUDIT_JAILBREAKS)
+    texts, _ = training_set(shared_data)  # exactly what the shipped detector was fitted on
+    assert not audit & set(texts)
+    assert not audit & (set(VAL_HARD_BENIGN) | set(HARD_BENIGN) | set(UNSEEN_JAILBREAKS))
+
+
 def test_detector_when_512_token_message_then_p95_under_20ms(
     detector: PromptInjectionDetector,
 ) -> None:
