@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import shopguard.adversarial.guard  # noqa: F401  (registers the unusual-input guard)
 from shopguard import __version__
 from shopguard.console import install_console
-from shopguard.core.errors import ConfigError, ModelError, NotFoundError
+from shopguard.core.errors import ConfigError, ModelError, NotFoundError, ShopguardError
 from shopguard.core.runtime import Runtime
 from shopguard.core.settings import Settings
 from shopguard.fairness.explain import fraud_reasons
@@ -65,7 +65,7 @@ from shopguard.modelsec import guard as _modelsec_guard  # registers the extract
 from shopguard.monitor.feed import ModelFeed
 from shopguard.monitor.watch import embedded_monitor
 from shopguard.privacy.consent import ConsentLedger, ConsentState, Purpose
-from shopguard.store.service import StoreService, TenantStores
+from shopguard.store.service import DEFAULT_TENANT, StoreService, TenantStores
 
 __all__ = [
     "POLICY_ATTR",
@@ -147,16 +147,23 @@ def create_app(
     services: dict[str, StoreService] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     start_monitor: bool = False,
+    warm: bool = False,
 ) -> FastAPI:
     """Build the gateway app. ``runtime``/``services``/``transport`` may be injected (tests, demo).
 
     ``start_monitor`` runs the in-process monitor while the app is up (``shopguard serve``
     does by default, ``monitor_embedded``): the alert rules over the app's own metrics,
     the audit log's per-key figures and the served models' drift (``app.state.model_feed``).
+    ``warm`` opens the default tenant's store and models now (``shopguard serve``: before
+    the port answers), so the first caller does not wait for them; a tenant without a store
+    is left to answer its requests as it would anyway.
     """
     rt = runtime or Runtime.open(settings)
     owns_runtime = runtime is None
     stores = TenantStores(settings.home, rt.engine, preloaded=services)
+    if warm:
+        with contextlib.suppress(ShopguardError):
+            stores.get(DEFAULT_TENANT)
     keys = ApiKeyStore(rt.engine, rt.keyring, cache_ttl=settings.gateway_key_cache_ttl_s)
     limiter = RateLimiter(
         key_limits=parse_limits(settings.rate_limit_key),
@@ -553,7 +560,7 @@ def app_from_environment() -> FastAPI:
     from shopguard.core.settings import load_settings
 
     settings = load_settings()
-    return create_app(settings, start_monitor=settings.monitor_embedded)
+    return create_app(settings, start_monitor=settings.monitor_embedded, warm=True)
 
 
 def add_guarded_route(
