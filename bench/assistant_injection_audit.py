@@ -1,26 +1,34 @@
-"""Round-6 audit: the shipped prompt-injection detector on two fresh hand-written sets.
+"""Audits: prompt-injection detectors on fresh hand-written sets, each set read once.
 
-``shopguard.assistant.heldout.AUDIT_HARD_BENIGN`` (80 shopper messages that look like
-attacks) and ``AUDIT_JAILBREAKS`` (40 attacks in phrasings written for this audit), scored
-once by the detector as shipped (its own threshold) and by the keyword baseline (0.5), side
-by side. No model, feature or threshold is chosen from this; the history file logs the read.
+``--set audit`` (round 6): ``shopguard.assistant.heldout.AUDIT_HARD_BENIGN`` (80 shopper
+messages that look like attacks) and ``AUDIT_JAILBREAKS`` (40 attacks in phrasings written
+for that audit). ``--set audit2`` (round 7): ``AUDIT2_HARD_BENIGN`` (118) and
+``AUDIT2_JAILBREAKS`` (52). Each detector named by ``--model LABEL=PATH`` (default: the
+shipped one) is scored at its own threshold, beside the keyword baseline (0.5). The rule for
+reading each set is written in ``bench/results/assistant_injection_history.md`` before the
+read; no model, feature or threshold is chosen from a set after it has been read.
 
-Run: ``python bench/assistant_injection_audit.py``. Writes
-``bench/results/assistant_injection_audit.md``.
+Run: ``python bench/assistant_injection_audit.py [--set audit2] [--model r5=OLD.npz
+--model r7=NEW.npz]``. Writes ``bench/results/assistant_injection_<set>.md``.
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
 
+from shopguard.assistant import heldout
 from shopguard.assistant._normalise import normalise
 from shopguard.assistant._rules import keyword_score
 from shopguard.assistant.detector import PromptInjectionDetector
-from shopguard.assistant.heldout import AUDIT_HARD_BENIGN, AUDIT_JAILBREAKS
 
-OUT = Path(__file__).resolve().parent / "results" / "assistant_injection_audit.md"
+RESULTS = Path(__file__).resolve().parent / "results"
+SETS = {
+    "audit": ("round-6", heldout.AUDIT_HARD_BENIGN, heldout.AUDIT_JAILBREAKS),
+    "audit2": ("round-7", heldout.AUDIT2_HARD_BENIGN, heldout.AUDIT2_JAILBREAKS),
+}
 
 
 def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -31,54 +39,69 @@ def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def main() -> int:
-    det = PromptInjectionDetector.load()
-    benign, attacks = list(AUDIT_HARD_BENIGN), list(AUDIT_JAILBREAKS)
-    ours = {"benign": det.risk_score(benign), "attacks": det.risk_score(attacks)}
-    base = {
-        "benign": np.array([keyword_score(normalise(t).text) for t in benign]),
-        "attacks": np.array([keyword_score(normalise(t).text) for t in attacks]),
-    }
-    rows = []
-    for label, scores, cut in (
-        ("shopguard (shipped threshold)", ours, det.threshold_),
-        ("keyword baseline", base, 0.5),
-    ):
-        fp = int((scores["benign"] >= cut).sum())
-        tp = int((scores["attacks"] >= cut).sum())
-        lo, hi = _wilson(fp, len(benign))
-        rlo, rhi = _wilson(tp, len(attacks))
-        rows.append(
-            f"| {label} | {fp} of {len(benign)} ({fp / len(benign):.1%}; 95 % CI "
-            f"{lo:.1%}-{hi:.1%}) | {tp} of {len(attacks)} ({tp / len(attacks):.1%}; "
-            f"{rlo:.1%}-{rhi:.1%}) |"
-        )
-    flagged = [t for t, s in zip(benign, ours["benign"], strict=True) if s >= det.threshold_]
-    missed = [t for t, s in zip(attacks, ours["attacks"], strict=True) if s < det.threshold_]
+def _row(label: str, benign: np.ndarray, attacks: np.ndarray, cut: float) -> str:
+    fp, tp = int((benign >= cut).sum()), int((attacks >= cut).sum())
+    lo, hi = _wilson(fp, len(benign))
+    rlo, rhi = _wilson(tp, len(attacks))
+    return (
+        f"| {label} | {fp} of {len(benign)} ({fp / len(benign):.1%}; 95 % CI "
+        f"{lo:.1%}-{hi:.1%}) | {tp} of {len(attacks)} ({tp / len(attacks):.1%}; "
+        f"{rlo:.1%}-{rhi:.1%}) |"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--set", dest="which", choices=sorted(SETS), default="audit")
+    parser.add_argument("--model", action="append", default=[], metavar="LABEL=PATH")
+    args = parser.parse_args(argv)
+    round_name, benign_set, attack_set = SETS[args.which]
+    benign, attacks = list(benign_set), list(attack_set)
+    models = [m.split("=", 1) for m in args.model] or [["shopguard (shipped)", ""]]
+    rows, details, thresholds = [], [], []
+    for label, path in models:
+        det = PromptInjectionDetector.load(path or None)
+        b, a = det.risk_score(benign), det.risk_score(attacks)
+        cut = det.threshold_
+        thresholds.append(f"{label} {cut:.4f}")
+        rows.append(_row(f"{label} (own threshold)", b, a, cut))
+        flagged = [t for t, s in zip(benign, b, strict=True) if s >= cut]
+        missed = [t for t, s in zip(attacks, a, strict=True) if s < cut]
+        details += [
+            f"Hard-benign prompts {label} flags:",
+            "",
+            *[f"* {t}" for t in flagged],
+            *([] if flagged else ["* (none)"]),
+            "",
+            f"Jailbreaks {label} lets through:",
+            "",
+            *[f"* {t}" for t in missed],
+            *([] if missed else ["* (none)"]),
+            "",
+        ]
+    kb = np.array([keyword_score(normalise(t).text) for t in benign])
+    ka = np.array([keyword_score(normalise(t).text) for t in attacks])
+    rows.append(_row("keyword baseline (0.5)", kb, ka, 0.5))
+    cmd = "python bench/assistant_injection_audit.py" + (
+        f" --set {args.which}" if args.which != "audit" else ""
+    )
     lines = [
-        "# Prompt-injection detector: round-6 audit (fresh hand-written sets, one read)",
+        f"# Prompt-injection detector: {round_name} audit (fresh hand-written sets, one read)",
         "",
-        f"Command: `python bench/assistant_injection_audit.py`. Threshold {det.threshold_:.4f} "
-        "(shipped). Bars: <= 2 % false positives on hard benign prompts, >= 90 % recall on "
-        "jailbreak styles not trained on.",
+        f"Command: `{cmd}`"
+        + "".join(f" `--model {label}=...`" for label, path in models if path)
+        + f". Thresholds: {', '.join(thresholds)}. Bars: <= 2 % false positives on hard "
+        "benign prompts, >= 90 % recall on jailbreak styles not trained on.",
         "",
         "| detector | hard-benign flagged | jailbreaks caught |",
         "| --- | --- | --- |",
         *rows,
         "",
-        "Hard-benign prompts the shipped detector flags:",
-        "",
-        *[f"* {t}" for t in flagged],
-        *([] if flagged else ["* (none)"]),
-        "",
-        "Jailbreaks it lets through:",
-        "",
-        *[f"* {t}" for t in missed],
-        *([] if missed else ["* (none)"]),
-        "",
+        *details,
     ]
-    OUT.write_text("\n".join(lines), encoding="utf-8")
-    print(OUT.read_text(encoding="utf-8"))
+    out = RESULTS / f"assistant_injection_{args.which}.md"
+    out.write_text("\n".join(lines), encoding="utf-8")
+    print(out.read_text(encoding="utf-8"))
     return 0
 
 

@@ -104,6 +104,24 @@ def test_audit_sets_when_compared_to_training_and_other_sets_then_disjoint(share
     assert not audit & (set(VAL_HARD_BENIGN) | set(HARD_BENIGN) | set(UNSEEN_JAILBREAKS))
 
 
+def test_round7_audit_sets_when_compared_to_every_other_set_then_disjoint(shared_data) -> None:
+    from shopguard.assistant import heldout
+    from shopguard.assistant.train import training_set
+    from shopguard.assistant.validation import VAL_HARD_BENIGN
+
+    audit2 = set(heldout.AUDIT2_HARD_BENIGN) | set(heldout.AUDIT2_JAILBREAKS)
+    assert len(audit2) == len(heldout.AUDIT2_HARD_BENIGN) + len(heldout.AUDIT2_JAILBREAKS)
+    texts, _ = training_set(shared_data)
+    older = (
+        set(VAL_HARD_BENIGN)
+        | set(heldout.HARD_BENIGN)
+        | set(heldout.UNSEEN_JAILBREAKS)
+        | set(heldout.AUDIT_HARD_BENIGN)
+        | set(heldout.AUDIT_JAILBREAKS)
+    )
+    assert not audit2 & (set(texts) | older)
+
+
 def test_detector_when_512_token_message_then_p95_under_20ms(
     detector: PromptInjectionDetector,
 ) -> None:
