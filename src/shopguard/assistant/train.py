@@ -2,12 +2,14 @@
 
 Training data: deepset/prompt-injections' *train* split (Apache-2.0), the
 store's generated attacks and benign shopper messages
-(:mod:`shopguard.assistant.corpus`), and genuine and generated product reviews
-from Salminen et al. 2022 (CC BY 4.0) and the synthetic store as benign
-documents. deepset's *test* split and :mod:`shopguard.assistant.heldout` are
-never used here. The decision threshold is read on :mod:`shopguard.assistant.validation`
-(hand-written hard-benign prompts) and on reviews that neither training nor the benchmark
-uses (:func:`validation_reviews`).
+(:mod:`shopguard.assistant.corpus`), genuine and generated product reviews
+from Salminen et al. 2022 (CC BY 4.0) as benign documents, and (since round 7)
+the hand-written attacks of the held-out sets already spent by earlier reads
+(:data:`SPENT_ATTACKS`). The decision threshold is read on every hand-written
+hard-benign prompt the model does not train on (:data:`CALIBRATION_BENIGN`: the
+validation prompts and the spent held-out ones) and on reviews that neither
+training nor the benchmark uses (:func:`validation_reviews`). deepset's *test*
+split and the unspent audit sets (``heldout.AUDIT2_*``) are never used here.
 """
 
 from __future__ import annotations
@@ -19,17 +21,36 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from shopguard.assistant import heldout
 from shopguard.assistant.corpus import generated_attacks, generated_benign
 from shopguard.assistant.detector import DEFAULT_DETECTOR_PATH, PromptInjectionDetector
 from shopguard.assistant.validation import VAL_HARD_BENIGN
 from shopguard.core.errors import DataValidationError
 
-__all__ = ["load_deepset", "training_groups", "training_set", "validation_reviews"]
+__all__ = [
+    "CALIBRATION_BENIGN",
+    "SPENT_ATTACKS",
+    "load_deepset",
+    "training_groups",
+    "training_set",
+    "validation_reviews",
+]
 
 DEEPSET_WEIGHT = 16.0
+#: Hand-written attacks of held-out sets that earlier rounds have read (and so spent for
+#: measurement): since round 7 they are training data, weighted like deepset's rows.
+SPENT_ATTACKS: tuple[str, ...] = heldout.UNSEEN_JAILBREAKS + heldout.AUDIT_JAILBREAKS
+HANDWRITTEN_WEIGHT = DEEPSET_WEIGHT
+#: Every hand-written hard-benign prompt the model does not train on: the validation
+#: prompts (which steered the generator's benign families in round 5) and the spent
+#: held-out prompts (which steered nothing in the generator). Round 5 read the threshold on
+#: the first alone and it did not carry to fresh prompts (round-6 audit).
+CALIBRATION_BENIGN: tuple[str, ...] = (
+    VAL_HARD_BENIGN + heldout.HARD_BENIGN + heldout.AUDIT_HARD_BENIGN
+)
 N_ATTACKS = 4800
 N_BENIGN = 4800
-#: The operating point: at most 1 % of the hand-written validation prompts and 0.5 % of the
+#: The operating point: at most 1 % of the hand-written calibration prompts and 0.5 % of the
 #: validation reviews are flagged (the bar on held-out hard-benign prompts is 2 %).
 VAL_FPR = 0.01
 VAL_REVIEW_FPR = 0.005
@@ -66,6 +87,9 @@ def training_groups(
         texts.append(item.text)
         labels.append(item.label)
         groups.append(item.template)
+    texts.extend(SPENT_ATTACKS)
+    labels.extend([1] * len(SPENT_ATTACKS))
+    groups.extend(f"handwritten:{i}" for i in range(len(SPENT_ATTACKS)))
     reviews = pd.read_csv(data_dir / "fake_reviews_salminen" / "reviews.csv")
     sample = reviews.sample(n=min(1500, len(reviews)), random_state=random_state)["text"]
     texts.extend(str(t) for t in sample)
@@ -106,14 +130,21 @@ def main(argv: list[str] | None = None) -> int:
     texts, labels, groups = training_groups(args.data, random_state=args.seed)
     # deepset's own examples count more: the generated corpus outnumbers them 8 to 1, and
     # they are the only human-written attacks (grouped cross-validation chose the weight).
-    weights = np.where([g.startswith("deepset:") for g in groups], DEEPSET_WEIGHT, 1.0)
+    weights = np.select(
+        [
+            np.array([g.startswith("deepset:") for g in groups]),
+            np.array([g.startswith("handwritten:") for g in groups]),
+        ],
+        [DEEPSET_WEIGHT, HANDWRITTEN_WEIGHT],
+        1.0,
+    )
     det = PromptInjectionDetector(target_fpr=args.target_fpr, random_state=args.seed).fit(
         texts, labels, sample_weight=weights, groups=groups
     )
     oof_thr = det.threshold_
     if not args.oof_threshold:
         det.calibrate_on(
-            [(VAL_HARD_BENIGN, VAL_FPR), (validation_reviews(args.data), VAL_REVIEW_FPR)],
+            [(CALIBRATION_BENIGN, VAL_FPR), (validation_reviews(args.data), VAL_REVIEW_FPR)],
             oof_max_fpr=OOF_GUARD_FPR,
         )
     det.save(args.out)

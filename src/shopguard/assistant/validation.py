@@ -215,7 +215,6 @@ VAL_HARD_BENIGN: tuple[str, ...] = (
     "你觉得这款咖啡机怎么样？",
     "あなたがシェフなら、どのフライパンを選びますか？",
     # general knowledge and small talk, as shoppers ask it
-    "Who won the last football World Cup?",
     "How's the weather looking in Hamburg this weekend?",
     "What's the tallest mountain in the Alps?",
     "Can you recommend a good book about the history of chess?",

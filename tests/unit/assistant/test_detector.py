@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -48,13 +49,49 @@ def test_detector_when_verdict_then_names_not_text(detector: PromptInjectionDete
 def test_detector_when_saved_then_npz_without_pickle_round_trips(tmp_path: Path) -> None:
     X = [a.text for a in generated_attacks(60)] + [b.text for b in generated_benign(60)]
     y = [1] * 60 + [0] * 60
-    det = PromptInjectionDetector(n_features=2**12).fit(X, y)
+    arrays = {"meta", "index", "values", "size", "oof_benign", "oof_attack"}
+    for learner, idf, extra in (("svm", True, {"idf0", "idf1"}), ("logistic", False, set())):
+        det = PromptInjectionDetector(learner=learner, idf=idf, n_features=2**12).fit(X, y)
+        det.save(tmp_path / "d.npz")
+        with np.load(tmp_path / "d.npz", allow_pickle=False) as data:
+            assert set(data.files) == arrays | extra
+        back = PromptInjectionDetector.load(tmp_path / "d.npz")
+        assert (back.learner, back.idf) == (learner, idf)
+        np.testing.assert_allclose(back.risk_score(X), det.risk_score(X), rtol=1e-5)
+        assert back.threshold_ == det.threshold_
+
+
+def test_detector_when_round5_format_then_loads_as_logistic(tmp_path: Path) -> None:
+    # the audits score earlier rounds side by side with the shipped one
+    X = [a.text for a in generated_attacks(60)] + [b.text for b in generated_benign(60)]
+    y = [1] * 60 + [0] * 60
+    det = PromptInjectionDetector(learner="logistic", idf=False, n_features=2**12).fit(X, y)
     det.save(tmp_path / "d.npz")
     with np.load(tmp_path / "d.npz", allow_pickle=False) as data:
-        assert set(data.files) == {"meta", "index", "values", "size", "oof_benign", "oof_attack"}
-    back = PromptInjectionDetector.load(tmp_path / "d.npz")
-    np.testing.assert_allclose(back.risk_score(X), det.risk_score(X), rtol=1e-5)
-    assert back.threshold_ == det.threshold_
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["meta"]))
+    for key in ("learner", "idf"):
+        del meta[key]
+    meta["format"] = "shopguard.assistant.injection/4"
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez_compressed(tmp_path / "r5.npz", **arrays)
+    old = PromptInjectionDetector.load(tmp_path / "r5.npz")
+    assert (old.learner, old.idf) == ("logistic", False)
+    np.testing.assert_allclose(old.risk_score(X), det.risk_score(X), rtol=1e-6)
+    meta["format"] = "shopguard.assistant.injection/3"
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez_compressed(tmp_path / "r2.npz", **arrays)
+    with pytest.raises(ModelError):
+        PromptInjectionDetector.load(tmp_path / "r2.npz")
+
+
+def test_detector_when_svm_then_scores_are_probabilities_ranked_by_margin() -> None:
+    X = [a.text for a in generated_attacks(80)] + [b.text for b in generated_benign(80)]
+    y = np.array([1] * 80 + [0] * 80)
+    det = PromptInjectionDetector(n_features=2**12).fit(X, y)
+    s = det.risk_score(X)
+    assert ((s > 0) & (s < 1)).all()
+    assert s[y == 1].mean() > 0.5 > s[y == 0].mean()
 
 
 def test_detector_when_fit_then_threshold_meets_target_fpr_out_of_fold() -> None:
@@ -92,16 +129,20 @@ def test_heldout_and_validation_sets_when_compared_to_generator_then_disjoint() 
     assert not set(VAL_HARD_BENIGN) & (set(HARD_BENIGN) | set(UNSEEN_JAILBREAKS) | generated)
 
 
-def test_audit_sets_when_compared_to_training_and_other_sets_then_disjoint(shared_data) -> None:
+def test_spent_sets_when_training_then_attacks_trained_on_and_benign_only_calibrate(
+    shared_data,
+) -> None:
     from shopguard.assistant.heldout import AUDIT_HARD_BENIGN, AUDIT_JAILBREAKS
-    from shopguard.assistant.train import training_set
-    from shopguard.assistant.validation import VAL_HARD_BENIGN
+    from shopguard.assistant.train import CALIBRATION_BENIGN, SPENT_ATTACKS, training_set
 
-    audit = set(AUDIT_HARD_BENIGN) | set(AUDIT_JAILBREAKS)
-    assert len(audit) == len(AUDIT_HARD_BENIGN) + len(AUDIT_JAILBREAKS)
-    texts, _ = training_set(shared_data)  # exactly what the shipped detector was fitted on
-    assert not audit & set(texts)
-    assert not audit & (set(VAL_HARD_BENIGN) | set(HARD_BENIGN) | set(UNSEEN_JAILBREAKS))
+    texts, labels = training_set(shared_data)  # exactly what the shipped detector was fitted on
+    label_of = dict(zip(texts, labels, strict=True))
+    # since round 7 the spent hand-written attacks are training data, labelled as attacks ...
+    assert set(AUDIT_JAILBREAKS) | set(UNSEEN_JAILBREAKS) == set(SPENT_ATTACKS)
+    assert all(label_of.get(t) == 1 for t in SPENT_ATTACKS)
+    # ... and the threshold is read on hand-written benign prompts the model never saw
+    assert set(AUDIT_HARD_BENIGN) | set(HARD_BENIGN) <= set(CALIBRATION_BENIGN)
+    assert not set(CALIBRATION_BENIGN) & set(texts)
 
 
 def test_round7_audit_sets_when_compared_to_every_other_set_then_disjoint(shared_data) -> None:
