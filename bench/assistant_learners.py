@@ -82,12 +82,9 @@ class Data:
             + ("@family" if by_family else "")
             + ("@r5" if round5 else "")
         )
-        texts, labels, groups = training_groups(data_dir)
-        if round5:  # round 5's protocol: no hand-written attacks, validation prompts only
-            keep = [i for i, g in enumerate(groups) if not g.startswith("handwritten:")]
-            texts = [texts[i] for i in keep]
-            labels = [labels[i] for i in keep]
-            groups = [groups[i] for i in keep]
+        # round 7's protocol (default): the spent hand-written attacks train, the operating
+        # point is read on all 360 calibration prompts; --round5: neither
+        texts, labels, groups = training_groups(data_dir, spent_attacks=not round5)
         self.texts = texts
         self.y = np.asarray(labels, dtype=np.int64)
         self.groups = groups

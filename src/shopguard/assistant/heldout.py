@@ -1,10 +1,11 @@
 """Hand-written evaluation sets, each kept out of training until a read has spent it.
 
-Since round 7 only ``AUDIT2_HARD_BENIGN`` and ``AUDIT2_JAILBREAKS`` are held out. The
-older sets below have each been read and have steered a decision, so they now serve the
-detector's construction (:mod:`shopguard.assistant.train`): the benign ones
-(``HARD_BENIGN``, ``AUDIT_HARD_BENIGN``) are calibration prompts the threshold is read on,
-never trained on; the attacks (``UNSEEN_JAILBREAKS``, ``AUDIT_JAILBREAKS``) are training
+No detector has been trained on any of them. Each set has been read by the benchmarks
+and has steered a decision, so none is fresh any more: ``AUDIT2_HARD_BENIGN`` and
+``AUDIT2_JAILBREAKS`` (round 7) are the latest and the benchmark's held-out rows. Round 7's
+candidate (:mod:`shopguard.assistant.train`, ``--round7``; not shipped) used the older
+sets for construction: the benign ones (``HARD_BENIGN``, ``AUDIT_HARD_BENIGN``) as
+calibration prompts, the attacks (``UNSEEN_JAILBREAKS``, ``AUDIT_JAILBREAKS``) as training
 data. ``bench/results/assistant_injection_history.md`` logs every read.
 
 ``HARD_BENIGN``: what real shoppers write that *looks* like an attack — role-play

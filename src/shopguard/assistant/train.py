@@ -2,14 +2,19 @@
 
 Training data: deepset/prompt-injections' *train* split (Apache-2.0), the
 store's generated attacks and benign shopper messages
-(:mod:`shopguard.assistant.corpus`), genuine and generated product reviews
-from Salminen et al. 2022 (CC BY 4.0) as benign documents, and (since round 7)
-the hand-written attacks of the held-out sets already spent by earlier reads
-(:data:`SPENT_ATTACKS`). The decision threshold is read on every hand-written
-hard-benign prompt the model does not train on (:data:`CALIBRATION_BENIGN`: the
-validation prompts and the spent held-out ones) and on reviews that neither
-training nor the benchmark uses (:func:`validation_reviews`). deepset's *test*
-split and the unspent audit sets (``heldout.AUDIT2_*``) are never used here.
+(:mod:`shopguard.assistant.corpus`), and genuine and generated product reviews
+from Salminen et al. 2022 (CC BY 4.0) as benign documents. The decision threshold
+is read on :mod:`shopguard.assistant.validation` (hand-written hard-benign
+prompts) and on reviews that neither training nor the benchmark uses
+(:func:`validation_reviews`). deepset's *test* split and the unspent audit sets
+(``heldout.AUDIT2_*``) are never used here.
+
+``--round7`` builds round 7's candidate instead (not shipped: it failed the
+deepset floor of its pre-registered rule, ``bench/results/assistant_injection_history.md``):
+the hand-written attacks of the spent held-out sets join training
+(:data:`SPENT_ATTACKS`), the threshold is read on every hand-written hard-benign
+prompt the model does not train on (:data:`CALIBRATION_BENIGN`), and the learner
+is a linear SVM on IDF-weighted features.
 """
 
 from __future__ import annotations
@@ -38,13 +43,13 @@ __all__ = [
 
 DEEPSET_WEIGHT = 16.0
 #: Hand-written attacks of held-out sets that earlier rounds have read (and so spent for
-#: measurement): since round 7 they are training data, weighted like deepset's rows.
+#: measurement): round 7's candidate trains on them, weighted like deepset's rows.
 SPENT_ATTACKS: tuple[str, ...] = heldout.UNSEEN_JAILBREAKS + heldout.AUDIT_JAILBREAKS
 HANDWRITTEN_WEIGHT = DEEPSET_WEIGHT
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
-#: held-out prompts (which steered nothing in the generator). Round 5 read the threshold on
-#: the first alone and it did not carry to fresh prompts (round-6 audit).
+#: held-out prompts (which steered nothing in the generator). Round 5 reads the threshold
+#: on the first alone; round 7's candidate on all of them.
 CALIBRATION_BENIGN: tuple[str, ...] = (
     VAL_HARD_BENIGN + heldout.HARD_BENIGN + heldout.AUDIT_HARD_BENIGN
 )
@@ -68,16 +73,21 @@ def load_deepset(data_dir: Path, split: str) -> tuple[list[str], list[int]]:
     return [str(r["text"]) for r in rows], [int(r["label"]) for r in rows]
 
 
-def training_set(data_dir: Path, *, random_state: int = 0) -> tuple[list[str], list[int]]:
+def training_set(
+    data_dir: Path, *, random_state: int = 0, spent_attacks: bool = False
+) -> tuple[list[str], list[int]]:
     """Every training text and label (1 = injection)."""
-    texts, labels, _ = training_groups(data_dir, random_state=random_state)
+    texts, labels, _ = training_groups(
+        data_dir, random_state=random_state, spent_attacks=spent_attacks
+    )
     return texts, labels
 
 
 def training_groups(
-    data_dir: Path, *, random_state: int = 0
+    data_dir: Path, *, random_state: int = 0, spent_attacks: bool = False
 ) -> tuple[list[str], list[int], list[str]]:
-    """Training texts, labels and groups: a generated text's template, else its own row."""
+    """Training texts, labels and groups: a generated text's template, else its own row.
+    ``spent_attacks`` adds :data:`SPENT_ATTACKS` (round 7's candidate)."""
     texts, labels = load_deepset(data_dir, "train")
     groups = [f"deepset:{i}" for i in range(len(texts))]
     for item in [
@@ -87,9 +97,10 @@ def training_groups(
         texts.append(item.text)
         labels.append(item.label)
         groups.append(item.template)
-    texts.extend(SPENT_ATTACKS)
-    labels.extend([1] * len(SPENT_ATTACKS))
-    groups.extend(f"handwritten:{i}" for i in range(len(SPENT_ATTACKS)))
+    if spent_attacks:
+        texts.extend(SPENT_ATTACKS)
+        labels.extend([1] * len(SPENT_ATTACKS))
+        groups.extend(f"handwritten:{i}" for i in range(len(SPENT_ATTACKS)))
     reviews = pd.read_csv(data_dir / "fake_reviews_salminen" / "reviews.csv")
     sample = reviews.sample(n=min(1500, len(reviews)), random_state=random_state)["text"]
     texts.extend(str(t) for t in sample)
@@ -126,8 +137,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep the out-of-fold threshold instead of reading it on the validation set",
     )
+    parser.add_argument(
+        "--round7",
+        action="store_true",
+        help="build round 7's (not shipped) candidate: spent attacks, 360 calibration "
+        "prompts, linear SVM",
+    )
     args = parser.parse_args(argv)
-    texts, labels, groups = training_groups(args.data, random_state=args.seed)
+    texts, labels, groups = training_groups(
+        args.data, random_state=args.seed, spent_attacks=args.round7
+    )
     # deepset's own examples count more: the generated corpus outnumbers them 8 to 1, and
     # they are the only human-written attacks (grouped cross-validation chose the weight).
     weights = np.select(
@@ -138,13 +157,18 @@ def main(argv: list[str] | None = None) -> int:
         [DEEPSET_WEIGHT, HANDWRITTEN_WEIGHT],
         1.0,
     )
-    det = PromptInjectionDetector(target_fpr=args.target_fpr, random_state=args.seed).fit(
-        texts, labels, sample_weight=weights, groups=groups
-    )
+    det = PromptInjectionDetector(
+        learner="svm" if args.round7 else "logistic",
+        C=1.0 if args.round7 else 32.0,
+        idf=args.round7,
+        target_fpr=args.target_fpr,
+        random_state=args.seed,
+    ).fit(texts, labels, sample_weight=weights, groups=groups)
     oof_thr = det.threshold_
+    calibration = CALIBRATION_BENIGN if args.round7 else VAL_HARD_BENIGN
     if not args.oof_threshold:
         det.calibrate_on(
-            [(CALIBRATION_BENIGN, VAL_FPR), (validation_reviews(args.data), VAL_REVIEW_FPR)],
+            [(calibration, VAL_FPR), (validation_reviews(args.data), VAL_REVIEW_FPR)],
             oof_max_fpr=OOF_GUARD_FPR,
         )
     det.save(args.out)

@@ -85,13 +85,20 @@ def test_detector_when_round5_format_then_loads_as_logistic(tmp_path: Path) -> N
         PromptInjectionDetector.load(tmp_path / "r2.npz")
 
 
-def test_detector_when_svm_then_scores_are_probabilities_ranked_by_margin() -> None:
+def test_detector_when_svm_then_unseen_texts_get_probabilities_that_rank_attacks_first() -> None:
+    from sklearn.metrics import roc_auc_score
+
     X = [a.text for a in generated_attacks(80)] + [b.text for b in generated_benign(80)]
-    y = np.array([1] * 80 + [0] * 80)
-    det = PromptInjectionDetector(n_features=2**12).fit(X, y)
-    s = det.risk_score(X)
-    assert ((s > 0) & (s < 1)).all()
-    assert s[y == 1].mean() > 0.5 > s[y == 0].mean()
+    det = PromptInjectionDetector(learner="svm", C=1.0, idf=True, n_features=2**12)
+    det.fit(X, [1] * 80 + [0] * 80)
+    new = [a.text for a in generated_attacks(60, random_state=7)] + [
+        b.text for b in generated_benign(60, random_state=8)
+    ]
+    y = np.array([1] * 60 + [0] * 60)
+    s = det.risk_score(new)
+    assert ((s > 0) & (s < 1)).all()  # the margin went through the fitted sigmoid
+    assert roc_auc_score(y, s) > 0.9
+    assert 0.0 < det.threshold_ < 1.0
 
 
 def test_detector_when_fit_then_threshold_meets_target_fpr_out_of_fold() -> None:
@@ -129,20 +136,22 @@ def test_heldout_and_validation_sets_when_compared_to_generator_then_disjoint() 
     assert not set(VAL_HARD_BENIGN) & (set(HARD_BENIGN) | set(UNSEEN_JAILBREAKS) | generated)
 
 
-def test_spent_sets_when_training_then_attacks_trained_on_and_benign_only_calibrate(
+def test_spent_sets_when_round7_then_attacks_trained_on_and_benign_only_calibrate(
     shared_data,
 ) -> None:
     from shopguard.assistant.heldout import AUDIT_HARD_BENIGN, AUDIT_JAILBREAKS
     from shopguard.assistant.train import CALIBRATION_BENIGN, SPENT_ATTACKS, training_set
 
-    texts, labels = training_set(shared_data)  # exactly what the shipped detector was fitted on
-    label_of = dict(zip(texts, labels, strict=True))
-    # since round 7 the spent hand-written attacks are training data, labelled as attacks ...
+    shipped, _ = training_set(shared_data)  # exactly what the shipped detector was fitted on
+    round7, labels = training_set(shared_data, spent_attacks=True)
+    label_of = dict(zip(round7, labels, strict=True))
     assert set(AUDIT_JAILBREAKS) | set(UNSEEN_JAILBREAKS) == set(SPENT_ATTACKS)
+    # round 7's candidate trains on the spent hand-written attacks, the shipped model did not
     assert all(label_of.get(t) == 1 for t in SPENT_ATTACKS)
-    # ... and the threshold is read on hand-written benign prompts the model never saw
+    assert not set(SPENT_ATTACKS) & set(shipped)
+    # ... and the threshold is read on hand-written benign prompts neither model saw
     assert set(AUDIT_HARD_BENIGN) | set(HARD_BENIGN) <= set(CALIBRATION_BENIGN)
-    assert not set(CALIBRATION_BENIGN) & set(texts)
+    assert not set(CALIBRATION_BENIGN) & set(round7)
 
 
 def test_round7_audit_sets_when_compared_to_every_other_set_then_disjoint(shared_data) -> None:
