@@ -6,7 +6,6 @@ import hashlib
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -325,10 +324,8 @@ def test_write_store_when_writing_fails_midway_then_nothing_left_behind(
 
 
 @pytest.mark.slow
-def test_generate_store_when_10000_customers_then_under_60_seconds() -> None:
-    t0 = time.perf_counter()
+def test_generate_store_when_10000_customers_then_all_there_and_fraud_rate_realistic() -> None:
+    # how long it takes is measured in BENCHMARKS.md (`time shopguard data generate ...`)
     big = generate_store(seed=1, customers=10_000)
-    elapsed = time.perf_counter() - t0
     assert len(big.customers) == 10_000
-    assert elapsed < 60
     assert 0.005 <= big.transactions["TX_FRAUD"].mean() <= 0.02
