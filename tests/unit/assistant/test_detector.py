@@ -261,3 +261,25 @@ def test_detector_when_saved_then_tail_and_calibration_round_trip(tmp_path: Path
     det.save(tmp_path / "d.npz")
     back = PromptInjectionDetector.load(tmp_path / "d.npz")
     assert back.tail and back.calibration_ == "out-of-fold"
+
+
+@pytest.mark.slow
+def test_train_when_run_then_rebuilds_the_shipped_detector(tmp_path: Path, shared_data) -> None:
+    # the shipped arrays are what `python -m shopguard.assistant.train` builds (bit for bit
+    # with the library versions they were built with; to rounding with others)
+    from shopguard.assistant import heldout
+    from shopguard.assistant.train import main
+    from shopguard.assistant.validation import VAL_HARD_BENIGN
+
+    assert main(["--data", str(shared_data), "--out", str(tmp_path / "d.npz")]) == 0
+    built, shipped = (
+        PromptInjectionDetector.load(tmp_path / "d.npz"),
+        PromptInjectionDetector.load(),
+    )
+    assert (built.learner, built.idf, built.C) == (shipped.learner, shipped.idf, shipped.C)
+    assert built.threshold_ == pytest.approx(shipped.threshold_, abs=1e-3)
+    texts = [*VAL_HARD_BENIGN, *heldout.HARD_BENIGN, *heldout.UNSEEN_JAILBREAKS]
+    s_built, s_shipped = built.risk_score(texts), shipped.risk_score(texts)
+    np.testing.assert_allclose(s_built, s_shipped, atol=2e-3)
+    clear = np.abs(s_shipped - shipped.threshold_) > 2e-3
+    assert (built.flag(texts) == shipped.flag(texts))[clear].all()
