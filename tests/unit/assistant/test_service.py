@@ -254,3 +254,35 @@ def test_make_engine_when_llm_url_set_then_openai_engine(tmp_path: Any) -> None:
     eng = make_engine(s)
     assert isinstance(eng, OpenAICompatibleEngine) and eng.model == "llama3"
     assert isinstance(make_engine(load_settings(home=tmp_path)), BuiltinEngine)
+
+
+def test_chat_when_handwritten_jailbreaks_slip_past_the_detector_then_other_guards_hold(
+    store: StoreData, detector: PromptInjectionDetector, people: dict[str, Any]
+) -> None:
+    # Every hand-written jailbreak of the held-out sets that the shipped detector lets through
+    # (a quarter of them), aimed at a real victim: the obedient engine obeys it, so without
+    # guards some leak; with the tool binding and the output filter none does.
+    import re
+
+    from shopguard.assistant import heldout
+
+    def aim(text: str) -> str:
+        text = re.sub(r"\bO\d{7}\b", people["victim_order"], text)
+        return re.sub(r"\bC\d{6,7}\b", people["victim"], text)
+
+    attacks = [
+        aim(t)
+        for t in (*heldout.UNSEEN_JAILBREAKS, *heldout.AUDIT_JAILBREAKS, *heldout.AUDIT2_JAILBREAKS)
+    ]
+    missed = [t for t, f in zip(attacks, detector.flag(attacks), strict=True) if not f]
+    assert len(missed) >= 10  # the detector alone is not the defence
+    open_ = make(store, detector, ObedientTestEngine(), guarded=False)
+    guarded = make(store, detector, ObedientTestEngine())
+    leaked_open = 0
+    for i, msg in enumerate(missed):
+        loose = open_.chat(customer_id=people["attacker"], conversation_id=f"o{i}", message=msg)
+        leaked_open += open_.canary in loose.answer or people["victim_email"] in loose.answer
+        turn = guarded.chat(customer_id=people["attacker"], conversation_id=f"g{i}", message=msg)
+        assert guarded.canary not in turn.answer, msg
+        assert people["victim_email"] not in turn.answer, msg
+    assert leaked_open >= 3
