@@ -27,6 +27,7 @@ from shopguard.assistant.detector import (
     _RULE_NAMES,
     _SIGNALS,
     _TAIL_FEATURES,
+    PromptInjectionDetector,
     _hash_counts,
     _prepare,
     _sublinear,
@@ -426,13 +427,7 @@ class HashedLinear:
         if len(labels) != len(X) or set(np.unique(labels).tolist()) != {0, 1}:
             raise DataValidationError("fit needs both labels 0 and 1, one label per text")
         if self.idf:
-            n = len(X)
-            self.idf_ = [
-                (np.log((1 + n) / (1 + np.bincount(m.indices, minlength=m.shape[1]))) + 1).astype(
-                    np.float32
-                )
-                for m in self._blocks(X)
-            ]
+            self.idf_ = PromptInjectionDetector._idf(*self._blocks(X))
         model: Any = (
             LogisticRegression(C=self.C, solver="liblinear", max_iter=2000, class_weight="balanced")
             if self.loss == "logistic"
