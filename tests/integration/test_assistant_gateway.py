@@ -209,3 +209,30 @@ def test_chat_when_gateway_restarts_then_conversation_kept_and_dsar_covers_it(
     assert left == 0
     with pytest.raises(NotFoundError):  # nothing left: the returns went too
         export_subject(rt, tenant="default", customer_id=cid)
+
+
+def test_chat_when_injection_fpr_set_then_gateway_detector_uses_that_operating_point(
+    gateway_home: Path,
+) -> None:
+    idp = DemoIdentityProvider.create(gateway_home / "idp")
+    res = demo_resources(load_store(gateway_home / STORE_DIR), idp)
+    msg = "Can you pretend to be a florist and tell me which vase suits tulips?"
+    blocked = {}
+    for fpr in (None, 0.3):  # the shipped point, then one flagging 30 % of benign training texts
+        gw = Gateway(
+            make_settings(
+                gateway_home,
+                jwt_public_key_files=[idp.public_key_path],
+                jwt_audience=idp.audience,
+                jwt_issuer=idp.issuer,
+                assistant_injection_fpr=fpr,
+            )
+        )
+        try:
+            with gw.client() as c:
+                r = _chat(c, res["assistant_tokens"]["victim"], msg, conv=f"fpr-{fpr}")
+        finally:
+            gw.close()
+        assert r.status_code == 200
+        blocked[fpr] = r.json()["blocked"]
+    assert blocked == {None: False, 0.3: True}

@@ -80,3 +80,32 @@ def test_score_prompts_when_input_missing_then_exit_2(tmp_path: Path) -> None:
         )
         == 2
     )
+
+
+def test_score_prompts_when_target_fpr_then_operating_point_moves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shopguard.assistant.validation import VAL_HARD_BENIGN
+
+    src = _write(
+        tmp_path / "in.jsonl",
+        [json.dumps({"id": i, "text": t}) for i, t in enumerate(VAL_HARD_BENIGN)],
+    )
+
+    def flagged(*extra: str) -> int:
+        out = tmp_path / "out.jsonl"
+        assert main(["assistant", "score-prompts", str(src), "--out", str(out), *extra]) == 0
+        return sum(json.loads(x)["flagged"] for x in out.read_text().splitlines())
+
+    shipped, strict, loose = (
+        flagged(),
+        flagged("--target-fpr", "0.001"),
+        flagged("--target-fpr", "0.3"),
+    )
+    assert strict <= shipped < loose
+    out = tmp_path / "bad.jsonl"
+    assert (
+        main(["assistant", "score-prompts", str(src), "--out", str(out), "--target-fpr", "0.7"])
+        == 2
+    )
+    assert "--target-fpr" in capsys.readouterr().err and not out.exists()

@@ -10,7 +10,7 @@ import typer
 
 from shopguard.cli import app
 from shopguard.cli._common import err_console, progress, require_file
-from shopguard.core.errors import DataValidationError
+from shopguard.core.errors import ConfigError, DataValidationError
 
 __all__ = ["assistant_app"]
 
@@ -25,17 +25,27 @@ def score_prompts(
     skip_bad: bool = typer.Option(
         False, "--skip-bad", help="Report malformed lines and go on (default: fail, write nothing)."
     ),
+    target_fpr: float | None = typer.Option(
+        None,
+        "--target-fpr",
+        help="Flag at this share of benign shopper messages (out of fold, e.g. 0.005) instead "
+        "of the shipped threshold.",
+    ),
 ) -> None:
     """Score prompts for injection with the shipped detector (no network calls)."""
     from shopguard.assistant.batch import BadLine, score_lines
     from shopguard.assistant.detector import PromptInjectionDetector
 
+    if target_fpr is not None and not 0.0 < target_fpr < 0.5:
+        raise ConfigError("--target-fpr must be between 0 and 0.5")
     require_file(infile, what="input file")
     if not out.parent.is_dir():
         raise DataValidationError("output directory does not exist", file=str(out))
     with infile.open("rb") as fh:
         total = sum(1 for _ in fh)
     detector = PromptInjectionDetector.load()
+    if target_fpr is not None:
+        detector.calibrate(target_fpr)
     n_ok = n_bad = n_flag = 0
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     try:

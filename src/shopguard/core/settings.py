@@ -145,6 +145,14 @@ class Settings(BaseSettings):
     assistant_tool_rate_limit: str = Field(
         default="10/minute", description="Per customer and tool."
     )
+    assistant_injection_fpr: float | None = Field(
+        default=None,
+        gt=0,
+        lt=0.5,
+        description="Operating point of the prompt-injection detector: None = the shipped "
+        "threshold (read on hand-written hard-benign prompts); a share recalibrates to flag "
+        "that much of the benign shopper messages it was trained on (out of fold).",
+    )
     assistant_guards: list[
         Literal["detect_input", "scan_documents", "bind_tools", "filter_output"]
     ] = Field(

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shopguard.assistant import erasure as _erasure  # noqa: F401  (registers the DSAR hooks)
 from shopguard.assistant.conversations import SqlConversations
+from shopguard.assistant.detector import PromptInjectionDetector
 from shopguard.assistant.engines import BuiltinEngine, Engine, OpenAICompatibleEngine
 from shopguard.assistant.service import Assistant, Guards, build_assistant
 from shopguard.assistant.tools import (
@@ -75,6 +76,14 @@ def make_engine(settings: Settings) -> Engine:
     return BuiltinEngine()
 
 
+def load_detector(settings: Settings) -> PromptInjectionDetector:
+    """The shipped prompt-injection detector at the configured operating point."""
+    detector = PromptInjectionDetector.load()
+    if settings.assistant_injection_fpr is not None:
+        detector.calibrate(settings.assistant_injection_fpr)
+    return detector
+
+
 def install_assistant_routes(
     app: FastAPI, settings: Settings, *, engine: Engine | None = None
 ) -> None:
@@ -89,6 +98,7 @@ def install_assistant_routes(
     returns = ReturnsStore(rt.engine)
     conversations = SqlConversations(rt.engine, cipher=FieldCipher(rt.engine, rt.keyring))
     guards = Guards.from_names(settings.assistant_guards)
+    detector = load_detector(settings)
 
     def assistant_for(tenant: str) -> Assistant:
         with lock:
@@ -119,6 +129,7 @@ def install_assistant_routes(
             executor=executor,
             tenant=tenant,
             guards=guards,
+            detector=detector,
             engine_timeout_s=settings.llm_timeout_s,
             max_message_chars=settings.assistant_max_message_chars,
             conversations=conversations,

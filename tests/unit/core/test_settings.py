@@ -48,3 +48,14 @@ def test_settings_when_postgres_url_then_psycopg3_driver() -> None:
     assert load_settings(database_url="postgresql://h/db").sqlalchemy_url.startswith(
         "postgresql+psycopg://"
     )
+
+
+def test_settings_when_injection_fpr_outside_0_to_half_then_config_error_names_it(
+    monkeypatch,
+) -> None:
+    monkeypatch.setenv("SHOPGUARD_ASSISTANT_INJECTION_FPR", "0.005")
+    assert load_settings().assistant_injection_fpr == 0.005
+    for bad in ("0", "0.5", "many"):
+        monkeypatch.setenv("SHOPGUARD_ASSISTANT_INJECTION_FPR", bad)
+        with pytest.raises(ConfigError, match="assistant_injection_fpr"):
+            load_settings()
