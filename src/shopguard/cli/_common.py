@@ -6,6 +6,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -17,8 +18,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from shopguard.core.runtime import Runtime
 from shopguard.core.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the runtime pulls in SQLAlchemy and the stores: not for `--help`
+    from shopguard.core.runtime import Runtime
 
 __all__ = ["console", "err_console", "open_runtime", "progress", "require_file", "settings"]
 
@@ -32,6 +35,8 @@ def settings() -> Settings:
 
 @contextlib.contextmanager
 def open_runtime(*, migrate_schema: bool = True) -> Iterator[Runtime]:
+    from shopguard.core.runtime import Runtime
+
     rt = Runtime.open(settings(), migrate_schema=migrate_schema)
     try:
         yield rt

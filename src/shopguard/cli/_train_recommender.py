@@ -12,12 +12,6 @@ import typer
 from rich.console import Console
 
 from shopguard.cli.train import ACCEPT_RISK_HELP, enforce_gate, train_app
-from shopguard.integrity.gate import (
-    audit_recommender_training_data,
-    audit_review_training_data,
-)
-from shopguard.store.recommender import load_interactions, train_recommender
-from shopguard.store.reviews import load_reviews, train_review_ranker
 
 __all__ = ["recommender", "reviews"]
 
@@ -47,6 +41,9 @@ def recommender(
     The data must pass the integrity gate first (shilling profiles); exit 1 when it
     fails, unless --accept-risk REASON (audited). Writes integrity.json beside the model.
     """
+    from shopguard.integrity.gate import audit_recommender_training_data
+    from shopguard.store.recommender import load_interactions, train_recommender
+
     err = Console(stderr=True)
     sequences = load_interactions(interactions)
     trusted = load_interactions(reference) if reference is not None else None
@@ -78,6 +75,9 @@ def reviews(
     when it fails, unless --accept-risk REASON (audited). Writes integrity.json beside
     the model.
     """
+    from shopguard.integrity.gate import audit_review_training_data
+    from shopguard.store.reviews import load_reviews, train_review_ranker
+
     err = Console(stderr=True)
     df = load_reviews(reviews)
     with err.status("checking the data's integrity"):

@@ -12,10 +12,7 @@ from rich.table import Table
 
 from shopguard.cli import app
 from shopguard.cli._common import console, err_console, open_runtime, settings
-from shopguard.core import crypto
 from shopguard.core.errors import ConfigError
-from shopguard.core.keyring import load_keks
-from shopguard.core.runtime import init_state
 
 audit_app = typer.Typer(
     help="Inspect and verify the tamper-evident audit log.", no_args_is_help=True
@@ -30,6 +27,8 @@ app.add_typer(keyring_app, name="keyring")
 @app.command("init")
 def init() -> None:
     """Create the state directory (.shopguard/): config, master key (0600), database schema."""
+    from shopguard.core.runtime import init_state
+
     created = init_state(settings())
     for path in created:
         console.print(f"created {path}")
@@ -88,6 +87,9 @@ def keyring_rotate(
 @keyring_app.command("rotate-master")
 def keyring_rotate_master() -> None:
     """Re-wrap every data key under a fresh master key (file-based master keys only)."""
+    from shopguard.core import crypto
+    from shopguard.core.keyring import load_keks
+
     s = settings()
     if s.master_key is not None:
         raise ConfigError(

@@ -12,8 +12,6 @@ from rich.table import Table
 from shopguard.cli import app
 from shopguard.cli._common import console, progress
 from shopguard.core.errors import ConfigError
-from shopguard.store.generate import TABLES, generate_store, write_store
-from shopguard.store.schema import SCHEMAS, find_table_files, load_store
 
 __all__ = ["data_app"]
 
@@ -48,6 +46,8 @@ def generate(
     force: bool = typer.Option(False, "--force", help="Replace a non-empty output directory."),
 ) -> None:
     """Write customers, products, sessions, orders, transactions and reviews to OUT."""
+    from shopguard.store.generate import TABLES, generate_store, write_store
+
     if fmt not in ("csv", "parquet"):
         raise ConfigError("--format must be csv or parquet")
     kind: Literal["csv", "parquet"] = "csv" if fmt == "csv" else "parquet"
@@ -80,6 +80,9 @@ def validate(
     from_: Path = typer.Option(..., "--from", help="Directory with the store's tables."),
 ) -> None:
     """Check a store directory against the schema and print a summary."""
+    from shopguard.store.generate import TABLES
+    from shopguard.store.schema import SCHEMAS, find_table_files, load_store
+
     files = find_table_files(from_)
     store = load_store(from_)
     table = Table(title=f"store at {from_}")

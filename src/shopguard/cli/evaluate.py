@@ -14,7 +14,6 @@ from rich.console import Console
 from rich.table import Table
 
 from shopguard.cli import app
-from shopguard.store.recommender import evaluate_recommenders, load_interactions
 
 __all__ = ["evaluate_app", "recommender"]
 
@@ -43,6 +42,8 @@ def recommender(
     seed: int = typer.Option(0, "--seed", help="Random seed (tuning sample)."),
 ) -> None:
     """Leave-last-out HR@10 / NDCG@10 of ours vs popularity vs tuned item-kNN (full ranking)."""
+    from shopguard.store.recommender import evaluate_recommenders, load_interactions
+
     err = Console(stderr=True)
     sequences = load_interactions(interactions)
     with err.status("evaluating recommenders") as status:

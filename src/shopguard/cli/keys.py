@@ -7,8 +7,6 @@ from rich.table import Table
 
 from shopguard.cli import app
 from shopguard.cli._common import console, err_console, open_runtime
-from shopguard.core.audit import AuditEvent
-from shopguard.gateway.keys import ApiKeyStore, parse_duration
 
 keys_app = typer.Typer(help="Create, list and revoke gateway API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -26,6 +24,9 @@ def create(
     ),
 ) -> None:
     """Create a key and print it once; only a keyed hash is stored."""
+    from shopguard.core.audit import AuditEvent
+    from shopguard.gateway.keys import ApiKeyStore, parse_duration
+
     lifetime = parse_duration(expires) if expires else None
     scope_list = [s.strip() for s in scopes.split(",") if s.strip()]
     with open_runtime() as rt:
@@ -48,6 +49,8 @@ def create(
 @keys_app.command("list")
 def list_keys() -> None:
     """List keys (ids, tenants, scopes, state) — never the keys themselves."""
+    from shopguard.gateway.keys import ApiKeyStore
+
     with open_runtime() as rt:
         records = ApiKeyStore(rt.engine, rt.keyring).list()
     table = Table("key id", "name", "tenant", "scopes", "expires", "state")
@@ -62,6 +65,9 @@ def list_keys() -> None:
 @keys_app.command("revoke")
 def revoke(key_id: str = typer.Argument(..., help="The key id to revoke.")) -> None:
     """Revoke a key; every gateway worker refuses it within a second."""
+    from shopguard.core.audit import AuditEvent
+    from shopguard.gateway.keys import ApiKeyStore
+
     with open_runtime() as rt:
         ApiKeyStore(rt.engine, rt.keyring).revoke(key_id)
         rt.audit.append(

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 
 from shopguard.cli import app
 from shopguard.core.errors import DataValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["score_app"]
 
@@ -43,6 +46,8 @@ def fraud(
     out: Path = typer.Option(..., "--out", help="Scores CSV to write (TRANSACTION_ID,score)."),
 ) -> None:
     """Score transactions for fraud risk (probability in [0, 1], higher is riskier)."""
+    import pandas as pd
+
     from shopguard.store.fraud import FraudModel, load_transactions
 
     console = Console(stderr=True)
