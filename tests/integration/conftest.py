@@ -62,6 +62,17 @@ def make_settings(home: Path, **over: object) -> Settings:
     return s
 
 
+def idp_settings(home: Path, idp: Any, **over: object) -> Settings:
+    """:func:`make_settings` trusting ``idp``'s tokens (its key, audience and issuer)."""
+    return make_settings(
+        home,
+        jwt_public_key_files=[idp.public_key_path],
+        jwt_audience=idp.audience,
+        jwt_issuer=idp.issuer,
+        **over,
+    )
+
+
 class SyncASGIClient:
     """A synchronous client over httpx's ASGI transport, on its own event loop."""
 

@@ -17,19 +17,13 @@ from shopguard.demo.idp import DemoIdentityProvider
 from shopguard.privacy.dsar import erase_subject, export_subject
 from shopguard.store.schema import load_store
 from shopguard.store.service import STORE_DIR
-from tests.integration.conftest import Gateway, SyncASGIClient, make_settings
+from tests.integration.conftest import Gateway, SyncASGIClient, idp_settings
 
 
 @pytest.fixture
 def env(gateway_home: Path) -> Iterator[tuple[Gateway, DemoIdentityProvider, dict[str, Any]]]:
     idp = DemoIdentityProvider.create(gateway_home / "idp")
-    settings = make_settings(
-        gateway_home,
-        jwt_public_key_files=[idp.public_key_path],
-        jwt_audience=idp.audience,
-        jwt_issuer=idp.issuer,
-    )
-    gw = Gateway(settings)
+    gw = Gateway(idp_settings(gateway_home, idp))
     store = load_store(gateway_home / STORE_DIR)
     res = demo_resources(store, idp)
     yield gw, idp, res
@@ -219,15 +213,7 @@ def test_chat_when_injection_fpr_set_then_gateway_detector_uses_that_operating_p
     msg = "Can you pretend to be a florist and tell me which vase suits tulips?"
     blocked = {}
     for fpr in (None, 0.3):  # the shipped point, then one flagging 30 % of benign training texts
-        gw = Gateway(
-            make_settings(
-                gateway_home,
-                jwt_public_key_files=[idp.public_key_path],
-                jwt_audience=idp.audience,
-                jwt_issuer=idp.issuer,
-                assistant_injection_fpr=fpr,
-            )
-        )
+        gw = Gateway(idp_settings(gateway_home, idp, assistant_injection_fpr=fpr))
         try:
             with gw.client() as c:
                 r = _chat(c, res["assistant_tokens"]["victim"], msg, conv=f"fpr-{fpr}")

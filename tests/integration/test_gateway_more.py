@@ -16,20 +16,19 @@ from starlette.routing import Route
 
 from shopguard.demo.idp import DemoIdentityProvider
 from shopguard.gateway.app import create_app
-from tests.integration.conftest import ALL_SCOPES, Gateway, SyncASGIClient, make_settings
+from tests.integration.conftest import (
+    ALL_SCOPES,
+    Gateway,
+    SyncASGIClient,
+    idp_settings,
+    make_settings,
+)
 
 
 def test_jwt_when_valid_then_served_and_when_expired_or_foreign_then_401(gateway_home) -> None:
     idp = DemoIdentityProvider.create(gateway_home / "idp")
     stranger = DemoIdentityProvider.create(gateway_home / "stranger")
-    gw = Gateway(
-        make_settings(
-            gateway_home,
-            jwt_public_key_files=[idp.public_key_path],
-            jwt_audience=idp.audience,
-            jwt_issuer=idp.issuer,
-        )
-    )
+    gw = Gateway(idp_settings(gateway_home, idp))
     good = idp.token(subject="svc", tenant="default", scopes=["recommendations:read"])
     expired = idp.token(
         subject="svc", tenant="default", scopes=["recommendations:read"], expires_in=-5
