@@ -3,8 +3,8 @@
 Grouped 5-fold cross-validation of ``train.training_groups`` (``StratifiedGroupKFold``,
 shuffle, seed 0, as ``PromptInjectionDetector.fit``; folds never split a generator
 template), deepset rows weighted ``train.DEEPSET_WEIGHT``. Per fold the operating point is
-the lowest threshold that flags at most 1 % of ``train.CALIBRATION_BENIGN`` (``--round5``: of
-``validation.VAL_HARD_BENIGN``; scored by
+the lowest threshold that flags at most 1 % of ``validation.VAL_HARD_BENIGN`` (``--round7``:
+of ``train.CALIBRATION_BENIGN``, with the spent hand-written attacks in training; scored by
 that fold's model) and at most 2 % of the fold's out-of-fold *generated* benign texts;
 reported: deepset-train recall there (pooled over folds), all-attack recall, deepset
 balanced accuracy, pooled deepset-train CV ROC AUC, and p95 CPU time per 512-token input
@@ -74,17 +74,17 @@ class Data:
         data_dir: Path,
         fold_seed: int = 0,
         by_family: bool = False,
-        round5: bool = False,
+        round7: bool = False,
     ) -> None:
         t0 = time.time()
         self.tag = (
             ("" if fold_seed == 0 else f"@folds{fold_seed}")
             + ("@family" if by_family else "")
-            + ("@r5" if round5 else "")
+            + ("@r7" if round7 else "")
         )
-        # round 7's protocol (default): the spent hand-written attacks train, the operating
-        # point is read on all 360 calibration prompts; --round5: neither
-        texts, labels, groups = training_groups(data_dir, spent_attacks=not round5)
+        # round 7's protocol: the spent hand-written attacks train, and the operating point
+        # is read on all 360 calibration prompts; by default neither (the shipped round 5)
+        texts, labels, groups = training_groups(data_dir, spent_attacks=round7)
         self.texts = texts
         self.y = np.asarray(labels, dtype=np.int64)
         self.groups = groups
@@ -95,7 +95,7 @@ class Data:
         self.w = np.where(
             self.deepset, DEEPSET_WEIGHT, np.where(handwritten, HANDWRITTEN_WEIGHT, 1.0)
         )
-        self.val = list(VAL_HARD_BENIGN if round5 else CALIBRATION_BENIGN)
+        self.val = list(CALIBRATION_BENIGN if round7 else VAL_HARD_BENIGN)
         src = " ".join(validation_reviews(data_dir)).split()
         self.long = [" ".join(src[i * 512 : (i + 1) * 512]) for i in range(40)]
         self.prep = [_prepare(t) for t in self.texts]
@@ -772,9 +772,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fold-seed", type=int, default=0, help="another grouped split")
     ap.add_argument("--by-family", action="store_true", help="folds never split a family")
     ap.add_argument(
-        "--round5",
+        "--round7",
         action="store_true",
-        help="round 5's protocol: no hand-written attacks, operating point on VAL_HARD_BENIGN",
+        help="round 7's protocol: spent hand-written attacks train, operating point on "
+        "train.CALIBRATION_BENIGN",
     )
     ap.add_argument("--latency", action="store_true", help="end-to-end ensemble latency")
     ap.add_argument("--paired", default="", help="comma-separated a:b pairs to compare")
@@ -786,7 +787,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     args.cache.mkdir(parents=True, exist_ok=True)
-    d = Data(args.data, args.fold_seed, args.by_family, args.round5)
+    d = Data(args.data, args.fold_seed, args.by_family, args.round7)
     for name in filter(None, args.learners.split(",")):
         run_learner(d, name, args.cache)
     for spec in filter(None, args.ensembles.split(",")):
