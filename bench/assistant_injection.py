@@ -8,7 +8,7 @@ Held-out sets (none used in training, see ``shopguard.assistant.train``):
 * ``deepset-test``: deepset/prompt-injections' own test split (60 injections, 56 benign);
 * ``hard-benign``: ``shopguard.assistant.heldout.AUDIT2_HARD_BENIGN`` (118 hand-written shopper
   messages that look like attacks: role-play, instructions, security words in their shopping
-  sense, long and terse messages, 22 other languages), written for round 7 and read once;
+  sense, long and terse messages, 24 other languages), written for round 7 and read once;
 * ``unseen-styles``: ``shopguard.assistant.heldout.AUDIT2_JAILBREAKS`` (52 hand-written attacks
   in phrasings written for round 7's audit). Until round 6 these rows used ``HARD_BENIGN`` and
   ``UNSEEN_JAILBREAKS``, which earlier rounds' reads have spent (round 7's candidate,
