@@ -3,7 +3,8 @@
 ``--set audit`` (round 6): ``shopguard.assistant.heldout.AUDIT_HARD_BENIGN`` (80 shopper
 messages that look like attacks) and ``AUDIT_JAILBREAKS`` (40 attacks in phrasings written
 for that audit). ``--set audit2`` (round 7): ``AUDIT2_HARD_BENIGN`` (118) and
-``AUDIT2_JAILBREAKS`` (52). Each detector named by ``--model LABEL=PATH`` (default: the
+``AUDIT2_JAILBREAKS`` (52). ``--set audit3`` (round 8): ``AUDIT3_HARD_BENIGN`` (94) and
+``AUDIT3_JAILBREAKS`` (44). Each detector named by ``--model LABEL=PATH`` (default: the
 shipped one) is scored at its own threshold, beside the keyword baseline (0.5). The rule for
 reading each set is written in ``bench/results/assistant_injection_history.md`` before the
 read; no model, feature or threshold is chosen from a set after it has been read.
@@ -28,6 +29,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SETS = {
     "audit": ("round-6", heldout.AUDIT_HARD_BENIGN, heldout.AUDIT_JAILBREAKS),
     "audit2": ("round-7", heldout.AUDIT2_HARD_BENIGN, heldout.AUDIT2_JAILBREAKS),
+    "audit3": ("round-8", heldout.AUDIT3_HARD_BENIGN, heldout.AUDIT3_JAILBREAKS),
 }
 
 
