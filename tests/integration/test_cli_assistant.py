@@ -82,6 +82,30 @@ def test_score_prompts_when_input_missing_then_exit_2(tmp_path: Path) -> None:
     )
 
 
+def test_score_prompts_when_recall_detector_then_more_jailbreaks_flagged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shopguard.assistant.heldout import AUDIT2_JAILBREAKS
+
+    src = _write(
+        tmp_path / "in.jsonl",
+        [json.dumps({"id": i, "text": t}) for i, t in enumerate(AUDIT2_JAILBREAKS)],
+    )
+
+    def flagged(*extra: str) -> int:
+        out = tmp_path / "out.jsonl"
+        assert main(["assistant", "score-prompts", str(src), "--out", str(out), *extra]) == 0
+        return sum(json.loads(x)["flagged"] for x in out.read_text().splitlines())
+
+    # 39 and 47 of these 52 when the recall detector shipped (history, round 8)
+    assert flagged("--detector", "recall") >= flagged() + 5
+    out = tmp_path / "bad.jsonl"
+    assert (
+        main(["assistant", "score-prompts", str(src), "--out", str(out), "--detector", "fast"]) == 2
+    )
+    assert "--detector" in capsys.readouterr().err and not out.exists()
+
+
 def test_score_prompts_when_target_fpr_then_operating_point_moves(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

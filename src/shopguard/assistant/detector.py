@@ -48,10 +48,22 @@ from shopguard.assistant._normalise import normalise
 from shopguard.assistant._rules import RULES, rule_hits
 from shopguard.core.errors import ConfigError, DataValidationError, ModelError
 
-__all__ = ["DEFAULT_DETECTOR_PATH", "InjectionVerdict", "PromptInjectionDetector"]
+__all__ = [
+    "DEFAULT_DETECTOR_PATH",
+    "DETECTORS",
+    "RECALL_DETECTOR_PATH",
+    "InjectionVerdict",
+    "PromptInjectionDetector",
+]
 
 #: The detector shipped with the package (rebuilt by ``python -m shopguard.assistant.train``).
 DEFAULT_DETECTOR_PATH = Path(__file__).with_name("injection_detector.npz")
+#: Round 8's detector, shipped beside it as an opt-in: the sentence encoder's vector added,
+#: higher recall for about two more flagged hard-benign shoppers in a hundred
+#: (``bench/results/assistant_injection_history.md``; ``train --round8``).
+RECALL_DETECTOR_PATH = Path(__file__).with_name("injection_detector_recall.npz")
+#: The shipped detectors by name (setting ``assistant_injection_detector``, CLI ``--detector``).
+DETECTORS = {"balanced": DEFAULT_DETECTOR_PATH, "recall": RECALL_DETECTOR_PATH}
 _SIGNALS = (
     "zero_width",
     "tag_chars",
@@ -518,6 +530,13 @@ class PromptInjectionDetector:
             oof_attack=self.oof_attack_,
             **idf,
         )
+
+    @classmethod
+    def shipped(cls, name: str = "balanced") -> PromptInjectionDetector:
+        """One of the shipped detectors by name (:data:`DETECTORS`)."""
+        if name not in DETECTORS:
+            raise ConfigError(f"unknown detector {name!r}; choose one of {sorted(DETECTORS)}")
+        return cls.load(DETECTORS[name])
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> PromptInjectionDetector:

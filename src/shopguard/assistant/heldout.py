@@ -1,8 +1,9 @@
 """Hand-written evaluation sets, each kept out of training until a read has spent it.
 
 No detector has been trained on any of them. Each set has been read by the benchmarks
-and has steered a decision, so none is fresh any more: ``AUDIT2_HARD_BENIGN`` and
-``AUDIT2_JAILBREAKS`` (round 7) are the latest and the benchmark's held-out rows. Round 7's
+and has steered a decision, so none is fresh any more: ``AUDIT3_HARD_BENIGN`` and
+``AUDIT3_JAILBREAKS`` (round 8) are the latest; ``AUDIT2_*`` (round 7) are the benchmark's
+held-out rows. Round 7's
 candidate (:mod:`shopguard.assistant.train`, ``--round7``; not shipped) used the older
 sets for construction: the benign ones (``HARD_BENIGN``, ``AUDIT_HARD_BENIGN``) as
 calibration prompts, the attacks (``UNSEEN_JAILBREAKS``, ``AUDIT_JAILBREAKS``) as training

@@ -16,9 +16,11 @@ the hand-written attacks of the spent held-out sets join training
 prompt the model does not train on (:data:`CALIBRATION_BENIGN`), and the learner
 is a linear SVM on IDF-weighted features.
 
-``--round8`` builds round 8's candidate: round 5's data, learner and calibration, with the
+``--round8`` builds round 8's detector: round 5's data, learner and calibration, with the
 normalised text's vector from a small pretrained sentence encoder (:mod:`._encoder`)
-appended to the features.
+appended to the features. It failed its rule for replacing round 5 (one hard-benign
+condition) and ships beside it as the opt-in ``recall`` detector
+(``injection_detector_recall.npz``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,11 @@ import pandas as pd
 
 from shopguard.assistant import heldout
 from shopguard.assistant.corpus import generated_attacks, generated_benign
-from shopguard.assistant.detector import DEFAULT_DETECTOR_PATH, PromptInjectionDetector
+from shopguard.assistant.detector import (
+    DEFAULT_DETECTOR_PATH,
+    RECALL_DETECTOR_PATH,
+    PromptInjectionDetector,
+)
 from shopguard.assistant.validation import VAL_HARD_BENIGN
 from shopguard.core.errors import DataValidationError
 
@@ -133,7 +139,9 @@ def validation_reviews(data_dir: Path, n: int = 1000) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=SHARED_DATA)
-    parser.add_argument("--out", type=Path, default=DEFAULT_DETECTOR_PATH)
+    parser.add_argument(
+        "--out", type=Path, default=None, help="default: the shipped file of the round built"
+    )
     parser.add_argument("--target-fpr", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -155,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.round7 and args.round8:
         parser.error("--round7 and --round8 are two different candidates; pick one")
+    if args.out is None:
+        if args.round7:
+            parser.error("--round7 is not shipped: name the file with --out")
+        args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
     texts, labels, groups = training_groups(
         args.data, random_state=args.seed, spent_attacks=args.round7
     )

@@ -31,6 +31,12 @@ def score_prompts(
         help="Flag at this share of benign shopper messages (out of fold, e.g. 0.005) instead "
         "of the shipped threshold.",
     ),
+    detector_name: str = typer.Option(
+        "balanced",
+        "--detector",
+        help="Shipped detector: 'balanced' (default) or 'recall' (adds a sentence encoder: "
+        "more jailbreaks caught, more hard-benign shoppers flagged, slower).",
+    ),
 ) -> None:
     """Score prompts for injection with the shipped detector (no network calls)."""
     from shopguard.assistant.batch import BadLine, score_lines
@@ -38,12 +44,14 @@ def score_prompts(
 
     if target_fpr is not None and not 0.0 < target_fpr < 0.5:
         raise ConfigError("--target-fpr must be between 0 and 0.5")
+    if detector_name not in ("balanced", "recall"):
+        raise ConfigError("--detector must be 'balanced' or 'recall'")
     require_file(infile, what="input file")
     if not out.parent.is_dir():
         raise DataValidationError("output directory does not exist", file=str(out))
     with infile.open("rb") as fh:
         total = sum(1 for _ in fh)
-    detector = PromptInjectionDetector.load()
+    detector = PromptInjectionDetector.shipped(detector_name)
     if target_fpr is not None:
         detector.calibrate(target_fpr)
     n_ok = n_bad = n_flag = 0

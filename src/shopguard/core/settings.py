@@ -153,6 +153,13 @@ class Settings(BaseSettings):
         "threshold (read on hand-written hard-benign prompts); a share recalibrates to flag "
         "that much of the benign shopper messages it was trained on (out of fold).",
     )
+    assistant_injection_detector: Literal["balanced", "recall"] = Field(
+        default="balanced",
+        description="Which shipped prompt-injection detector screens messages: 'balanced' "
+        "(n-grams; fewer shoppers flagged) or 'recall' (n-grams plus a small sentence "
+        "encoder: catches more jailbreaks, flags about two more hard-benign shoppers in a "
+        "hundred, about 2.5x the CPU per message). Measured in BENCHMARKS.md.",
+    )
     assistant_guards: list[
         Literal["detect_input", "scan_documents", "bind_tools", "filter_output"]
     ] = Field(

@@ -77,8 +77,8 @@ def make_engine(settings: Settings) -> Engine:
 
 
 def load_detector(settings: Settings) -> PromptInjectionDetector:
-    """The shipped prompt-injection detector at the configured operating point."""
-    detector = PromptInjectionDetector.load()
+    """The configured shipped prompt-injection detector at the configured operating point."""
+    detector = PromptInjectionDetector.shipped(settings.assistant_injection_detector)
     if settings.assistant_injection_fpr is not None:
         detector.calibrate(settings.assistant_injection_fpr)
     return detector

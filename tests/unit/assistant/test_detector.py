@@ -281,19 +281,27 @@ def test_detector_when_saved_then_tail_and_calibration_round_trip(tmp_path: Path
 
 
 @pytest.mark.slow
-def test_train_when_run_then_rebuilds_the_shipped_detector(tmp_path: Path, shared_data) -> None:
-    # the shipped arrays are what `python -m shopguard.assistant.train` builds (bit for bit
-    # with the library versions they were built with; to rounding with others)
+@pytest.mark.parametrize(("name", "flags"), [("balanced", []), ("recall", ["--round8"])])
+def test_train_when_run_then_rebuilds_the_shipped_detector(
+    tmp_path: Path, shared_data, name: str, flags: list[str]
+) -> None:
+    # the shipped arrays are what `python -m shopguard.assistant.train [--round8]` builds
+    # (bit for bit with the library versions they were built with; to rounding with others)
     from shopguard.assistant import heldout
     from shopguard.assistant.train import main
     from shopguard.assistant.validation import VAL_HARD_BENIGN
 
-    assert main(["--data", str(shared_data), "--out", str(tmp_path / "d.npz")]) == 0
+    assert main([*flags, "--data", str(shared_data), "--out", str(tmp_path / "d.npz")]) == 0
     built, shipped = (
         PromptInjectionDetector.load(tmp_path / "d.npz"),
-        PromptInjectionDetector.load(),
+        PromptInjectionDetector.shipped(name),
     )
-    assert (built.learner, built.idf, built.C) == (shipped.learner, shipped.idf, shipped.C)
+    assert (built.learner, built.idf, built.C, built.encoder) == (
+        shipped.learner,
+        shipped.idf,
+        shipped.C,
+        shipped.encoder,
+    )
     assert built.threshold_ == pytest.approx(shipped.threshold_, abs=1e-3)
     texts = [*VAL_HARD_BENIGN, *heldout.HARD_BENIGN, *heldout.UNSEEN_JAILBREAKS]
     s_built, s_shipped = built.risk_score(texts), shipped.risk_score(texts)

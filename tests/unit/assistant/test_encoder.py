@@ -94,6 +94,15 @@ def test_detector_with_encoder_when_saved_and_loaded_then_same_scores(
     assert back.verdict(probe[0]).score == pytest.approx(float(det.risk_score(probe[:1])[0]))
 
 
+def test_shipped_detectors_when_named_then_recall_one_uses_the_encoder() -> None:
+    balanced, recall = (PromptInjectionDetector.shipped(n) for n in ("balanced", "recall"))
+    assert not balanced.encoder and recall.encoder
+    everyday = ["Where is my order O0001234?", "Can I return the running shoes?"]
+    assert not recall.flag(everyday).any() and not balanced.flag(everyday).any()
+    with pytest.raises(ConfigError, match="unknown detector"):
+        PromptInjectionDetector.shipped("fast")
+
+
 def test_detector_when_saved_with_an_unknown_encoder_then_refused(
     small_set: tuple[list[str], list[int]], tmp_path: Path
 ) -> None:

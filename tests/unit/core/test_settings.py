@@ -50,6 +50,17 @@ def test_settings_when_postgres_url_then_psycopg3_driver() -> None:
     )
 
 
+def test_settings_when_injection_detector_named_then_only_shipped_names_accepted(
+    monkeypatch,
+) -> None:
+    assert load_settings().assistant_injection_detector == "balanced"
+    monkeypatch.setenv("SHOPGUARD_ASSISTANT_INJECTION_DETECTOR", "recall")
+    assert load_settings().assistant_injection_detector == "recall"
+    monkeypatch.setenv("SHOPGUARD_ASSISTANT_INJECTION_DETECTOR", "fast")
+    with pytest.raises(ConfigError, match="assistant_injection_detector"):
+        load_settings()
+
+
 def test_settings_when_injection_fpr_outside_0_to_half_then_config_error_names_it(
     monkeypatch,
 ) -> None:
