@@ -41,6 +41,7 @@ def sbom_cmd(
         summary = sbom.write_sbom(settings(), out, **sbom_inputs(rt))
     console.print(
         f"wrote {summary.path}: CycloneDX {summary.spec_version}, {summary.packages} packages, "
-        f"{summary.models} models, {summary.datasets} datasets, {summary.services} services "
+        f"{summary.models} models (+{summary.packaged_models} shipped in the package), "
+        f"{summary.datasets} datasets, {summary.services} services "
         "(schema-valid)"
     )

@@ -6,6 +6,9 @@ What goes in:
 - every trained model under ``settings.models_dir`` as a ``machine-learning-model``
   component, hashed over its files, with its training-data hash and model card
   link when the model recorded them;
+- every model shipped inside the ``shopguard`` package
+  (:data:`shopguard.core.packaged_models.PACKAGED_MODELS`), with its licence, what it was
+  trained on and, for third-party weights, the package they were taken from (``purl``);
 - the datasets under the state directory (the store's tables) as ``data`` components;
 - external AI services and vendors: reverse-proxy upstreams from the settings and
   the vendor register's entries, with the personal data that flows to each.
@@ -50,6 +53,7 @@ from cyclonedx.model import (
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.contact import OrganizationalEntity
+from cyclonedx.model.license import DisjunctiveLicense
 from cyclonedx.model.service import Service
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
@@ -59,6 +63,7 @@ from packaging.utils import canonicalize_name
 
 from shopguard import __version__
 from shopguard.core.errors import DataValidationError
+from shopguard.core.packaged_models import PACKAGE_ROOT, PACKAGED_MODELS, PackagedModel
 from shopguard.core.settings import Settings
 
 __all__ = [
@@ -135,10 +140,11 @@ class VendorService:
 class SbomSummary:
     path: Path
     packages: int
-    models: int
+    models: int  # the deployment's own (``settings.models_dir``)
     datasets: int
     services: int
     spec_version: str = SPEC.to_version()
+    packaged_models: int = 0  # shipped inside the shopguard package
 
 
 @dataclass(frozen=True)
@@ -282,6 +288,39 @@ def _datasets(home: Path) -> list[tuple[str, Path]]:
     return out
 
 
+def _packaged_component(model: PackagedModel, root: Path) -> Component:
+    """A shipped model as a component: one digest over its files, licence, provenance."""
+    combined = hashlib.sha256()
+    missing = []
+    for rel in model.files:
+        path = root / rel
+        if not path.is_file():
+            missing.append(rel)
+            continue
+        combined.update(f"{rel}\0{_sha256_file(path)}\n".encode())
+    props = [
+        _prop("packaged", "true"),
+        _prop("origin", model.origin),
+        _prop("trained-on", model.trained_on),
+        _prop("built-by", model.built_by),
+        _prop("files", len(model.files)),
+    ]
+    if missing:  # a damaged install: said, not hidden (and no hash that would vouch for it)
+        props.append(_prop("missing-files", ",".join(missing)))
+    return Component(
+        type=ComponentType.MACHINE_LEARNING_MODEL,
+        name=model.name,
+        version=combined.hexdigest()[:12],
+        bom_ref=f"packaged-model:{model.name}",
+        purl=PackageURL.from_string(model.source_purl) if model.source_purl else None,
+        licenses=[DisjunctiveLicense(id=model.licence)],
+        hashes=[]
+        if missing
+        else [HashType(alg=HashAlgorithm.SHA_256, content=combined.hexdigest())],
+        properties=props,
+    )
+
+
 def _prop(name: str, value: object) -> Property:
     return Property(name=f"shopguard:{name}", value=str(value))
 
@@ -293,6 +332,8 @@ def build_bom(
     vendors: Sequence[VendorService] = (),
     model_datasets: Mapping[str, Sequence[str]] | None = None,
     clock: Callable[[], datetime] | None = None,
+    packaged: Sequence[PackagedModel] = PACKAGED_MODELS,
+    package_root: Path = PACKAGE_ROOT,
 ) -> Bom:
     """The deployment's bill of materials (packages, models, datasets, services).
 
@@ -371,6 +412,7 @@ def build_bom(
         parts.append(comp)
         if used:
             model_deps.append((comp, used))
+    parts.extend(_packaged_component(m, package_root) for m in packaged)
     parts.extend(data_parts.values())
     for comp in parts:
         bom.components.add(comp)
@@ -489,7 +531,10 @@ def write_sbom(
     doc = validate_bom_json(text, source=out.name)
     by_type: dict[str, int] = {}
     for comp in doc.get("components", []):
-        by_type[comp["type"]] = by_type.get(comp["type"], 0) + 1
+        kind = comp["type"]
+        if str(comp.get("bom-ref", "")).startswith("packaged-model:"):
+            kind = "packaged"
+        by_type[kind] = by_type.get(kind, 0) + 1
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")
     tmp.write_text(text + "\n", "utf-8")
@@ -500,4 +545,5 @@ def write_sbom(
         models=by_type.get("machine-learning-model", 0),
         datasets=by_type.get("data", 0),
         services=len(doc.get("services", [])),
+        packaged_models=by_type.get("packaged", 0),
     )

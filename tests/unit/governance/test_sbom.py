@@ -157,6 +157,9 @@ def test_write_sbom_when_called_then_file_written_and_counts_reported(home, tmp_
     out = tmp_path / "out" / "bom.json"
     summary = write_sbom(load_settings(home=home), out, packages=PKGS)
     assert (summary.packages, summary.models, summary.datasets) == (2, 2, 1)
+    from shopguard.core.packaged_models import PACKAGED_MODELS
+
+    assert summary.packaged_models == len(PACKAGED_MODELS)
     validate_bom_json(out.read_text())
 
 
@@ -169,3 +172,59 @@ def test_bom_when_data_map_declares_model_datasets_then_model_depends_on_hashed_
     deps = {d["ref"]: d.get("dependsOn", []) for d in doc["dependencies"]}
     assert deps["model:fraud"] == ["data:store/orders.parquet"]
     validate_bom_json(json.dumps(doc))
+
+
+def test_bom_when_built_then_packaged_models_listed_with_licence_and_provenance(home):
+    from shopguard.core.packaged_models import PACKAGE_ROOT
+
+    comps = {c["name"]: c for c in _doc(home)["components"]}
+    enc = comps["assistant.use_lite_encoder"]
+    assert enc["type"] == "machine-learning-model"
+    assert enc["purl"] == "pkg:npm/%40energetic-ai/model-embeddings-en@0.2.0"
+    assert enc["licenses"] == [{"license": {"id": "Apache-2.0"}}]
+    props = {p["name"]: p["value"] for p in enc["properties"]}
+    assert props["shopguard:origin"] == "third-party"
+    # the digest covers the shipped files, so a swapped weights file shows
+    combined = hashlib.sha256()
+    for rel in ("assistant/use_lite.safetensors", "assistant/use_lite_tokenizer.json"):
+        digest = hashlib.sha256((PACKAGE_ROOT / rel).read_bytes()).hexdigest()
+        combined.update(f"{rel}\0{digest}\n".encode())
+    assert enc["hashes"] == [{"alg": "SHA-256", "content": combined.hexdigest()}]
+    own = {p["name"]: p["value"] for p in comps["assistant.injection_detector"]["properties"]}
+    assert own["shopguard:origin"] == "shopguard" and "deepset" in own["shopguard:trained-on"]
+    assert "purl" not in comps["assistant.injection_detector"]
+
+
+def test_bom_when_packaged_file_missing_then_said_and_not_hashed(home, tmp_path):
+    from shopguard.core.packaged_models import PackagedModel
+
+    root = tmp_path / "pkg"
+    (root / "m").mkdir(parents=True)
+    (root / "m" / "a.npz").write_bytes(b"weights")
+    models = (
+        PackagedModel("ok", ("m/a.npz",), "Apache-2.0", "shopguard", "x", "y"),
+        PackagedModel("broken", ("m/a.npz", "m/gone.npz"), "MIT", "third-party", "x", "y"),
+    )
+    comps = {c["name"]: c for c in _doc(home, packaged=models, package_root=root)["components"]}
+    assert comps["ok"]["hashes"]
+    assert not comps["broken"].get("hashes")
+    props = {p["name"]: p["value"] for p in comps["broken"]["properties"]}
+    assert props["shopguard:missing-files"] == "m/gone.npz"
+    validate_bom_json(bom_to_json(build_bom(load_settings(home=home), packages=PKGS)))
+
+
+def test_packaged_models_when_package_scanned_then_every_weights_file_declared():
+    # shipping weights without saying where they came from fails here
+    from shopguard.core.packaged_models import PACKAGE_ROOT, PACKAGED_MODELS, WEIGHT_SUFFIXES
+
+    declared = {f for m in PACKAGED_MODELS for f in m.files}
+    shipped = {
+        p.relative_to(PACKAGE_ROOT).as_posix()
+        for p in PACKAGE_ROOT.rglob("*")
+        if p.is_file() and p.suffix in WEIGHT_SUFFIXES
+    }
+    assert shipped <= declared
+    assert all((PACKAGE_ROOT / f).is_file() for f in declared)
+    assert len({m.name for m in PACKAGED_MODELS}) == len(PACKAGED_MODELS)
+    third = [m for m in PACKAGED_MODELS if m.origin == "third-party"]
+    assert third and all(m.source_purl for m in third)
