@@ -161,6 +161,9 @@ class InjectionVerdict:
 _SENTENCE_END = re.compile(r"[.!?\n]+\s*")
 _TAIL_CHARS = 240
 _TAIL_FEATURES = 2**16
+#: Width of the sentence encoder's vector (``_encoder.DIM``; not imported here, so loading
+#: a detector without the encoder does not load the encoder's module).
+_ENCODER_DIM = 512
 
 
 def _tail(text: str) -> str:
@@ -570,6 +573,18 @@ class PromptInjectionDetector:
             encoder=meta.get("encoder") == "use-lite",
             encoder_weight=float(meta.get("encoder_weight", 0.5)),
         )
+        # the weights must fit the features this version builds (a forged or mismatched
+        # header would otherwise fail at the first message, or score the wrong columns)
+        expected = (
+            2 * det.n_features
+            + len(_RULE_NAMES)
+            + len(_SIGNALS)
+            + 1
+            + 2 * _TAIL_FEATURES
+            + (_ENCODER_DIM if det.encoder else 0)
+        )
+        if size != expected or (len(index) and (index.min() < 0 or index.max() >= size)):
+            raise ModelError(f"prompt-injection detector at {p.name} does not fit its features")
         coef = np.zeros(size, dtype=np.float32)
         coef[index] = values
         det.coef_ = coef

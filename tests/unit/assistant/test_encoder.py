@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from shopguard.assistant import detector as detector_module
 from shopguard.assistant._encoder import DIM, MAX_PIECES, SentenceEncoder, shared_encoder
 from shopguard.assistant.corpus import generated_attacks, generated_benign
 from shopguard.assistant.detector import PromptInjectionDetector
@@ -31,6 +32,10 @@ def test_encoder_when_compared_with_the_original_graph_then_same_vectors() -> No
     batch = enc.encode([r["text"] for r in ref])
     for got, row in zip(batch, ref, strict=True):
         assert np.abs(got - enc.encode_ids(row["ids"])).max() < 1e-5
+
+
+def test_encoder_width_when_detector_counts_it_then_the_same() -> None:
+    assert detector_module._ENCODER_DIM == DIM
 
 
 def test_encoder_when_paraphrase_then_closer_than_an_unrelated_request() -> None:
@@ -117,6 +122,13 @@ def test_detector_when_saved_with_an_unknown_encoder_then_refused(
     forged = tmp_path / "forged.npz"
     np.savez_compressed(forged, **arrays)
     with pytest.raises(ModelError, match="another version"):
+        PromptInjectionDetector.load(forged)
+    # an encoder model whose header says "no encoder" does not fit its features: refused at
+    # load, not at the first message
+    meta["encoder"] = None
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez_compressed(forged, **arrays)
+    with pytest.raises(ModelError, match="does not fit"):
         PromptInjectionDetector.load(forged)
     with pytest.raises(ConfigError):
         PromptInjectionDetector(encoder=True, encoder_weight=0.0)
