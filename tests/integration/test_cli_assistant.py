@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,19 @@ from shopguard.cli import main
 def _write(path: Path, lines: list[str]) -> Path:
     path.write_text("\n".join(lines) + "\n", "utf-8")
     return path
+
+
+def _texts_file(tmp_path: Path, texts: Sequence[str]) -> Path:
+    """A score-prompts input file with one line per text."""
+    return _write(
+        tmp_path / "in.jsonl", [json.dumps({"id": i, "text": t}) for i, t in enumerate(texts)]
+    )
+
+
+def _flagged(src: Path, out: Path, *extra: str) -> int:
+    """How many lines of ``src`` score-prompts flags with the options ``extra``."""
+    assert main(["assistant", "score-prompts", str(src), "--out", str(out), *extra]) == 0
+    return sum(json.loads(x)["flagged"] for x in out.read_text().splitlines())
 
 
 def test_score_prompts_when_valid_jsonl_then_scores_and_flags(tmp_path: Path) -> None:
@@ -87,15 +102,8 @@ def test_score_prompts_when_recall_detector_then_more_jailbreaks_flagged(
 ) -> None:
     from shopguard.assistant.heldout import AUDIT2_JAILBREAKS
 
-    src = _write(
-        tmp_path / "in.jsonl",
-        [json.dumps({"id": i, "text": t}) for i, t in enumerate(AUDIT2_JAILBREAKS)],
-    )
-
-    def flagged(*extra: str) -> int:
-        out = tmp_path / "out.jsonl"
-        assert main(["assistant", "score-prompts", str(src), "--out", str(out), *extra]) == 0
-        return sum(json.loads(x)["flagged"] for x in out.read_text().splitlines())
+    src = _texts_file(tmp_path, AUDIT2_JAILBREAKS)
+    flagged = functools.partial(_flagged, src, tmp_path / "out.jsonl")
 
     # 39 and 47 of these 52 when the recall detector shipped (history, round 8)
     assert flagged("--detector", "recall") >= flagged() + 5
@@ -111,15 +119,8 @@ def test_score_prompts_when_target_fpr_then_operating_point_moves(
 ) -> None:
     from shopguard.assistant.validation import VAL_HARD_BENIGN
 
-    src = _write(
-        tmp_path / "in.jsonl",
-        [json.dumps({"id": i, "text": t}) for i, t in enumerate(VAL_HARD_BENIGN)],
-    )
-
-    def flagged(*extra: str) -> int:
-        out = tmp_path / "out.jsonl"
-        assert main(["assistant", "score-prompts", str(src), "--out", str(out), *extra]) == 0
-        return sum(json.loads(x)["flagged"] for x in out.read_text().splitlines())
+    src = _texts_file(tmp_path, VAL_HARD_BENIGN)
+    flagged = functools.partial(_flagged, src, tmp_path / "out.jsonl")
 
     shipped, strict, loose = (
         flagged(),
