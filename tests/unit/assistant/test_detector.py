@@ -171,21 +171,24 @@ def test_round7_audit_sets_when_compared_to_every_other_set_then_disjoint(shared
     assert not audit2 & (set(texts) | older)
 
 
-def test_round8_audit_sets_when_compared_to_every_other_set_then_disjoint(shared_data) -> None:
+@pytest.mark.parametrize("prefix", ["AUDIT3_", "AUDIT4_"])
+def test_audit_sets_when_compared_to_every_other_set_then_disjoint(
+    shared_data: Path, prefix: str
+) -> None:
+    # AUDIT3_* judged round 8, AUDIT4_* round 9: each was written and committed before its
+    # candidate was trained, and shares no prompt with training, validation or older sets
     from shopguard.assistant import heldout
     from shopguard.assistant.train import training_set
     from shopguard.assistant.validation import VAL_HARD_BENIGN
 
-    audit3 = set(heldout.AUDIT3_HARD_BENIGN) | set(heldout.AUDIT3_JAILBREAKS)
-    assert len(audit3) == len(heldout.AUDIT3_HARD_BENIGN) + len(heldout.AUDIT3_JAILBREAKS)
+    benign, attacks = (getattr(heldout, prefix + s) for s in ("HARD_BENIGN", "JAILBREAKS"))
+    audit = set(benign) | set(attacks)
+    assert len(audit) == len(benign) + len(attacks)
     texts, _ = training_set(shared_data)
     older = set(VAL_HARD_BENIGN) | {
-        t
-        for name in heldout.__all__
-        if not name.startswith("AUDIT3_")
-        for t in getattr(heldout, name)
+        t for name in heldout.__all__ if not name.startswith(prefix) for t in getattr(heldout, name)
     }
-    assert not audit3 & (set(texts) | older)
+    assert not audit & (set(texts) | older)
 
 
 def test_detector_when_512_token_message_then_verdict_matches_batch_score(
