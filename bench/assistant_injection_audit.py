@@ -4,7 +4,8 @@
 messages that look like attacks) and ``AUDIT_JAILBREAKS`` (40 attacks in phrasings written
 for that audit). ``--set audit2`` (round 7): ``AUDIT2_HARD_BENIGN`` (118) and
 ``AUDIT2_JAILBREAKS`` (52). ``--set audit3`` (round 8): ``AUDIT3_HARD_BENIGN`` (94) and
-``AUDIT3_JAILBREAKS`` (44). Each detector named by ``--model LABEL=PATH`` (default: the
+``AUDIT3_JAILBREAKS`` (44). ``--set audit4`` (round 9): ``AUDIT4_HARD_BENIGN`` (98) and
+``AUDIT4_JAILBREAKS`` (50). Each detector named by ``--model LABEL=PATH`` (default: the
 shipped one) is scored at its own threshold, beside the keyword baseline (0.5). The rule for
 reading each set is written in ``bench/results/assistant_injection_history.md`` before the
 read; no model, feature or threshold is chosen from a set after it has been read.
@@ -30,6 +31,7 @@ SETS = {
     "audit": ("round-6", heldout.AUDIT_HARD_BENIGN, heldout.AUDIT_JAILBREAKS),
     "audit2": ("round-7", heldout.AUDIT2_HARD_BENIGN, heldout.AUDIT2_JAILBREAKS),
     "audit3": ("round-8", heldout.AUDIT3_HARD_BENIGN, heldout.AUDIT3_JAILBREAKS),
+    "audit4": ("round-9", heldout.AUDIT4_HARD_BENIGN, heldout.AUDIT4_JAILBREAKS),
 }
 
 

@@ -75,7 +75,7 @@ def main() -> int:
     )
     w = np.where(family == "deepset", DEEPSET_WEIGHT, 1.0)
     det = PromptInjectionDetector(C=shipped.C, n_features=shipped.n_features, tail=shipped.tail)
-    X, _, _ = det._features(texts)
+    X, *_ = det._features(texts)
 
     def score(model, rows: np.ndarray) -> np.ndarray:
         return model.predict_proba(X[rows])[:, 1]

@@ -608,6 +608,52 @@ class SublinearEnc(SublinearEmb):
         return float(self.m.decision_function(self._x(self._e(e), encode_prepared([p])))[0])
 
 
+class FtUse:
+    """(h) The sentence encoder fine-tuned on the fold's training texts (``._finetune``):
+    its layers and a linear head on its vector of the normalised text (32 pieces); the
+    score is the head's logit. Alone, or with the hashed learner as a mean-z ensemble."""
+
+    def __init__(self, epochs: int = 3, lr: float = 5e-5, weighted: bool = True) -> None:
+        from shopguard.assistant._finetune import FineTuneConfig
+
+        self.cfg = FineTuneConfig(epochs=epochs, lr=lr)
+        self.weighted = weighted
+
+    def fit(self, d: Data, tr: np.ndarray) -> FtUse:
+        import torch
+
+        from shopguard.assistant._encoder import SentenceEncoder
+        from shopguard.assistant._finetune import finetune
+
+        self.enc = SentenceEncoder()
+        torch.set_num_threads(2)  # training only; latency is measured on one thread
+        t0 = time.time()
+        ft = finetune(
+            self.enc,
+            [d.prep[i][0] for i in tr],
+            d.y[tr],
+            d.w[tr] if self.weighted else None,
+            self.cfg,
+        )
+        torch.set_num_threads(1)
+        print(f"  fine-tuned in {time.time() - t0:.0f}s", flush=True)
+        self.enc = self.enc.tuned(ft.weights)
+        self.hw, self.hb = ft.head_w, ft.head_b
+        return self
+
+    def _score(self, texts: Sequence[str]) -> np.ndarray:
+        return self.enc.encode(texts) @ self.hw + self.hb  # type: ignore[no-any-return]
+
+    def score_rows(self, d: Data, rows: np.ndarray) -> np.ndarray:
+        return self._score([d.prep[i][0] for i in rows])
+
+    def score_val(self, d: Data) -> np.ndarray:
+        return self._score([p[0] for p in d.val_prep])
+
+    def score_raw(self, text: str) -> float:
+        return float(self._score([_prepare(text)[0]])[0])
+
+
 class WithRemit(WordEmb):
     """(f) A hashed linear learner with the remit cues appended (:mod:`._remit`): is the
     message about shopping, and does it hand the assistant a role, ask its opinion, assert
@@ -675,6 +721,12 @@ LEARNERS: dict[str, Callable[[], Any]] = {
     "sub_use0.5_notail": lambda: SublinearEnc(0.5, tail=False),
     "sub_use0.25": lambda: SublinearEnc(0.25),
     "sub_use1": lambda: SublinearEnc(1.0),
+    "ft_use": FtUse,
+    "ft_use_e5": lambda: FtUse(epochs=5),
+    "ft_use_lr2e-4": lambda: FtUse(lr=2e-4),
+    "ft_use_unweighted": lambda: FtUse(weighted=False),
+    "ft_use_lr2e-4_e5": lambda: FtUse(epochs=5, lr=2e-4),
+    "ft_use_lr5e-4": lambda: FtUse(lr=5e-4),
     "current_remit": lambda: WithRemit("current"),
     "sublinear_remit": lambda: WithRemit("sublinear"),
 }

@@ -22,9 +22,10 @@ and checked against the TensorFlow.js graph's outputs, computed op by op by
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,16 @@ class SentenceEncoder:
         self.w = {k: v.astype(np.float32) for k, v in w.items()}
         pos = np.arange(MAX_PIECES, dtype=np.float32)[:, None] * self.w["inv_timescales"][None]
         self._timing = np.concatenate([np.sin(pos), np.cos(pos)], axis=1).astype(np.float32)
+
+    def tuned(self, layers: Mapping[str, NDArray[Any]]) -> SentenceEncoder:
+        """A copy of this encoder with the weights named in ``layers`` replaced (a fine-tuned
+        encoder, :mod:`._finetune`); the tokenizer and the other weights are shared."""
+        unknown = set(layers) - set(self.w)
+        if unknown or any(self.w[k].shape != np.shape(v) for k, v in layers.items()):
+            raise ModelError("tuned encoder weights do not fit the encoder")
+        out = copy.copy(self)
+        out.w = self.w | {k: np.asarray(v, np.float32) for k, v in layers.items()}
+        return out
 
     def pieces(self, text: str) -> list[int]:
         """The token ids the encoder reads for ``text`` (never empty)."""

@@ -33,7 +33,7 @@ import math
 import re
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -54,6 +54,7 @@ __all__ = [
     "RECALL_DETECTOR_PATH",
     "InjectionVerdict",
     "PromptInjectionDetector",
+    "TunedMember",
 ]
 
 #: The detector shipped with the package (rebuilt by ``python -m shopguard.assistant.train``).
@@ -76,9 +77,15 @@ _SIGNALS = (
     "rot13",
 )
 _RULE_NAMES = tuple(RULES)
-_FORMAT = "shopguard.assistant.injection/6"
+_FORMAT = "shopguard.assistant.injection/7"
 #: Format 4 (rounds 3-6, logistic model, no IDF) still loads: the audits score old rounds.
-_READABLE = ("shopguard.assistant.injection/4", "shopguard.assistant.injection/5", _FORMAT)
+_READABLE = (
+    "shopguard.assistant.injection/4",
+    "shopguard.assistant.injection/5",
+    "shopguard.assistant.injection/6",
+    _FORMAT,
+)
+_TUNED_PREFIX = "tuned."
 
 
 _WORD = re.compile(r"\w+")
@@ -182,6 +189,46 @@ def _prepare(text: str) -> tuple[str, str, list[str], frozenset[str]]:
     return joined, _tail(norm.text.lower()), rule_hits(joined), norm.signals
 
 
+def _sigmoid(z: NDArray[Any]) -> NDArray[np.float64]:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))), dtype=np.float64)
+
+
+@dataclass
+class TunedMember:
+    """A fine-tuned copy of the sentence encoder (:mod:`._finetune`) and the linear head on
+    its vector of the normalised text, blended with the n-gram model (round 9): the blended
+    logit is the mean of the two members' logits, each standardised by its mean and spread
+    on the hand-written validation prompts (``scale``: n-gram mean, sd; head mean, sd)."""
+
+    layers: dict[str, NDArray[np.float32]]
+    head_w: NDArray[np.float32]
+    head_b: float
+    scale: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)
+    _encoder: Any = field(default=None, repr=False, compare=False)
+
+    def encoder(self) -> Any:
+        """The tuned encoder (built once; raises ``ModelError`` if the weights do not fit)."""
+        if self._encoder is None:
+            from shopguard.assistant._encoder import shared_encoder
+
+            self._encoder = shared_encoder().tuned(self.layers)
+            if self.head_w.shape != (self._encoder.w["pool.w"].shape[1],):
+                raise ModelError("tuned encoder head does not fit the encoder")
+        return self._encoder
+
+    def logits(self, norm_texts: Sequence[str]) -> NDArray[np.float64]:
+        """The head's logit for each normalised text."""
+        vec = self.encoder().encode(list(norm_texts))
+        return np.asarray(vec @ self.head_w, dtype=np.float64) + self.head_b
+
+    def blend(self, ngram: NDArray[Any], head: NDArray[Any]) -> NDArray[np.float64]:
+        mu_n, sd_n, mu_h, sd_h = self.scale
+        return np.asarray(
+            ((np.asarray(ngram, np.float64) - mu_n) / sd_n + (head - mu_h) / sd_h) / 2,
+            dtype=np.float64,
+        )
+
+
 class PromptInjectionDetector:
     """Score texts for prompt injection; higher is riskier.
 
@@ -211,6 +258,12 @@ class PromptInjectionDetector:
         Append the vector of the normalised text from a small pretrained sentence encoder
         (:mod:`._encoder`; its first and last 16 pieces), times ``encoder_weight``: meaning
         beside phrasing. Round 8's candidate.
+
+    Attributes
+    ----------
+    tuned_ : TunedMember or None
+        Round 9's candidate: a copy of that encoder fine-tuned on the training texts, whose
+        head's logit is blended with the n-gram model's (:meth:`attach_tuned`).
 
     Warnings
     --------
@@ -247,6 +300,8 @@ class PromptInjectionDetector:
         self.target_fpr = target_fpr
         self.n_features = n_features
         self.random_state = random_state
+        #: round 9's fine-tuned encoder, blended in by :meth:`attach_tuned` (else None)
+        self.tuned_: TunedMember | None = None
 
     # -- features -----------------------------------------------------------------
     def _blocks(
@@ -258,10 +313,11 @@ class PromptInjectionDetector:
         NDArray[np.float32] | None,
         list[list[str]],
         list[frozenset[str]],
+        list[str],
     ]:
         """Sublinear n-gram counts of the whole text and of its tail (not yet normalised),
-        the dense cues, the sentence vector (``encoder``; else None) and the rule /
-        obfuscation names of each text."""
+        the dense cues, the sentence vector (``encoder``; else None), the rule /
+        obfuscation names of each text and the normalised texts."""
         prepared = [_prepare(t) for t in texts]
         emb = None
         if self.encoder:
@@ -293,6 +349,7 @@ class PromptInjectionDetector:
             emb,
             [p[2] for p in prepared],
             [p[3] for p in prepared],
+            [p[0] for p in prepared],
         )
 
     @staticmethod
@@ -338,10 +395,23 @@ class PromptInjectionDetector:
 
     def _features(
         self, texts: Sequence[str]
-    ) -> tuple[sp.csr_matrix, list[list[str]], list[frozenset[str]]]:
-        main, dense, tail, emb, rules, signals = self._blocks(texts)
+    ) -> tuple[sp.csr_matrix, list[list[str]], list[frozenset[str]], list[str]]:
+        """The n-gram model's feature matrix, the rule and obfuscation names that fired, and
+        the normalised texts."""
+        main, dense, tail, emb, rules, signals, norm = self._blocks(texts)
         feats = self._assemble(main, dense, tail, self.idf_ if self.idf else None, emb)
-        return feats, rules, signals
+        return feats, rules, signals, norm
+
+    def _logits(
+        self, texts: Sequence[str]
+    ) -> tuple[NDArray[Any], list[list[str]], list[frozenset[str]]]:
+        """The logit of each text (the n-gram model's, or blended with the tuned encoder's),
+        and the rule and obfuscation names that fired."""
+        feats, rules, signals, norm = self._features(texts)
+        z = feats @ self.coef_ + self.intercept_
+        if self.tuned_ is not None:
+            z = self.tuned_.blend(z, self.tuned_.logits(norm))
+        return z, rules, signals
 
     # -- fitting ------------------------------------------------------------------
     def fit(
@@ -368,7 +438,7 @@ class PromptInjectionDetector:
             )
         if not 0.0 < self.target_fpr < 0.5:
             raise ConfigError("target_fpr must be in (0, 0.5)")
-        main, dense, tail, emb, _, _ = self._blocks(list(X))
+        main, dense, tail, emb, _, _, _ = self._blocks(list(X))
 
         def features(rows: NDArray[np.int64] | slice) -> tuple[sp.csr_matrix, Any]:
             idf = self._idf(main[rows], tail[rows]) if self.idf else None
@@ -386,7 +456,11 @@ class PromptInjectionDetector:
             splits = StratifiedKFold(
                 n_splits=5, shuffle=True, random_state=self.random_state
             ).split(dense, labels)
-        for tr, te in splits:
+        # kept (not saved) for attach_tuned: a member blended in later is scored out of fold
+        # on the same folds
+        self.folds_ = [(tr, te) for tr, te in splits]
+        self.tuned_ = None
+        for tr, te in self.folds_:
             # IDF from the training rows of the fold only, as the final model has it
             f_tr, idf = features(tr)
             m = self._model().fit(f_tr, labels[tr], sample_weight=weights[tr])
@@ -401,10 +475,41 @@ class PromptInjectionDetector:
         a, b = (1.0, 0.0) if self.learner == "logistic" else _platt(oof, labels)
         self.coef_ = (a * coef).astype(np.float32)
         self.intercept_ = a * intercept + b
-        oof = 1.0 / (1.0 + np.exp(-np.clip(a * oof + b, -50, 50)))
+        self.oof_logit_ = a * oof + b
+        self.oof_labels_ = labels
+        oof = _sigmoid(self.oof_logit_)
         self.oof_benign_ = np.sort(oof[labels == 0]).astype(np.float32)
         self.oof_attack_ = np.sort(oof[labels == 1]).astype(np.float32)
         self.n_train_ = len(labels)
+        return self.calibrate(self.target_fpr)
+
+    def attach_tuned(
+        self, member: TunedMember, oof_logits: NDArray[Any], val_texts: Sequence[str]
+    ) -> Self:
+        """Blend a fine-tuned encoder into the just-fitted model (round 9, see
+        :mod:`.train`). ``oof_logits``: its head's logit of each training text from the
+        member fine-tuned without that text's fold (:attr:`folds_`). Each member is
+        standardised on ``val_texts`` (hand-written benign prompts neither trained on); the
+        out-of-fold scores become the blended ones and the threshold is recalibrated."""
+        self._check_fitted()
+        if not hasattr(self, "oof_logit_"):
+            raise ModelError("attach_tuned needs a detector fitted in this process")
+        oof_logits = np.asarray(oof_logits, np.float64)
+        if oof_logits.shape != self.oof_logit_.shape or not val_texts:
+            raise DataValidationError("attach_tuned needs one logit per training text")
+        self.tuned_ = None
+        ngram = np.asarray(self._logits(val_texts)[0], np.float64)
+        head = member.logits([_prepare(t)[0] for t in val_texts])
+        member.scale = (
+            float(ngram.mean()),
+            float(ngram.std()) or 1.0,
+            float(head.mean()),
+            float(head.std()) or 1.0,
+        )
+        self.tuned_ = member
+        oof = _sigmoid(member.blend(self.oof_logit_, oof_logits))
+        self.oof_benign_ = np.sort(oof[self.oof_labels_ == 0]).astype(np.float32)
+        self.oof_attack_ = np.sort(oof[self.oof_labels_ == 1]).astype(np.float32)
         return self.calibrate(self.target_fpr)
 
     def calibrate(self, target_fpr: float) -> Self:
@@ -451,10 +556,6 @@ class PromptInjectionDetector:
         self.calibration_ = "validation"
         return self
 
-    def _scores(self, feats: sp.csr_matrix) -> NDArray[np.float64]:
-        z = feats @ self.coef_ + self.intercept_
-        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))), dtype=np.float64)
-
     def _model(self) -> LogisticRegression | LinearSVC:
         if self.learner == "logistic":
             return LogisticRegression(
@@ -472,12 +573,13 @@ class PromptInjectionDetector:
 
     # -- scoring ------------------------------------------------------------------
     def risk_score(self, X: Sequence[str]) -> NDArray[np.float64]:
-        """Injection probability of each text, in [0, 1]."""
+        """Risk of each text, in [0, 1]: the n-gram model's injection probability, or with a
+        tuned encoder blended in (:meth:`attach_tuned`) the sigmoid of the blended logit (a
+        score on the same scale, not a calibrated probability)."""
         self._check_fitted()
         if len(X) == 0:
             return np.zeros(0)
-        feats, _, _ = self._features(list(X))
-        return self._scores(feats)
+        return _sigmoid(self._logits(list(X))[0])
 
     def flag(self, X: Sequence[str]) -> NDArray[np.bool_]:
         """``risk_score(X) >= threshold_``."""
@@ -486,9 +588,8 @@ class PromptInjectionDetector:
     def verdict(self, text: str) -> InjectionVerdict:
         """Score one text and name the cues that fired."""
         self._check_fitted()
-        feats, rules, signals = self._features([text])
-        z = float((feats @ self.coef_)[0]) + self.intercept_
-        score = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        z, rules, signals = self._logits([text])
+        score = float(_sigmoid(z)[0])
         return InjectionVerdict(
             score=score,
             flagged=score >= self.threshold_,
@@ -520,9 +621,22 @@ class PromptInjectionDetector:
             "rules": list(_RULE_NAMES),
             "signals": list(_SIGNALS),
         }
+        arrays: dict[str, Any] = {}
+        if self.tuned_ is not None:
+            meta["tuned"] = {
+                "encoder": "use-lite",
+                "head_b": self.tuned_.head_b,
+                "scale": list(self.tuned_.scale),
+            }
+            # float16, as the packaged encoder's weights (the numpy pass computes in float32)
+            arrays = {
+                _TUNED_PREFIX + k: v.astype(np.float16) for k, v in self.tuned_.layers.items()
+            }
+            arrays["tuned_head_w"] = self.tuned_.head_w.astype(np.float32)
         coef = self.coef_
         nz = np.flatnonzero(coef)
-        idf = {"idf0": self.idf_[0], "idf1": self.idf_[1]} if self.idf else {}
+        if self.idf:
+            arrays |= {"idf0": self.idf_[0], "idf1": self.idf_[1]}
         np.savez_compressed(
             Path(path),
             meta=np.array(json.dumps(meta, sort_keys=True)),
@@ -531,7 +645,7 @@ class PromptInjectionDetector:
             size=np.array([coef.size], dtype=np.int64),
             oof_benign=self.oof_benign_,
             oof_attack=self.oof_attack_,
-            **idf,
+            **arrays,
         )
 
     @classmethod
@@ -551,6 +665,12 @@ class PromptInjectionDetector:
                 index, values, size = data["index"], data["values"], int(data["size"][0])
                 oof_benign, oof_attack = data["oof_benign"], data["oof_attack"]
                 idf = [data["idf0"], data["idf1"]] if meta.get("idf") else None
+                layers = {
+                    k.removeprefix(_TUNED_PREFIX): data[k].astype(np.float32)
+                    for k in data.files
+                    if k.startswith(_TUNED_PREFIX)
+                }
+                head_w = data["tuned_head_w"] if meta.get("tuned") else None
         except (OSError, KeyError, ValueError):
             raise ModelError(f"prompt-injection detector at {p.name} cannot be read") from None
         if (
@@ -597,4 +717,23 @@ class PromptInjectionDetector:
         det.oof_benign_ = oof_benign
         det.oof_attack_ = oof_attack
         det.idf_ = [a.astype(np.float32) for a in idf] if idf is not None else None
+        tuned = meta.get("tuned")
+        if tuned is not None or layers:
+            try:
+                if tuned.get("encoder") != "use-lite" or head_w is None:
+                    raise ValueError
+                mu_n, sd_n, mu_h, sd_h = (float(v) for v in tuned["scale"])
+                if not (sd_n > 0 and sd_h > 0):
+                    raise ValueError
+                det.tuned_ = TunedMember(
+                    layers,
+                    head_w.astype(np.float32),
+                    float(tuned["head_b"]),
+                    (mu_n, sd_n, mu_h, sd_h),
+                )
+                det.tuned_.encoder()  # a forged or mismatched file fails here, not per message
+            except (AttributeError, KeyError, TypeError, ValueError, ModelError):
+                raise ModelError(
+                    f"prompt-injection detector at {p.name} does not fit its features"
+                ) from None
         return det

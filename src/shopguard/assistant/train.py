@@ -21,23 +21,33 @@ normalised text's vector from a small pretrained sentence encoder (:mod:`._encod
 appended to the features. It failed its rule for replacing round 5 (one hard-benign
 condition) and ships beside it as the opt-in ``recall`` detector
 (``injection_detector_recall.npz``).
+
+``--round9 --out FILE`` builds round 9's candidate: round 5's model blended with the
+sentence encoder fine-tuned on the same training texts (:mod:`._finetune`, torch; five
+out-of-fold fine-tunes for the calibration and one on everything, about 15 minutes on two
+cores). ``--ft-epochs`` / ``--ft-sample`` make a quick, weaker trial build.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from shopguard.assistant import heldout
+from shopguard.assistant._finetune import FineTuneConfig, finetune, steps
 from shopguard.assistant.corpus import generated_attacks, generated_benign
 from shopguard.assistant.detector import (
     DEFAULT_DETECTOR_PATH,
     RECALL_DETECTOR_PATH,
     PromptInjectionDetector,
+    TunedMember,
+    _prepare,
 )
 from shopguard.assistant.validation import VAL_HARD_BENIGN
 from shopguard.core.errors import DataValidationError
@@ -72,6 +82,9 @@ VAL_REVIEW_FPR = 0.005
 #: ... and at most 2 % of the grouped out-of-fold benign training texts (a guard).
 OOF_GUARD_FPR = 0.02
 SHARED_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
+#: Round 9's fine-tuning, chosen on grouped cross-validation of the training texts
+#: (``bench/results/assistant_learners.md``, section (h)).
+ROUND9_FINETUNE = FineTuneConfig(epochs=5, lr=5e-5)
 
 
 def load_deepset(data_dir: Path, split: str) -> tuple[list[str], list[int]]:
@@ -136,6 +149,52 @@ def validation_reviews(data_dir: Path, n: int = 1000) -> list[str]:
     return [str(t) for t in rest.sample(n=min(n, len(rest)), random_state=2)["text"]]
 
 
+def attach_finetuned(
+    det: PromptInjectionDetector,
+    texts: Sequence[str],
+    labels: Sequence[int],
+    weights: Any,
+    config: FineTuneConfig = ROUND9_FINETUNE,
+    *,
+    sample: int | None = None,
+    seed: int = 0,
+) -> PromptInjectionDetector:
+    """Round 9: fine-tune the sentence encoder on the texts ``det`` was just fitted on, once
+    per fold of its calibration (out-of-fold head logits) and once on everything, and blend
+    it into ``det`` (:meth:`PromptInjectionDetector.attach_tuned`). ``sample`` fine-tunes
+    each time on at most that many texts (a quick trial build)."""
+    from rich.progress import Progress
+
+    from shopguard.assistant._encoder import shared_encoder
+
+    enc = shared_encoder()
+    norm = [_prepare(t)[0] for t in texts]
+    y, w = np.asarray(labels), np.asarray(weights, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+
+    def rows(idx: Any) -> Any:
+        idx = np.asarray(idx)
+        return idx if sample is None or len(idx) <= sample else rng.choice(idx, sample, False)
+
+    fits = [rows(tr) for tr, _ in det.folds_] + [rows(np.arange(len(y)))]
+    oof = np.zeros(len(y))
+    with Progress(transient=True) as bar:
+        task = bar.add_task(
+            "fine-tuning the encoder", total=sum(steps(len(r), config) for r in fits)
+        )
+
+        def tick(_done: int, _total: int) -> None:
+            bar.advance(task)
+
+        for k, tr in enumerate(fits):
+            ft = finetune(enc, [norm[i] for i in tr], y[tr], w[tr], config, progress=tick)
+            member = TunedMember(ft.weights, ft.head_w, ft.head_b)
+            if k < len(det.folds_):
+                te = det.folds_[k][1]
+                oof[te] = member.logits([norm[i] for i in te])
+    return det.attach_tuned(member, oof, VAL_HARD_BENIGN)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=SHARED_DATA)
@@ -160,12 +219,33 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="build round 8's candidate: round 5 plus the sentence encoder's vector",
     )
+    parser.add_argument(
+        "--round9",
+        action="store_true",
+        help="build round 9's candidate: round 5 blended with the sentence encoder "
+        "fine-tuned on the training texts (torch; about 15 minutes on two cores)",
+    )
+    parser.add_argument(
+        "--ft-epochs", type=int, default=None, help="round 9: fine-tuning epochs (a trial build)"
+    )
+    parser.add_argument(
+        "--ft-sample",
+        type=int,
+        default=None,
+        help="round 9: fine-tune on at most this many texts each time (a trial build)",
+    )
     args = parser.parse_args(argv)
-    if args.round7 and args.round8:
-        parser.error("--round7 and --round8 are two different candidates; pick one")
+    if sum((args.round7, args.round8, args.round9)) > 1:
+        parser.error("--round7, --round8 and --round9 are different candidates; pick one")
+    if (args.ft_epochs is not None or args.ft_sample is not None) and not args.round9:
+        parser.error("--ft-epochs and --ft-sample go with --round9")
+    if (args.ft_epochs is not None and args.ft_epochs < 1) or (
+        args.ft_sample is not None and args.ft_sample < 2
+    ):
+        parser.error("--ft-epochs must be at least 1 and --ft-sample at least 2")
     if args.out is None:
-        if args.round7:
-            parser.error("--round7 is not shipped: name the file with --out")
+        if args.round7 or args.round9:
+            parser.error("this round is not shipped: name the file with --out")
         args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
     texts, labels, groups = training_groups(
         args.data, random_state=args.seed, spent_attacks=args.round7
@@ -188,6 +268,11 @@ def main(argv: list[str] | None = None) -> int:
         target_fpr=args.target_fpr,
         random_state=args.seed,
     ).fit(texts, labels, sample_weight=weights, groups=groups)
+    if args.round9:
+        config = ROUND9_FINETUNE
+        if args.ft_epochs is not None:
+            config = FineTuneConfig(epochs=args.ft_epochs, lr=config.lr, batch=config.batch)
+        attach_finetuned(det, texts, labels, weights, config, sample=args.ft_sample, seed=args.seed)
     oof_thr = det.threshold_
     calibration = CALIBRATION_BENIGN if args.round7 else VAL_HARD_BENIGN
     if not args.oof_threshold:

@@ -165,7 +165,7 @@ def test_detector_features_when_compared_to_hashed_linear_then_identical() -> No
     np.testing.assert_allclose(det_x.toarray(), lin_x.toarray(), rtol=1e-5, atol=1e-6)
     # ... and with IDF weights from the same texts (the shipped SVM's features since round 7)
     svm = PromptInjectionDetector(learner="svm", C=1.0, idf=True, n_features=2**10)
-    main, _, tail, _, _, _ = svm._blocks(texts)
+    main, _, tail, *_ = svm._blocks(texts)
     svm.idf_ = svm._idf(main, tail)
     lin = HashedLinear(loss="hinge", idf=True, C=1.0, n_features=2**10)
     lin.fit(encode(texts, 2**10), [1, 0, 1])
