@@ -6,8 +6,8 @@ store's generated attacks and benign shopper messages
 from Salminen et al. 2022 (CC BY 4.0) as benign documents. The decision threshold
 is read on :mod:`shopguard.assistant.validation` (hand-written hard-benign
 prompts) and on reviews that neither training nor the benchmark uses
-(:func:`validation_reviews`). deepset's *test* split and the unspent audit sets
-(``heldout.AUDIT3_*``) are never used here.
+(:func:`validation_reviews`). deepset's *test* split and the hand-written audit sets
+(``heldout.AUDIT2_*`` to ``AUDIT4_*``) are never used here.
 
 ``--round7 --out FILE`` builds round 7's candidate instead (not shipped: it failed the
 deepset floor of its pre-registered rule, ``bench/results/assistant_injection_history.md``):
@@ -22,7 +22,8 @@ appended to the features. It failed its rule for replacing round 5 (one hard-ben
 condition) and ships beside it as the opt-in ``recall`` detector
 (``injection_detector_recall.npz``).
 
-``--round9 --out FILE`` builds round 9's candidate: round 5's model blended with the
+``--round9 --out FILE`` builds round 9's candidate (not shipped: it flagged more fresh
+hard-benign prompts than round 5, which its rule forbade): round 5's model blended with the
 sentence encoder fine-tuned on the same training texts (:mod:`._finetune`, torch; five
 out-of-fold fine-tunes for the calibration and one on everything, about 15 minutes on two
 cores). ``--ft-epochs`` / ``--ft-sample`` make a quick, weaker trial build.
