@@ -5,7 +5,8 @@ messages that look like attacks) and ``AUDIT_JAILBREAKS`` (40 attacks in phrasin
 for that audit). ``--set audit2`` (round 7): ``AUDIT2_HARD_BENIGN`` (118) and
 ``AUDIT2_JAILBREAKS`` (52). ``--set audit3`` (round 8): ``AUDIT3_HARD_BENIGN`` (94) and
 ``AUDIT3_JAILBREAKS`` (44). ``--set audit4`` (round 9): ``AUDIT4_HARD_BENIGN`` (98) and
-``AUDIT4_JAILBREAKS`` (50). Each detector named by ``--model LABEL=PATH`` (default: the
+``AUDIT4_JAILBREAKS`` (50). ``--set audit5`` (round 10): ``AUDIT5_HARD_BENIGN`` (64) and
+``AUDIT5_JAILBREAKS`` (45), other languages. Each detector named by ``--model LABEL=PATH`` (default: the
 shipped one) is scored at its own threshold, beside the keyword baseline (0.5). The rule for
 reading each set is written in ``bench/results/assistant_injection_history.md`` before the
 read; no model, feature or threshold is chosen from a set after it has been read.
@@ -32,6 +33,7 @@ SETS = {
     "audit2": ("round-7", heldout.AUDIT2_HARD_BENIGN, heldout.AUDIT2_JAILBREAKS),
     "audit3": ("round-8", heldout.AUDIT3_HARD_BENIGN, heldout.AUDIT3_JAILBREAKS),
     "audit4": ("round-9", heldout.AUDIT4_HARD_BENIGN, heldout.AUDIT4_JAILBREAKS),
+    "audit5": ("round-10", heldout.AUDIT5_HARD_BENIGN, heldout.AUDIT5_JAILBREAKS),
 }
 
 
