@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shopguard.assistant._corpus_languages import localised_attack, localised_benign
+
 __all__ = ["LabelledText", "generated_attacks", "generated_benign"]
 
 
@@ -523,8 +525,12 @@ def _obfuscate(rng: np.random.Generator, text: str) -> tuple[str, str]:
     return " ".join(words), kind
 
 
-def generated_attacks(n: int, *, random_state: int = 0) -> list[LabelledText]:
-    """``n`` generated attacks, a fifth of them obfuscated."""
+def generated_attacks(
+    n: int, *, random_state: int = 0, languages: bool = False
+) -> list[LabelledText]:
+    """``n`` generated attacks, a fifth of them obfuscated. ``languages`` (round 10) adds
+    attacks written wholly in one of about 25 languages (:mod:`._corpus_languages`), three
+    family slots' worth."""
     rng = np.random.default_rng(random_state)
     families: Sequence[tuple[str, Sequence[str]]] = (
         ("override", _OVERRIDE),
@@ -552,9 +558,18 @@ def generated_attacks(n: int, *, random_state: int = 0) -> list[LabelledText]:
         ("middle", _MIDDLE),
         ("pressure", _PRESSURE),
     )
+    if languages:
+        families = (*families, *[("localised", ())] * 3)
     out = []
     for i in range(n):
         family, templates = families[i % len(families)]
+        if family == "localised":
+            text, template = localised_attack(rng)
+            if rng.random() < 0.2:
+                text, kind = _obfuscate(rng, text)
+                family = f"{family}+{kind}"
+            out.append(LabelledText(text, 1, family, template))
+            continue
         k = int(rng.integers(len(templates)))
         template = f"{family}:{k}"
         if family == "review":
@@ -572,10 +587,14 @@ def generated_attacks(n: int, *, random_state: int = 0) -> list[LabelledText]:
     return out
 
 
-def generated_benign(n: int, *, random_state: int = 0) -> list[LabelledText]:
-    """``n`` benign shopper messages: plain, hard (role-play, instructions) and non-English."""
+def generated_benign(
+    n: int, *, random_state: int = 0, languages: bool = False
+) -> list[LabelledText]:
+    """``n`` benign shopper messages: plain, hard (role-play, instructions) and non-English.
+    ``languages`` (round 10) adds messages written wholly in one of about 25 languages,
+    three pool slots' worth."""
     rng = np.random.default_rng(random_state)
-    pools = (
+    pools: tuple[tuple[str, list[str]], ...] = (
         ("plain", _BENIGN_EN),
         ("hard", _BENIGN_HARD),
         ("other_language", _BENIGN_L),
@@ -589,10 +608,16 @@ def generated_benign(n: int, *, random_state: int = 0) -> list[LabelledText]:
         ("roleplay_request", _ROLE_WIDE),
         ("opinion_request", _OPINION_ASK),
     )
+    if languages:
+        pools = (*pools, *[("localised", [])] * 3)
     out = []
     for i in range(n):
         pool = i % len(pools)
         family, templates = pools[pool]
+        if family == "localised":
+            text, template = localised_benign(rng)
+            out.append(LabelledText(text, 0, family, template))
+            continue
         k = int(rng.integers(len(templates)))
         text = _fill_benign(rng, templates[k])
         if family == "plain" and rng.random() < 0.3:

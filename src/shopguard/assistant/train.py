@@ -98,25 +98,34 @@ def load_deepset(data_dir: Path, split: str) -> tuple[list[str], list[int]]:
 
 
 def training_set(
-    data_dir: Path, *, random_state: int = 0, spent_attacks: bool = False
+    data_dir: Path,
+    *,
+    random_state: int = 0,
+    spent_attacks: bool = False,
+    languages: bool = False,
 ) -> tuple[list[str], list[int]]:
     """Every training text and label (1 = injection)."""
     texts, labels, _ = training_groups(
-        data_dir, random_state=random_state, spent_attacks=spent_attacks
+        data_dir, random_state=random_state, spent_attacks=spent_attacks, languages=languages
     )
     return texts, labels
 
 
 def training_groups(
-    data_dir: Path, *, random_state: int = 0, spent_attacks: bool = False
+    data_dir: Path,
+    *,
+    random_state: int = 0,
+    spent_attacks: bool = False,
+    languages: bool = False,
 ) -> tuple[list[str], list[int], list[str]]:
     """Training texts, labels and groups: a generated text's template, else its own row.
-    ``spent_attacks`` adds :data:`SPENT_ATTACKS` (round 7's candidate)."""
+    ``spent_attacks`` adds :data:`SPENT_ATTACKS` (round 7's candidate); ``languages`` the
+    generator's whole-sentence texts in other languages (round 10's)."""
     texts, labels = load_deepset(data_dir, "train")
     groups = [f"deepset:{i}" for i in range(len(texts))]
     for item in [
-        *generated_attacks(N_ATTACKS, random_state=random_state),
-        *generated_benign(N_BENIGN, random_state=random_state + 1),
+        *generated_attacks(N_ATTACKS, random_state=random_state, languages=languages),
+        *generated_benign(N_BENIGN, random_state=random_state + 1, languages=languages),
     ]:
         texts.append(item.text)
         labels.append(item.label)
@@ -227,6 +236,12 @@ def main(argv: list[str] | None = None) -> int:
         "fine-tuned on the training texts (torch; about 15 minutes on two cores)",
     )
     parser.add_argument(
+        "--round10",
+        action="store_true",
+        help="build round 10's candidate: round 5 with generated attacks and shopper messages "
+        "written wholly in about 25 languages",
+    )
+    parser.add_argument(
         "--ft-epochs", type=int, default=None, help="round 9: fine-tuning epochs (a trial build)"
     )
     parser.add_argument(
@@ -236,8 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         help="round 9: fine-tune on at most this many texts each time (a trial build)",
     )
     args = parser.parse_args(argv)
-    if sum((args.round7, args.round8, args.round9)) > 1:
-        parser.error("--round7, --round8 and --round9 are different candidates; pick one")
+    if sum((args.round7, args.round8, args.round9, args.round10)) > 1:
+        parser.error("--round7 to --round10 are different candidates; pick one")
     if (args.ft_epochs is not None or args.ft_sample is not None) and not args.round9:
         parser.error("--ft-epochs and --ft-sample go with --round9")
     if (args.ft_epochs is not None and args.ft_epochs < 1) or (
@@ -245,11 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     ):
         parser.error("--ft-epochs must be at least 1 and --ft-sample at least 2")
     if args.out is None:
-        if args.round7 or args.round9:
+        if args.round7 or args.round9 or args.round10:
             parser.error("this round is not shipped: name the file with --out")
         args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
     texts, labels, groups = training_groups(
-        args.data, random_state=args.seed, spent_attacks=args.round7
+        args.data, random_state=args.seed, spent_attacks=args.round7, languages=args.round10
     )
     # deepset's own examples count more: the generated corpus outnumbers them 8 to 1, and
     # they are the only human-written attacks (grouped cross-validation chose the weight).
