@@ -27,6 +27,12 @@ hard-benign prompts than round 5, which its rule forbade): round 5's model blend
 sentence encoder fine-tuned on the same training texts (:mod:`._finetune`, torch; five
 out-of-fold fine-tunes for the calibration and one on everything, about 15 minutes on two
 cores). ``--ft-epochs`` / ``--ft-sample`` make a quick, weaker trial build.
+
+``--round10 --out FILE`` builds round 10's candidate (not shipped: one deepset-test attack
+short of its rule's floor): round 5 with generated attacks and shopper messages written
+wholly in 25 languages (:mod:`._corpus_languages`). It catches 15 of 45 fresh non-English
+jailbreaks where round 5 catches 4; a store can load the file
+(``SHOPGUARD_ASSISTANT_INJECTION_DETECTOR_FILE``, ``score-prompts --model``).
 """
 
 from __future__ import annotations

@@ -37,8 +37,14 @@ def score_prompts(
         help="Shipped detector: 'balanced' (default) or 'recall' (adds a sentence encoder: "
         "more jailbreaks caught, more hard-benign shoppers flagged, slower).",
     ),
+    model: Path | None = typer.Option(
+        None,
+        "--model",
+        help="A detector file built by 'python -m shopguard.assistant.train --out FILE' "
+        "(e.g. --round10 for many languages), instead of a shipped one.",
+    ),
 ) -> None:
-    """Score prompts for injection with the shipped detector (no network calls)."""
+    """Score prompts for injection with a shipped or built detector (no network calls)."""
     from shopguard.assistant.batch import BadLine, score_lines
     from shopguard.assistant.detector import PromptInjectionDetector
 
@@ -46,12 +52,20 @@ def score_prompts(
         raise ConfigError("--target-fpr must be between 0 and 0.5")
     if detector_name not in ("balanced", "recall"):
         raise ConfigError("--detector must be 'balanced' or 'recall'")
+    if model is not None and detector_name != "balanced":
+        raise ConfigError("--model and --detector name two detectors; give one")
     require_file(infile, what="input file")
+    if model is not None:
+        require_file(model, what="detector file")
     if not out.parent.is_dir():
         raise DataValidationError("output directory does not exist", file=str(out))
     with infile.open("rb") as fh:
         total = sum(1 for _ in fh)
-    detector = PromptInjectionDetector.shipped(detector_name)
+    detector = (
+        PromptInjectionDetector.load(model)
+        if model is not None
+        else PromptInjectionDetector.shipped(detector_name)
+    )
     if target_fpr is not None:
         detector.calibrate(target_fpr)
     n_ok = n_bad = n_flag = 0

@@ -160,6 +160,12 @@ class Settings(BaseSettings):
         "encoder: catches more jailbreaks, flags about two more hard-benign shoppers in a "
         "hundred, about 2.5x the CPU per message). Measured in BENCHMARKS.md.",
     )
+    assistant_injection_detector_file: Path | None = Field(
+        default=None,
+        description="A detector file built by `python -m shopguard.assistant.train --out "
+        "FILE` (e.g. with --round10 for shoppers who write in many languages); replaces the "
+        "shipped detector named above. A file that cannot be read stops the gateway at start.",
+    )
     assistant_guards: list[
         Literal["detect_input", "scan_documents", "bind_tools", "filter_output"]
     ] = Field(

@@ -77,8 +77,12 @@ def make_engine(settings: Settings) -> Engine:
 
 
 def load_detector(settings: Settings) -> PromptInjectionDetector:
-    """The configured shipped prompt-injection detector at the configured operating point."""
-    detector = PromptInjectionDetector.shipped(settings.assistant_injection_detector)
+    """The configured prompt-injection detector (a shipped one by name, or a built file) at
+    the configured operating point."""
+    if settings.assistant_injection_detector_file is not None:
+        detector = PromptInjectionDetector.load(settings.assistant_injection_detector_file)
+    else:
+        detector = PromptInjectionDetector.shipped(settings.assistant_injection_detector)
     if settings.assistant_injection_fpr is not None:
         detector.calibrate(settings.assistant_injection_fpr)
     return detector

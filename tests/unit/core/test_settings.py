@@ -61,6 +61,12 @@ def test_settings_when_injection_detector_named_then_only_shipped_names_accepted
         load_settings()
 
 
+def test_settings_when_injection_detector_file_set_then_read_as_a_path(monkeypatch) -> None:
+    assert load_settings().assistant_injection_detector_file is None
+    monkeypatch.setenv("SHOPGUARD_ASSISTANT_INJECTION_DETECTOR_FILE", "/srv/r10.npz")
+    assert load_settings().assistant_injection_detector_file == Path("/srv/r10.npz")
+
+
 def test_settings_when_injection_fpr_outside_0_to_half_then_config_error_names_it(
     monkeypatch,
 ) -> None:
