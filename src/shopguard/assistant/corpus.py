@@ -565,21 +565,17 @@ def generated_attacks(
         family, templates = families[i % len(families)]
         if family == "localised":
             text, template = localised_attack(rng)
-            if rng.random() < 0.2:
-                text, kind = _obfuscate(rng, text)
-                family = f"{family}+{kind}"
-            out.append(LabelledText(text, 1, family, template))
-            continue
-        k = int(rng.integers(len(templates)))
-        template = f"{family}:{k}"
-        if family == "review":
-            text = templates[k].format(
-                product=str(rng.choice(_PRODUCTS)), inj=str(rng.choice(_REVIEW_INJ))
-            )
         else:
-            text = _fill(rng, templates[k])
-        if family in ("override", "extraction", "roleplay"):
-            text = str(rng.choice(_OPENERS)) + text
+            k = int(rng.integers(len(templates)))
+            template = f"{family}:{k}"
+            if family == "review":
+                text = templates[k].format(
+                    product=str(rng.choice(_PRODUCTS)), inj=str(rng.choice(_REVIEW_INJ))
+                )
+            else:
+                text = _fill(rng, templates[k])
+            if family in ("override", "extraction", "roleplay"):
+                text = str(rng.choice(_OPENERS)) + text
         if rng.random() < 0.2:
             text, kind = _obfuscate(rng, text)
             family = f"{family}+{kind}"
