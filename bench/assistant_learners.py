@@ -622,14 +622,14 @@ class FtUse:
     def fit(self, d: Data, tr: np.ndarray) -> FtUse:
         import torch
 
-        from shopguard.assistant._encoder import SentenceEncoder
+        from shopguard.assistant._encoder import shared_encoder
         from shopguard.assistant._finetune import finetune
+        from shopguard.assistant.detector import TunedMember
 
-        self.enc = SentenceEncoder()
         torch.set_num_threads(2)  # training only; latency is measured on one thread
         t0 = time.time()
         ft = finetune(
-            self.enc,
+            shared_encoder(),
             [d.prep[i][0] for i in tr],
             d.y[tr],
             d.w[tr] if self.weighted else None,
@@ -637,12 +637,12 @@ class FtUse:
         )
         torch.set_num_threads(1)
         print(f"  fine-tuned in {time.time() - t0:.0f}s", flush=True)
-        self.enc = self.enc.tuned(ft.weights)
-        self.hw, self.hb = ft.head_w, ft.head_b
+        # scored by the shipped blend's own member, so the study measures what would ship
+        self.member = TunedMember(ft.weights, ft.head_w, ft.head_b)
         return self
 
     def _score(self, texts: Sequence[str]) -> np.ndarray:
-        return self.enc.encode(texts) @ self.hw + self.hb  # type: ignore[no-any-return]
+        return self.member.logits(texts)
 
     def score_rows(self, d: Data, rows: np.ndarray) -> np.ndarray:
         return self._score([d.prep[i][0] for i in rows])
