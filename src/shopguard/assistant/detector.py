@@ -44,6 +44,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from shopguard.assistant._gloss import gloss as gloss_of
+from shopguard.assistant._gloss import lexicon_version
 from shopguard.assistant._normalise import normalise
 from shopguard.assistant._rules import RULES, rule_hits
 from shopguard.core.errors import ConfigError, DataValidationError, ModelError
@@ -77,12 +79,13 @@ _SIGNALS = (
     "rot13",
 )
 _RULE_NAMES = tuple(RULES)
-_FORMAT = "shopguard.assistant.injection/7"
+_FORMAT = "shopguard.assistant.injection/8"
 #: Format 4 (rounds 3-6, logistic model, no IDF) still loads: the audits score old rounds.
 _READABLE = (
     "shopguard.assistant.injection/4",
     "shopguard.assistant.injection/5",
     "shopguard.assistant.injection/6",
+    "shopguard.assistant.injection/7",
     _FORMAT,
 )
 _TUNED_PREFIX = "tuned."
@@ -183,9 +186,17 @@ def _tail(text: str) -> str:
     return " ".join(parts[-2:])
 
 
-def _prepare(text: str) -> tuple[str, str, list[str], frozenset[str]]:
+def _prepare(text: str, gloss: bool = False) -> tuple[str, str, list[str], frozenset[str]]:
+    """The normalised text with its decoded views (and, with ``gloss``, the English gloss of
+    its words in other languages, :mod:`._gloss`), its tail, and the rules and obfuscation
+    signals that fired."""
     norm = normalise(text)
-    joined = "\n".join((norm.text, *norm.views)).lower()
+    views = list(norm.views)
+    if gloss:
+        english = gloss_of(text)
+        if english is not None:
+            views.append(english)
+    joined = "\n".join((norm.text, *views)).lower()
     return joined, _tail(norm.text.lower()), rule_hits(joined), norm.signals
 
 
@@ -286,12 +297,15 @@ class PromptInjectionDetector:
         tail: bool = True,
         encoder: bool = False,
         encoder_weight: float = 0.5,
+        gloss: bool = False,
     ) -> None:
         if learner not in ("svm", "logistic"):
             raise ConfigError("learner must be 'svm' or 'logistic'")
         if not 0.0 < encoder_weight <= 10.0:
             raise ConfigError("encoder_weight must be in (0, 10]")
         self.encoder = encoder
+        #: round 11: each text gains an English gloss of its words in other languages
+        self.gloss = gloss
         self.encoder_weight = encoder_weight
         self.learner = learner
         self.idf = idf
@@ -318,7 +332,7 @@ class PromptInjectionDetector:
         """Sublinear n-gram counts of the whole text and of its tail (not yet normalised),
         the dense cues, the sentence vector (``encoder``; else None), the rule /
         obfuscation names of each text and the normalised texts."""
-        prepared = [_prepare(t) for t in texts]
+        prepared = [_prepare(t, self.gloss) for t in texts]
         emb = None
         if self.encoder:
             from shopguard.assistant._encoder import shared_encoder
@@ -499,7 +513,7 @@ class PromptInjectionDetector:
             raise DataValidationError("attach_tuned needs one logit per training text")
         self.tuned_ = None
         ngram = np.asarray(self._logits(val_texts)[0], np.float64)
-        head = member.logits([_prepare(t)[0] for t in val_texts])
+        head = member.logits([_prepare(t, self.gloss)[0] for t in val_texts])
         member.scale = (
             float(ngram.mean()),
             float(ngram.std()) or 1.0,
@@ -612,6 +626,8 @@ class PromptInjectionDetector:
             "tail": self.tail,
             "encoder": "use-lite" if self.encoder else None,
             "encoder_weight": self.encoder_weight,
+            # the lexicon's digest: a model trained on one gloss must not score with another
+            "gloss": lexicon_version() if self.gloss else None,
             "calibration": self.calibration_,
             "threshold": self.threshold_,
             "intercept": self.intercept_,
@@ -678,6 +694,7 @@ class PromptInjectionDetector:
             or meta.get("rules") != list(_RULE_NAMES)
             or meta.get("signals") != list(_SIGNALS)
             or meta.get("encoder") not in (None, "use-lite")
+            or meta.get("gloss") not in (None, lexicon_version())
         ):
             raise ModelError(f"prompt-injection detector at {p.name} was built for another version")
         det = cls(
@@ -692,6 +709,8 @@ class PromptInjectionDetector:
             # formats 4 and 5 have no encoder
             encoder=meta.get("encoder") == "use-lite",
             encoder_weight=float(meta.get("encoder_weight", 0.5)),
+            # formats before round 11's have no gloss
+            gloss=meta.get("gloss") is not None,
         )
         # the weights must fit the features this version builds (a forged or mismatched
         # header would otherwise fail at the first message, or score the wrong columns)

@@ -33,6 +33,9 @@ short of its rule's floor): round 5 with generated attacks and shopper messages 
 wholly in 25 languages (:mod:`._corpus_languages`). It catches 15 of 45 fresh non-English
 jailbreaks where round 5 catches 4; a store can load the file
 (``SHOPGUARD_ASSISTANT_INJECTION_DETECTOR_FILE``, ``score-prompts --model``).
+
+``--round11 --out FILE`` builds round 11's candidate: round 10's data, each text scored with
+one more view, the English gloss of its words in other languages (:mod:`._gloss`).
 """
 
 from __future__ import annotations
@@ -248,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
         "written wholly in about 25 languages",
     )
     parser.add_argument(
+        "--round11",
+        action="store_true",
+        help="build round 11's candidate: round 10's data with an English gloss of the words "
+        "in other languages as one more view of each text",
+    )
+    parser.add_argument(
         "--ft-epochs", type=int, default=None, help="round 9: fine-tuning epochs (a trial build)"
     )
     parser.add_argument(
@@ -257,8 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         help="round 9: fine-tune on at most this many texts each time (a trial build)",
     )
     args = parser.parse_args(argv)
-    if sum((args.round7, args.round8, args.round9, args.round10)) > 1:
-        parser.error("--round7 to --round10 are different candidates; pick one")
+    if sum((args.round7, args.round8, args.round9, args.round10, args.round11)) > 1:
+        parser.error("--round7 to --round11 are different candidates; pick one")
     if (args.ft_epochs is not None or args.ft_sample is not None) and not args.round9:
         parser.error("--ft-epochs and --ft-sample go with --round9")
     if (args.ft_epochs is not None and args.ft_epochs < 1) or (
@@ -266,11 +275,14 @@ def main(argv: list[str] | None = None) -> int:
     ):
         parser.error("--ft-epochs must be at least 1 and --ft-sample at least 2")
     if args.out is None:
-        if args.round7 or args.round9 or args.round10:
+        if args.round7 or args.round9 or args.round10 or args.round11:
             parser.error("this round is not shipped: name the file with --out")
         args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
     texts, labels, groups = training_groups(
-        args.data, random_state=args.seed, spent_attacks=args.round7, languages=args.round10
+        args.data,
+        random_state=args.seed,
+        spent_attacks=args.round7,
+        languages=args.round10 or args.round11,
     )
     # deepset's own examples count more: the generated corpus outnumbers them 8 to 1, and
     # they are the only human-written attacks (grouped cross-validation chose the weight).
@@ -287,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         C=1.0 if args.round7 else 32.0,
         idf=args.round7,
         encoder=args.round8,
+        gloss=args.round11,
         target_fpr=args.target_fpr,
         random_state=args.seed,
     ).fit(texts, labels, sample_weight=weights, groups=groups)
