@@ -33,7 +33,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import cache
+from typing import NamedTuple
 
 from shopguard.assistant._normalise import _HOMOGLYPHS, _INVISIBLE
 
@@ -634,9 +636,27 @@ def _key(text: str) -> str:
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).lower().translate(_HOMOGLYPHS)
 
 
+class _Tables(NamedTuple):
+    exact: dict[str, str]  # whole words
+    stems: dict[str, str]
+    longest: int  # the longest stem
+    found: dict[str, str]  # substrings and phrases
+    substrings: re.Pattern[str] | None  # scripts without spaces, longest first
+    phrases: re.Pattern[str] | None  # entries with a space, whole words only
+    openers: frozenset[str]  # the first words of the phrases
+
+
+def _alternation(entries: Sequence[str], whole_words: bool) -> re.Pattern[str] | None:
+    # longest first, so "คำสั่งซื้อ" (orders) wins over "คำสั่ง" (instructions)
+    alternatives = [
+        rf"(?<!\w){re.escape(e)}(?!\w)" if whole_words else re.escape(e)
+        for e in sorted(entries, key=len, reverse=True)
+    ]
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
 @cache
-def _tables() -> tuple[dict[str, str], dict[str, str], dict[str, str], re.Pattern[str] | None, int]:
-    """(whole words, stems, substrings, phrase pattern, longest stem) over every language."""
+def _tables() -> _Tables:
     exact: dict[str, str] = {}
     stems: dict[str, str] = {}
     subs: dict[str, str] = {}
@@ -655,15 +675,15 @@ def _tables() -> tuple[dict[str, str], dict[str, str], dict[str, str], re.Patter
                 stems.setdefault(_key(src[:-1]), meaning)
             else:
                 exact.setdefault(_key(src.rstrip("*")), meaning)
-    # longest first, so "คำสั่งซื้อ" (orders) wins over "คำสั่ง" (instructions); phrases in
-    # spaced scripts only match whole words
-    alternatives = [
-        re.escape(a) if a in subs else rf"(?<!\w){re.escape(a)}(?!\w)"
-        for a in sorted(set(phrases) | set(subs), key=len, reverse=True)
-    ]
-    pattern = re.compile("|".join(alternatives)) if alternatives else None
-    subs |= phrases
-    return exact, stems, subs, pattern, max(map(len, stems), default=0)
+    return _Tables(
+        exact,
+        stems,
+        max(map(len, stems), default=0),
+        subs | phrases,
+        _alternation(list(subs), whole_words=False),
+        _alternation(list(phrases), whole_words=True),
+        frozenset(p.split()[0] for p in phrases),
+    )
 
 
 def _stem_of(word: str, stems: dict[str, str], longest: int) -> tuple[int, str] | None:
@@ -699,24 +719,29 @@ def _word_glosses(
 def gloss(text: str) -> str | None:
     """The English gloss of ``text``'s injection-relevant words, or None where fewer than
     :data:`MIN_FOREIGN_HITS` of them are foreign (English text, or nothing to gloss)."""
-    exact, stems, subs, pattern, longest = _tables()
+    t = _tables()
     low = _key(text)
     found: list[tuple[int, str]] = []
     foreign = 0
-    if pattern is not None:
-        for m in pattern.finditer(low):
-            found.append((m.start(), subs[m.group(0)]))
-            foreign += 1
     spaced = [m for m in _WORDS.finditer(low) if not _SUBSTRING_SCRIPT.search(m.group(0))]
+    # each alternation only where it can match: a 512-token English text skips both
+    patterns = [
+        t.substrings if _SUBSTRING_SCRIPT.search(low) else None,
+        t.phrases if any(m.group(0) in t.openers for m in spaced) else None,
+    ]
+    for pattern in patterns:
+        for m in pattern.finditer(low) if pattern is not None else ():
+            found.append((m.start(), t.found[m.group(0)]))
+            foreign += 1
     english = len(spaced) >= _MIN_WORDS_FOR_LANGUAGE and (
         sum(m.group(0) in _STOPWORDS for m in spaced) >= _ENGLISH_SHARE * len(spaced)
     )
     for m in [] if english else spaced:
         token = m.group(0)
         # a hyphenated token as a whole ("e-mail"), else each part ("arată-mi")
-        parts = [token] if token in exact or "-" not in token else token.split("-")
+        parts = [token] if token in t.exact or "-" not in token else token.split("-")
         for word in parts:
-            for meaning in _word_glosses(word, exact, stems, longest):
+            for meaning in _word_glosses(word, t.exact, t.stems, t.longest):
                 found.append((m.start(), meaning))
                 if word not in _ENGLISH and word.rstrip("s") not in _ENGLISH:
                     foreign += 1
