@@ -57,10 +57,11 @@ HARD_FAMILIES = (
 def main() -> int:
     t_start = time.perf_counter()
     shipped = PromptInjectionDetector.load()
-    texts, labels, groups = training_groups(SHARED_DATA)
+    # the shipped recipe (round 11): generated text in 25 languages, scored with the gloss
+    texts, labels, groups = training_groups(SHARED_DATA, languages=True)
     y = np.asarray(labels)
-    attacks = generated_attacks(N_ATTACKS)
-    benign = generated_benign(N_BENIGN, random_state=1)
+    attacks = generated_attacks(N_ATTACKS, languages=True)
+    benign = generated_benign(N_BENIGN, random_state=1, languages=True)
     by_text = {a.text: a.family.split("+")[0] for a in attacks}
     by_text.update({b.text: b.family for b in benign})
     family = np.array(
@@ -74,7 +75,9 @@ def main() -> int:
         ]
     )
     w = np.where(family == "deepset", DEEPSET_WEIGHT, 1.0)
-    det = PromptInjectionDetector(C=shipped.C, n_features=shipped.n_features, tail=shipped.tail)
+    det = PromptInjectionDetector(
+        C=shipped.C, n_features=shipped.n_features, tail=shipped.tail, gloss=shipped.gloss
+    )
     X, *_ = det._features(texts)
 
     def score(model, rows: np.ndarray) -> np.ndarray:
@@ -119,7 +122,8 @@ def main() -> int:
         "",
         f"Threshold: the shipped one, {thr:.4f}. Training set: deepset train (weight "
         f"{DEEPSET_WEIGHT:g}), {N_ATTACKS} generated attacks, {N_BENIGN} generated benign "
-        "messages, 1,500 reviews, exact duplicates dropped "
+        "messages (some written wholly in one of 25 languages), 1,500 reviews, exact "
+        "duplicates dropped; each text with its English gloss "
         f"({len(y)} texts, {int(y.sum())} injections).",
         "",
         "## Grouped 5-fold cross-validation (development figures)",

@@ -105,8 +105,9 @@ def test_score_prompts_when_recall_detector_then_more_jailbreaks_flagged(
     src = _texts_file(tmp_path, AUDIT2_JAILBREAKS)
     flagged = functools.partial(_flagged, src, tmp_path / "out.jsonl")
 
-    # 39 and 47 of these 52 when the recall detector shipped (history, round 8)
-    assert flagged("--detector", "recall") >= flagged() + 5
+    # 39 and 47 of these 52 when the recall detector shipped beside round 5 (history, round
+    # 8); 43 and 47 beside round 11, whose gloss mostly helps other languages
+    assert flagged("--detector", "recall") >= flagged() + 3
     out = tmp_path / "bad.jsonl"
     assert (
         main(["assistant", "score-prompts", str(src), "--out", str(out), "--detector", "fast"]) == 2

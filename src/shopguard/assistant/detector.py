@@ -2,7 +2,9 @@
 
 A linear model over hashed character and word n-grams (sublinear counts) of the *normalised*
 text (invisible characters removed, homoglyphs mapped, base64 / hex / URL /
-ROT13 payloads decoded and appended, see :mod:`._normalise`), plus dense
+ROT13 payloads decoded and appended, see :mod:`._normalise`; with ``gloss``, the shipped
+detector's setting since round 11, an English gloss of its words in other languages too,
+see :mod:`._gloss`), plus dense
 features: which hand-written multilingual cues fire (:mod:`._rules`) and
 which obfuscations were found, and the last sentence or two hashed into
 buckets of their own (an instruction stacked after a benign question is not
@@ -59,7 +61,8 @@ __all__ = [
     "TunedMember",
 ]
 
-#: The detector shipped with the package (rebuilt by ``python -m shopguard.assistant.train``).
+#: The detector shipped with the package, round 11 (rebuilt by
+#: ``python -m shopguard.assistant.train``).
 DEFAULT_DETECTOR_PATH = Path(__file__).with_name("injection_detector.npz")
 #: Round 8's detector, shipped beside it as an opt-in: the sentence encoder's vector added,
 #: higher recall for about two more flagged hard-benign shoppers in a hundred

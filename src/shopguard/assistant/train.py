@@ -1,13 +1,19 @@
 """Rebuild the shipped prompt-injection detector: ``python -m shopguard.assistant.train``.
 
 Training data: deepset/prompt-injections' *train* split (Apache-2.0), the
-store's generated attacks and benign shopper messages
-(:mod:`shopguard.assistant.corpus`), and genuine and generated product reviews
-from Salminen et al. 2022 (CC BY 4.0) as benign documents. The decision threshold
-is read on :mod:`shopguard.assistant.validation` (hand-written hard-benign
-prompts) and on reviews that neither training nor the benchmark uses
+store's generated attacks and benign shopper messages, with attacks and shopper messages
+written wholly in 25 languages (:mod:`shopguard.assistant.corpus`,
+:mod:`._corpus_languages`), and genuine and generated product reviews
+from Salminen et al. 2022 (CC BY 4.0) as benign documents. Each text is scored with one
+more view, the English gloss of its words in other languages (:mod:`._gloss`; round 11,
+the default since its read, ``bench/results/assistant_injection_history.md``). The
+decision threshold is read on :mod:`shopguard.assistant.validation` (hand-written
+hard-benign prompts) and on reviews that neither training nor the benchmark uses
 (:func:`validation_reviews`). deepset's *test* split and the hand-written audit sets
-(``heldout.AUDIT2_*`` to ``AUDIT4_*``) are never used here.
+(``heldout``) are never used here.
+
+``--round5 --out FILE`` builds the default of rounds 5 to 10: no whole-sentence text in
+other languages, no gloss. The rounds below are round 5 with one change each.
 
 ``--round7 --out FILE`` builds round 7's candidate instead (not shipped: it failed the
 deepset floor of its pre-registered rule, ``bench/results/assistant_injection_history.md``):
@@ -34,8 +40,8 @@ wholly in 25 languages (:mod:`._corpus_languages`). It catches 15 of 45 fresh no
 jailbreaks where round 5 catches 4; a store can load the file
 (``SHOPGUARD_ASSISTANT_INJECTION_DETECTOR_FILE``, ``score-prompts --model``).
 
-``--round11 --out FILE`` builds round 11's candidate: round 10's data, each text scored with
-one more view, the English gloss of its words in other languages (:mod:`._gloss`).
+``--round11`` is the default recipe (the flag changes nothing; kept so round 11's logged
+command still runs).
 """
 
 from __future__ import annotations
@@ -228,6 +234,12 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the out-of-fold threshold instead of reading it on the validation set",
     )
     parser.add_argument(
+        "--round5",
+        action="store_true",
+        help="build round 5's detector (the default until round 11): no text in other "
+        "languages beyond the older templates, no gloss",
+    )
+    parser.add_argument(
         "--round7",
         action="store_true",
         help="build round 7's (not shipped) candidate: spent attacks, 360 calibration "
@@ -253,8 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--round11",
         action="store_true",
-        help="build round 11's candidate: round 10's data with an English gloss of the words "
-        "in other languages as one more view of each text",
+        help="build round 11's detector (the default, so the flag changes nothing): round "
+        "10's data with an English gloss of the words in other languages as one more view",
     )
     parser.add_argument(
         "--ft-epochs", type=int, default=None, help="round 9: fine-tuning epochs (a trial build)"
@@ -266,8 +278,12 @@ def main(argv: list[str] | None = None) -> int:
         help="round 9: fine-tune on at most this many texts each time (a trial build)",
     )
     args = parser.parse_args(argv)
-    if sum((args.round7, args.round8, args.round9, args.round10, args.round11)) > 1:
-        parser.error("--round7 to --round11 are different candidates; pick one")
+    rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
+    if sum(rounds) > 1:
+        parser.error("--round5 to --round11 are different detectors; pick one")
+    # round 11 is the shipped default; the others are round 5's data and calibration with
+    # one change each (round 10: text in other languages, without the gloss)
+    round11 = not any(rounds[:-1])
     if (args.ft_epochs is not None or args.ft_sample is not None) and not args.round9:
         parser.error("--ft-epochs and --ft-sample go with --round9")
     if (args.ft_epochs is not None and args.ft_epochs < 1) or (
@@ -275,14 +291,14 @@ def main(argv: list[str] | None = None) -> int:
     ):
         parser.error("--ft-epochs must be at least 1 and --ft-sample at least 2")
     if args.out is None:
-        if args.round7 or args.round9 or args.round10 or args.round11:
+        if args.round5 or args.round7 or args.round9 or args.round10:
             parser.error("this round is not shipped: name the file with --out")
         args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
     texts, labels, groups = training_groups(
         args.data,
         random_state=args.seed,
         spent_attacks=args.round7,
-        languages=args.round10 or args.round11,
+        languages=args.round10 or round11,
     )
     # deepset's own examples count more: the generated corpus outnumbers them 8 to 1, and
     # they are the only human-written attacks (grouped cross-validation chose the weight).
@@ -299,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         C=1.0 if args.round7 else 32.0,
         idf=args.round7,
         encoder=args.round8,
-        gloss=args.round11,
+        gloss=round11,
         target_fpr=args.target_fpr,
         random_state=args.seed,
     ).fit(texts, labels, sample_weight=weights, groups=groups)
