@@ -39,7 +39,7 @@ from typing import NamedTuple
 
 from shopguard.assistant._normalise import _HOMOGLYPHS, _INVISIBLE
 
-__all__ = ["LEXICON", "MIN_FOREIGN_HITS", "gloss", "lexicon_version"]
+__all__ = ["LEXICON", "LEXICON_12", "MIN_FOREIGN_HITS", "gloss", "lexicon_version"]
 
 #: The fewest matched non-English words that make a gloss.
 MIN_FOREIGN_HITS = 2
@@ -594,6 +594,47 @@ LEXICON: dict[str, str] = {
 }
 
 
+#: Round 12's additions: the concepts round 11's misses lacked ("what you were told", "no
+#: longer", "stop", "set aside") and a few inflections. A round-11 detector scores with
+#: :data:`LEXICON` alone (its digest says which).
+LEXICON_12: dict[str, str] = {
+    "de": """befohlen=told; aufgetragen=told; aufgehoben=void; ungültig=void; nicht mehr=no_longer;
+        hör auf=stop; aufhören=stop; halte=follow; halten=follow""",
+    "fr": """demandé=told; tu n'es plus=no_longer; n'es plus=no_longer; tenu*=bound;
+        arrête*=stop; annulé*=void; obéir=obey""",
+    "es": """ya no=no_longer; dijeron=told; pidieron=told; obedecer=obey; deja de=stop;
+        dejes de=stop; tienes que=must""",
+    "it": """non devi più=no_longer; più=no_longer; smetti*=stop; rispett*=follow;
+        incolla=paste""",
+    "pt": """não precisa mais=no_longer; mais=no_longer; deixa de lado=ignore; mandaram=told;
+        pare de=stop""",
+    "nl": """niet meer=no_longer; opgedragen=told; trek je niets=ignore; houden=follow;
+        stop*=stop""",
+    "sv": """längre=no_longer; sagt åt=told; bry dig inte=ignore; följa=follow; sluta*=stop""",
+    "no": """lenger=no_longer; slutt*=stop; følge=follow""",
+    "fi": """enää=no_longer; lopeta=stop""",
+    "pl": """już nie=no_longer; nie musisz=no_longer; przestań=stop; słucha*=obey;
+        wklej*=paste""",
+    "cs": """už nemusíš=no_longer; nemusíš=no_longer; přestaň=stop""",
+    "hu": """többé=no_longer; nem kell=no_longer; hagyd abba=stop""",
+    "ro": """nu mai=no_longer; asculți=obey; încetea*=stop""",
+    "tr": """zorunda değilsin=no_longer; uymak=follow; bırak=stop; yapıştır*=paste""",
+    "ru": """больше не=no_longer; не нужно=no_longer; велели=told; соблюда*=follow;
+        перестань=stop; не действует=void; скинь=send""",
+    "uk": """більше не=no_longer; не треба=no_longer; виконувати=follow; перестань=stop""",
+    "el": """πια=no_longer; δεν χρειάζεται=no_longer; τηρείς=follow; σταμάτα=stop; είπαν=told""",
+    "ar": """بعد الآن=no_longer; لم تعد=no_longer; ملزم=bound; لا داعي=no_longer; توقف=stop""",
+    "he": """כבר לא=no_longer; לציית=obey; תפסיק=stop; אמרו=told""",
+    "hi": """ज़रूरत नहीं=no_longer; जरूरत नहीं=no_longer; मानने=follow; बंद करो=stop; कहा=told""",
+    "id": """tidak perlu lagi=no_longer; mematuhi=obey; berhenti=stop""",
+    "vi": """nữa=no_longer; không cần=no_longer; dặn=told; dừng=stop""",
+    "th": """อีกต่อไป=no_longer; ไม่ต้อง=no_longer; หยุด=stop""",
+    "ja": """もう=no_longer; 必要はありません=no_longer; 従う=follow; 言われた=told; やめ=stop""",
+    "zh": """不用再=no_longer; 不再=no_longer; 别再=stop; 停止=stop""",
+    "ko": """필요 없=no_longer; 더 이상=no_longer; 그만=stop""",
+}
+
+
 def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -655,13 +696,20 @@ def _alternation(entries: Sequence[str], whole_words: bool) -> re.Pattern[str] |
     return re.compile("|".join(alternatives)) if alternatives else None
 
 
+def _sources(level: int) -> list[str]:
+    """The lexicon's entry strings at ``level`` (11, or 12 with :data:`LEXICON_12`)."""
+    if level not in (11, 12):
+        raise ValueError(f"no gloss lexicon for round {level}")
+    return list(LEXICON.values()) + (list(LEXICON_12.values()) if level == 12 else [])
+
+
 @cache
-def _tables() -> _Tables:
+def _tables(level: int = 11) -> _Tables:
     exact: dict[str, str] = {}
     stems: dict[str, str] = {}
     subs: dict[str, str] = {}
     phrases: dict[str, str] = {}
-    for entries in LEXICON.values():
+    for entries in _sources(level):
         for entry in entries.split(";"):
             src, _, target = (part.strip() for part in entry.partition("="))
             if not src or not target:
@@ -716,10 +764,11 @@ def _word_glosses(
     return [stem[1]]
 
 
-def gloss(text: str) -> str | None:
+def gloss(text: str, level: int = 11) -> str | None:
     """The English gloss of ``text``'s injection-relevant words, or None where fewer than
-    :data:`MIN_FOREIGN_HITS` of them are foreign (English text, or nothing to gloss)."""
-    t = _tables()
+    :data:`MIN_FOREIGN_HITS` of them are foreign (English text, or nothing to gloss).
+    ``level`` 12 adds :data:`LEXICON_12`."""
+    t = _tables(level)
     low = _key(text)
     found: list[tuple[int, str]] = []
     foreign = 0
@@ -751,7 +800,12 @@ def gloss(text: str) -> str | None:
     return " ".join(meaning for _, meaning in found)
 
 
-def lexicon_version() -> str:
-    """A short digest of the lexicon: a detector trained on one gloss refuses another."""
+def lexicon_version(level: int = 11) -> str:
+    """A short digest of the lexicon at ``level``: a detector trained on one refuses another
+    (round 11's digest covers :data:`LEXICON` alone, so round 12's additions leave it)."""
     text = "\n".join(f"{lang}:{entries}" for lang, entries in sorted(LEXICON.items()))
+    if level == 12:
+        text += "\n".join(f"{lang}+:{entries}" for lang, entries in sorted(LEXICON_12.items()))
+    elif level != 11:
+        raise ValueError(f"no gloss lexicon for round {level}")
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:16]

@@ -189,14 +189,16 @@ def _tail(text: str) -> str:
     return " ".join(parts[-2:])
 
 
-def _prepare(text: str, gloss: bool = False) -> tuple[str, str, list[str], frozenset[str]]:
+def _prepare(
+    text: str, gloss: bool = False, lexicon: int = 11
+) -> tuple[str, str, list[str], frozenset[str]]:
     """The normalised text with its decoded views (and, with ``gloss``, the English gloss of
     its words in other languages, :mod:`._gloss`), its tail, and the rules and obfuscation
     signals that fired."""
     norm = normalise(text)
     views = list(norm.views)
     if gloss:
-        english = gloss_of(text)
+        english = gloss_of(text, lexicon)
         if english is not None:
             views.append(english)
     joined = "\n".join((norm.text, *views)).lower()
@@ -301,6 +303,7 @@ class PromptInjectionDetector:
         encoder: bool = False,
         encoder_weight: float = 0.5,
         gloss: bool = False,
+        lexicon: int = 11,
     ) -> None:
         if learner not in ("svm", "logistic"):
             raise ConfigError("learner must be 'svm' or 'logistic'")
@@ -309,6 +312,10 @@ class PromptInjectionDetector:
         self.encoder = encoder
         #: round 11: each text gains an English gloss of its words in other languages
         self.gloss = gloss
+        if lexicon not in (11, 12):
+            raise ConfigError("lexicon must be 11 or 12")
+        #: which round's gloss lexicon (:mod:`._gloss`) the gloss reads
+        self.lexicon = lexicon
         self.encoder_weight = encoder_weight
         self.learner = learner
         self.idf = idf
@@ -335,7 +342,7 @@ class PromptInjectionDetector:
         """Sublinear n-gram counts of the whole text and of its tail (not yet normalised),
         the dense cues, the sentence vector (``encoder``; else None), the rule /
         obfuscation names of each text and the normalised texts."""
-        prepared = [_prepare(t, self.gloss) for t in texts]
+        prepared = [_prepare(t, self.gloss, self.lexicon) for t in texts]
         emb = None
         if self.encoder:
             from shopguard.assistant._encoder import shared_encoder
@@ -516,7 +523,7 @@ class PromptInjectionDetector:
             raise DataValidationError("attach_tuned needs one logit per training text")
         self.tuned_ = None
         ngram = np.asarray(self._logits(val_texts)[0], np.float64)
-        head = member.logits([_prepare(t, self.gloss)[0] for t in val_texts])
+        head = member.logits([_prepare(t, self.gloss, self.lexicon)[0] for t in val_texts])
         member.scale = (
             float(ngram.mean()),
             float(ngram.std()) or 1.0,
@@ -630,7 +637,8 @@ class PromptInjectionDetector:
             "encoder": "use-lite" if self.encoder else None,
             "encoder_weight": self.encoder_weight,
             # the lexicon's digest: a model trained on one gloss must not score with another
-            "gloss": lexicon_version() if self.gloss else None,
+            "gloss": lexicon_version(self.lexicon) if self.gloss else None,
+            "lexicon": self.lexicon,
             "calibration": self.calibration_,
             "threshold": self.threshold_,
             "intercept": self.intercept_,
@@ -697,7 +705,8 @@ class PromptInjectionDetector:
             or meta.get("rules") != list(_RULE_NAMES)
             or meta.get("signals") != list(_SIGNALS)
             or meta.get("encoder") not in (None, "use-lite")
-            or meta.get("gloss") not in (None, lexicon_version())
+            or meta.get("lexicon", 11) not in (11, 12)
+            or meta.get("gloss") not in (None, lexicon_version(int(meta.get("lexicon", 11))))
         ):
             raise ModelError(f"prompt-injection detector at {p.name} was built for another version")
         det = cls(
@@ -714,6 +723,8 @@ class PromptInjectionDetector:
             encoder_weight=float(meta.get("encoder_weight", 0.5)),
             # formats before round 11's have no gloss
             gloss=meta.get("gloss") is not None,
+            # round 11's files name no lexicon: theirs is round 11's
+            lexicon=int(meta.get("lexicon", 11)),
         )
         # the weights must fit the features this version builds (a forged or mismatched
         # header would otherwise fail at the first message, or score the wrong columns)

@@ -40,6 +40,10 @@ wholly in 25 languages (:mod:`._corpus_languages`). It catches 15 of 45 fresh no
 jailbreaks where round 5 catches 4; a store can load the file
 (``SHOPGUARD_ASSISTANT_INJECTION_DETECTOR_FILE``, ``score-prompts --model``).
 
+``--round12 --out FILE`` builds round 12's candidate: round 11 with round 12's additions to
+the gloss lexicon (:data:`._gloss.LEXICON_12`: "what you were told", "no longer", "stop",
+"set aside").
+
 ``--round11`` is the default recipe (the flag changes nothing; kept so round 11's logged
 command still runs).
 """
@@ -269,6 +273,11 @@ def main(argv: list[str] | None = None) -> int:
         "10's data with an English gloss of the words in other languages as one more view",
     )
     parser.add_argument(
+        "--round12",
+        action="store_true",
+        help="build round 12's candidate: round 11 with round 12's additions to the gloss lexicon",
+    )
+    parser.add_argument(
         "--ft-epochs", type=int, default=None, help="round 9: fine-tuning epochs (a trial build)"
     )
     parser.add_argument(
@@ -279,10 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
-    if sum(rounds) > 1:
-        parser.error("--round5 to --round11 are different detectors; pick one")
-    # round 11 is the shipped default; the others are round 5's data and calibration with
-    # one change each (round 10: text in other languages, without the gloss)
+    if sum((*rounds, args.round12)) > 1:
+        parser.error("--round5 to --round12 are different detectors; pick one")
+    # round 11 is the shipped default and round 12 round 11 with a larger lexicon; the
+    # others are round 5's data and calibration with one change each (round 10: text in
+    # other languages, without the gloss)
     round11 = not any(rounds[:-1])
     if (args.ft_epochs is not None or args.ft_sample is not None) and not args.round9:
         parser.error("--ft-epochs and --ft-sample go with --round9")
@@ -291,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         parser.error("--ft-epochs must be at least 1 and --ft-sample at least 2")
     if args.out is None:
-        if args.round5 or args.round7 or args.round9 or args.round10:
+        if args.round5 or args.round7 or args.round9 or args.round10 or args.round12:
             parser.error("this round is not shipped: name the file with --out")
         args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
     texts, labels, groups = training_groups(
@@ -316,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         idf=args.round7,
         encoder=args.round8,
         gloss=round11,
+        lexicon=12 if args.round12 else 11,
         target_fpr=args.target_fpr,
         random_state=args.seed,
     ).fit(texts, labels, sample_weight=weights, groups=groups)
