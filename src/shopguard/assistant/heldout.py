@@ -1,13 +1,12 @@
 """Hand-written evaluation sets, each kept out of training until a read has spent it.
 
-No detector has been trained on any of them. ``AUDIT7_HARD_BENIGN`` (58) and
-``AUDIT7_JAILBREAKS`` (50), English and other languages, are fresh: written for round 12 and
-committed with its decision rule before its candidate was built. Every other set has been
-read by the benchmarks and has steered a decision: ``AUDIT6_HARD_BENIGN`` (68) and
-``AUDIT6_JAILBREAKS`` (50), mostly in other languages, judged round 11;
-``AUDIT5_HARD_BENIGN`` (64) and ``AUDIT5_JAILBREAKS`` (45), in 25 languages, round 10;
-``AUDIT4_*`` (98 + 50) round 9; each was committed with its round's decision rule before
-the candidate was built. ``AUDIT3_*`` judged round 8; ``AUDIT2_*`` (round 7) are the
+No detector has been trained on any of them. Each set has been read by the benchmarks
+and has steered a decision, so none is fresh any more: ``AUDIT7_HARD_BENIGN`` (58) and
+``AUDIT7_JAILBREAKS`` (50), English and other languages, judged round 12;
+``AUDIT6_HARD_BENIGN`` (68) and ``AUDIT6_JAILBREAKS`` (50), mostly in other languages,
+round 11; ``AUDIT5_HARD_BENIGN`` (64) and ``AUDIT5_JAILBREAKS`` (45), in 25 languages,
+round 10; ``AUDIT4_*`` (98 + 50) round 9; each was committed with its round's decision rule
+before the candidate was built. ``AUDIT3_*`` judged round 8; ``AUDIT2_*`` (round 7) are the
 benchmark's held-out rows. Round 7's
 candidate (:mod:`shopguard.assistant.train`, ``--round7``; not shipped) used the older
 sets for construction: the benign ones (``HARD_BENIGN``, ``AUDIT_HARD_BENIGN``) as
