@@ -171,7 +171,9 @@ def test_round7_audit_sets_when_compared_to_every_other_set_then_disjoint(shared
     assert not audit2 & (set(texts) | older)
 
 
-@pytest.mark.parametrize("prefix", ["AUDIT3_", "AUDIT4_", "AUDIT5_", "AUDIT6_", "AUDIT7_"])
+@pytest.mark.parametrize(
+    "prefix", ["AUDIT3_", "AUDIT4_", "AUDIT5_", "AUDIT6_", "AUDIT7_", "AUDIT8_"]
+)
 def test_audit_sets_when_compared_to_every_other_set_then_disjoint(
     shared_data: Path, prefix: str
 ) -> None:
