@@ -39,7 +39,15 @@ from typing import NamedTuple
 
 from shopguard.assistant._normalise import _HOMOGLYPHS, _INVISIBLE
 
-__all__ = ["LEXICON", "LEXICON_12", "MIN_FOREIGN_HITS", "gloss", "lexicon_version"]
+__all__ = [
+    "LEXICON",
+    "LEXICON_12",
+    "MIN_FOREIGN_HITS",
+    "gloss",
+    "gloss_rule",
+    "gloss_terms",
+    "lexicon_version",
+]
 
 #: The fewest matched non-English words that make a gloss.
 MIN_FOREIGN_HITS = 2
@@ -768,6 +776,12 @@ def gloss(text: str, level: int = 11) -> str | None:
     """The English gloss of ``text``'s injection-relevant words, or None where fewer than
     :data:`MIN_FOREIGN_HITS` of them are foreign (English text, or nothing to gloss).
     ``level`` 12 adds :data:`LEXICON_12`."""
+    terms = gloss_terms(text, level)
+    return None if terms is None else " ".join(terms)
+
+
+def gloss_terms(text: str, level: int = 11) -> list[str] | None:
+    """:func:`gloss` as a list of its terms ("system prompt" is one term)."""
     t = _tables(level)
     low = _key(text)
     found: list[tuple[int, str]] = []
@@ -797,7 +811,56 @@ def gloss(text: str, level: int = 11) -> str | None:
     if foreign < MIN_FOREIGN_HITS:
         return None
     found.sort(key=lambda item: item[0])
-    return " ".join(meaning for _, meaning in found)
+    return [meaning for _, meaning in found]
+
+
+# Round 13's rules over a gloss's terms: what no shopper asks in any language.
+_ASK = frozenset(
+    {"show", "reveal", "print", "copy", "paste", "tell", "give", "write", "list", "send"}
+)
+_SECRET = frozenset({"system prompt", "hidden", "secret", "confidential"})
+_SETUP = _SECRET | {"prompt", "configuration", "verbatim", "word for word"}
+_OVERRIDE = frozenset({"ignore", "forget", "no longer", "stop", "void", "disable"})
+_RULES = frozenset(
+    {"rules", "instructions", "restrictions", "limits", "filters", "system", "prompt"}
+)
+_PEOPLE = frozenset({"customers", "customer", "user"})
+_FIELDS = frozenset(
+    {"address", "email", "phone number", "orders", "data", "card", "password", "customer data",
+     "personal data"}
+)  # fmt: skip
+_MODES = frozenset({"developer mode", "maintenance mode", "debug"})
+
+
+def gloss_rule(terms: Sequence[str]) -> str | None:
+    """The name of the round-13 rule a gloss's terms fire, or None. Each asks for what the
+    assistant must never give, in words a shopper does not combine:
+
+    - ``gloss_exfiltration``: a request ("show", "give", "send" ...) for an address, e-mail,
+      phone number, orders or card of *another* customer or user, or of the previous
+      customer;
+    - ``gloss_refund``: a refund without a check or approval;
+    - ``gloss_unrestricted``: "no restrictions / filters / limits", or a developer,
+      maintenance or debug mode with a request or "disable";
+    - ``gloss_setup_leak``: a request for the hidden, secret or confidential setup (system
+      prompt), or for the prompt or configuration after an override of the rules.
+    """
+    c = set(terms)
+    if {"system", "prompt"} <= c:  # "system prompt" glossed word by word
+        c.add("system prompt")
+    ask = bool(c & _ASK)
+    fields = bool(c & _FIELDS)
+    if ask and fields and (("other" in c and c & _PEOPLE) or ("previous" in c and "customer" in c)):
+        return "gloss_exfiltration"
+    if "refund" in c and c & {"without", "without approval"}:
+        return "gloss_refund"
+    if ("no" in c and c & {"restrictions", "filters", "limits"}) or (
+        c & _MODES and (ask or "disable" in c)
+    ):
+        return "gloss_unrestricted"
+    if ask and c & _SETUP and (c & _SECRET or (c & _OVERRIDE and c & _RULES)):
+        return "gloss_setup_leak"
+    return None
 
 
 def lexicon_version(level: int = 11) -> str:

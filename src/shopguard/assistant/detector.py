@@ -47,7 +47,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from shopguard.assistant._gloss import gloss as gloss_of
-from shopguard.assistant._gloss import lexicon_version
+from shopguard.assistant._gloss import gloss_rule, gloss_terms, lexicon_version
 from shopguard.assistant._normalise import normalise
 from shopguard.assistant._rules import RULES, rule_hits
 from shopguard.core.errors import ConfigError, DataValidationError, ModelError
@@ -177,6 +177,9 @@ _TAIL_FEATURES = 2**16
 #: Width of the sentence encoder's vector (``_encoder.DIM``; not imported here, so loading
 #: a detector without the encoder does not load the encoder's module).
 _ENCODER_DIM = 512
+#: The logit a round-13 gloss rule raises a text's logit to (a probability of 0.99): above
+#: any threshold the calibration reads.
+_GLOSS_RULE_LOGIT = math.log(99.0)
 
 
 def _tail(text: str) -> str:
@@ -304,6 +307,7 @@ class PromptInjectionDetector:
         encoder_weight: float = 0.5,
         gloss: bool = False,
         lexicon: int = 11,
+        gloss_rules: bool = False,
     ) -> None:
         if learner not in ("svm", "logistic"):
             raise ConfigError("learner must be 'svm' or 'logistic'")
@@ -316,6 +320,10 @@ class PromptInjectionDetector:
             raise ConfigError("lexicon must be 11 or 12")
         #: which round's gloss lexicon (:mod:`._gloss`) the gloss reads
         self.lexicon = lexicon
+        if gloss_rules and not gloss:
+            raise ConfigError("gloss_rules need the gloss")
+        #: round 13: a gloss firing one of :func:`._gloss.gloss_rule`'s rules is flagged
+        self.gloss_rules = gloss_rules
         self.encoder_weight = encoder_weight
         self.learner = learner
         self.idf = idf
@@ -435,6 +443,14 @@ class PromptInjectionDetector:
         z = feats @ self.coef_ + self.intercept_
         if self.tuned_ is not None:
             z = self.tuned_.blend(z, self.tuned_.logits(norm))
+        if self.gloss_rules:
+            # a rule over the gloss is no learnt weight: it holds whatever the n-grams say
+            # (no benign training, validation or spent hand-written text fires one)
+            for i, text in enumerate(texts):
+                name = gloss_rule(gloss_terms(text, self.lexicon) or [])
+                if name is not None:
+                    z[i] = max(float(z[i]), _GLOSS_RULE_LOGIT)
+                    rules[i] = [*rules[i], name]
         return z, rules, signals
 
     # -- fitting ------------------------------------------------------------------
@@ -639,6 +655,7 @@ class PromptInjectionDetector:
             # the lexicon's digest: a model trained on one gloss must not score with another
             "gloss": lexicon_version(self.lexicon) if self.gloss else None,
             "lexicon": self.lexicon,
+            "gloss_rules": self.gloss_rules,
             "calibration": self.calibration_,
             "threshold": self.threshold_,
             "intercept": self.intercept_,
@@ -707,6 +724,7 @@ class PromptInjectionDetector:
             or meta.get("encoder") not in (None, "use-lite")
             or meta.get("lexicon", 11) not in (11, 12)
             or meta.get("gloss") not in (None, lexicon_version(int(meta.get("lexicon", 11))))
+            or (meta.get("gloss_rules") and meta.get("gloss") is None)
         ):
             raise ModelError(f"prompt-injection detector at {p.name} was built for another version")
         det = cls(
@@ -725,6 +743,7 @@ class PromptInjectionDetector:
             gloss=meta.get("gloss") is not None,
             # round 11's files name no lexicon: theirs is round 11's
             lexicon=int(meta.get("lexicon", 11)),
+            gloss_rules=bool(meta.get("gloss_rules", False)),
         )
         # the weights must fit the features this version builds (a forged or mismatched
         # header would otherwise fail at the first message, or score the wrong columns)

@@ -44,6 +44,10 @@ jailbreaks where round 5 catches 4; a store can load the file
 the gloss lexicon (:data:`._gloss.LEXICON_12`: "what you were told", "no longer", "stop",
 "set aside").
 
+``--round13 --out FILE`` builds round 13's candidate: round 12 with rules over the gloss
+(:func:`._gloss.gloss_rule`): a gloss asking for another customer's data, a refund without a
+check, no restrictions, or the hidden setup is flagged whatever the n-grams say.
+
 ``--round11`` is the default recipe (the flag changes nothing; kept so round 11's logged
 command still runs).
 """
@@ -278,6 +282,12 @@ def main(argv: list[str] | None = None) -> int:
         help="build round 12's candidate: round 11 with round 12's additions to the gloss lexicon",
     )
     parser.add_argument(
+        "--round13",
+        action="store_true",
+        help="build round 13's candidate: round 12 with rules over the gloss (another "
+        "customer's data, a refund without a check, no restrictions, the hidden setup)",
+    )
+    parser.add_argument(
         "--ft-epochs", type=int, default=None, help="round 9: fine-tuning epochs (a trial build)"
     )
     parser.add_argument(
@@ -288,12 +298,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
-    if sum((*rounds, args.round12)) > 1:
-        parser.error("--round5 to --round12 are different detectors; pick one")
+    if sum((*rounds, args.round12, args.round13)) > 1:
+        parser.error("--round5 to --round13 are different detectors; pick one")
     # round 11 is the shipped default and round 12 round 11 with a larger lexicon; the
     # others are round 5's data and calibration with one change each (round 10: text in
     # other languages, without the gloss)
     round11 = not any(rounds[:-1])
+    lexicon12 = args.round12 or args.round13
     if (args.ft_epochs is not None or args.ft_sample is not None) and not args.round9:
         parser.error("--ft-epochs and --ft-sample go with --round9")
     if (args.ft_epochs is not None and args.ft_epochs < 1) or (
@@ -301,7 +312,14 @@ def main(argv: list[str] | None = None) -> int:
     ):
         parser.error("--ft-epochs must be at least 1 and --ft-sample at least 2")
     if args.out is None:
-        if args.round5 or args.round7 or args.round9 or args.round10 or args.round12:
+        if (
+            args.round5
+            or args.round7
+            or args.round9
+            or args.round10
+            or args.round12
+            or args.round13
+        ):
             parser.error("this round is not shipped: name the file with --out")
         args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
     texts, labels, groups = training_groups(
@@ -326,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
         idf=args.round7,
         encoder=args.round8,
         gloss=round11,
-        lexicon=12 if args.round12 else 11,
+        lexicon=12 if lexicon12 else 11,
+        gloss_rules=args.round13,
         target_fpr=args.target_fpr,
         random_state=args.seed,
     ).fit(texts, labels, sample_weight=weights, groups=groups)
