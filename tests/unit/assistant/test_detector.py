@@ -172,7 +172,7 @@ def test_round7_audit_sets_when_compared_to_every_other_set_then_disjoint(shared
 
 
 @pytest.mark.parametrize(
-    "prefix", ["AUDIT3_", "AUDIT4_", "AUDIT5_", "AUDIT6_", "AUDIT7_", "AUDIT8_"]
+    "prefix", ["AUDIT3_", "AUDIT4_", "AUDIT5_", "AUDIT6_", "AUDIT7_", "AUDIT8_", "AUDIT9_"]
 )
 def test_audit_sets_when_compared_to_every_other_set_then_disjoint(
     shared_data: Path, prefix: str
