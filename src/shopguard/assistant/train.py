@@ -48,6 +48,9 @@ the gloss lexicon (:data:`._gloss.LEXICON_12`: "what you were told", "no longer"
 (:func:`._gloss.gloss_rule`): a gloss asking for another customer's data, a refund without a
 check, no restrictions, or the hidden setup is flagged whatever the n-grams say.
 
+``--round14 --out FILE`` builds round 14's candidate: round 11 trained on every spent
+hand-written set too (:data:`SPENT_SETS`, weighted like deepset's rows, grouped by set).
+
 ``--round11`` is the default recipe (the flag changes nothing; kept so round 11's logged
 command still runs).
 """
@@ -90,6 +93,15 @@ DEEPSET_WEIGHT = 16.0
 #: measurement): round 7's candidate trains on them, weighted like deepset's rows.
 SPENT_ATTACKS: tuple[str, ...] = heldout.UNSEEN_JAILBREAKS + heldout.AUDIT_JAILBREAKS
 HANDWRITTEN_WEIGHT = DEEPSET_WEIGHT
+#: Round 14: every hand-written held-out set read and spent by round 13, by name (label 1
+#: for the jailbreak sets). ``AUDIT9_*`` judged round 14 and is not among them.
+SPENT_SETS: tuple[str, ...] = (
+    "HARD_BENIGN",
+    "UNSEEN_JAILBREAKS",
+    "AUDIT_HARD_BENIGN",
+    "AUDIT_JAILBREAKS",
+    *(f"AUDIT{k}_{kind}" for k in range(2, 9) for kind in ("HARD_BENIGN", "JAILBREAKS")),
+)
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
 #: held-out prompts (which steered nothing in the generator). Round 5 reads the threshold
@@ -140,9 +152,11 @@ def training_groups(
     random_state: int = 0,
     spent_attacks: bool = False,
     languages: bool = False,
+    spent_sets: bool = False,
 ) -> tuple[list[str], list[int], list[str]]:
     """Training texts, labels and groups: a generated text's template, else its own row.
-    ``spent_attacks`` adds :data:`SPENT_ATTACKS` (round 7's candidate); ``languages`` the
+    ``spent_attacks`` adds :data:`SPENT_ATTACKS` (round 7's candidate), ``spent_sets`` every
+    set of :data:`SPENT_SETS` (round 14's); ``languages`` the
     generator's whole-sentence texts in other languages (round 10's)."""
     texts, labels = load_deepset(data_dir, "train")
     groups = [f"deepset:{i}" for i in range(len(texts))]
@@ -153,6 +167,13 @@ def training_groups(
         texts.append(item.text)
         labels.append(item.label)
         groups.append(item.template)
+    if spent_sets:
+        # grouped by set: cross-validation never vouches for a set with its own rows
+        for name in SPENT_SETS:
+            rows = getattr(heldout, name)
+            texts.extend(rows)
+            labels.extend([int(name.endswith("JAILBREAKS"))] * len(rows))
+            groups.extend([f"handwritten:{name}"] * len(rows))
     if spent_attacks:
         texts.extend(SPENT_ATTACKS)
         labels.extend([1] * len(SPENT_ATTACKS))
@@ -288,6 +309,11 @@ def main(argv: list[str] | None = None) -> int:
         "customer's data, a refund without a check, no restrictions, the hidden setup)",
     )
     parser.add_argument(
+        "--round14",
+        action="store_true",
+        help="build round 14's candidate: round 11 trained on the spent hand-written sets too",
+    )
+    parser.add_argument(
         "--ft-epochs", type=int, default=None, help="round 9: fine-tuning epochs (a trial build)"
     )
     parser.add_argument(
@@ -298,8 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
-    if sum((*rounds, args.round12, args.round13)) > 1:
-        parser.error("--round5 to --round13 are different detectors; pick one")
+    if sum((*rounds, args.round12, args.round13, args.round14)) > 1:
+        parser.error("--round5 to --round14 are different detectors; pick one")
     # round 11 is the shipped default and round 12 round 11 with a larger lexicon; the
     # others are round 5's data and calibration with one change each (round 10: text in
     # other languages, without the gloss)
@@ -319,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             or args.round10
             or args.round12
             or args.round13
+            or args.round14
         ):
             parser.error("this round is not shipped: name the file with --out")
         args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
@@ -326,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         args.data,
         random_state=args.seed,
         spent_attacks=args.round7,
+        spent_sets=args.round14,
         languages=args.round10 or round11,
     )
     # deepset's own examples count more: the generated corpus outnumbers them 8 to 1, and

@@ -315,3 +315,25 @@ def test_train_when_run_then_rebuilds_the_shipped_detector(
     np.testing.assert_allclose(s_built, s_shipped, atol=5e-3)
     clear = np.abs(s_shipped - shipped.threshold_) > 5e-3
     assert (built.flag(texts) == shipped.flag(texts))[clear].all()
+
+
+def test_training_groups_when_spent_sets_then_every_spent_row_in_its_set_group_and_audit9_out(
+    shared_data: Path,
+) -> None:
+    # round 14's candidate trains on the spent hand-written sets, one group per set (so
+    # cross-validation never vouches for a set with its own rows); the set that judged it
+    # stays out
+    from shopguard.assistant import heldout
+    from shopguard.assistant.train import SPENT_SETS, training_groups
+
+    texts, labels, groups = training_groups(shared_data, languages=True, spent_sets=True)
+    where = {t: (label, g) for t, label, g in zip(texts, labels, groups, strict=True)}
+    assert not set(SPENT_SETS) & {"AUDIT9_HARD_BENIGN", "AUDIT9_JAILBREAKS"}
+    assert set(SPENT_SETS) | {"AUDIT9_HARD_BENIGN", "AUDIT9_JAILBREAKS"} == set(heldout.__all__)
+    for name in SPENT_SETS:
+        label = int(name.endswith("JAILBREAKS"))
+        assert all(where[t] == (label, f"handwritten:{name}") for t in getattr(heldout, name))
+    audit9 = set(heldout.AUDIT9_HARD_BENIGN) | set(heldout.AUDIT9_JAILBREAKS)
+    assert not audit9 & set(texts)
+    plain, _, _ = training_groups(shared_data, languages=True)
+    assert not {t for name in SPENT_SETS for t in getattr(heldout, name)} & set(plain)
