@@ -1,10 +1,10 @@
 """Hand-written evaluation sets, each kept out of training until a read has spent it.
 
-No detector has been trained on any of them. ``AUDIT9_HARD_BENIGN`` (60) and
-``AUDIT9_JAILBREAKS`` (50) are fresh: written for round 14 and committed with its decision
-rule before its candidate was built. Every other set has been read by the benchmarks and
-has steered a decision: ``AUDIT8_HARD_BENIGN`` (60) and
-``AUDIT8_JAILBREAKS`` (50), English and other languages, judged round 13;
+No shipped detector has been trained on any of them (round 14's candidate, not shipped,
+trained on every set but ``AUDIT9_*``). Each set has been read by the benchmarks and has
+steered a decision, so none is fresh any more: ``AUDIT9_HARD_BENIGN`` (60) and
+``AUDIT9_JAILBREAKS`` (50) judged round 14; ``AUDIT8_HARD_BENIGN`` (60) and
+``AUDIT8_JAILBREAKS`` (50), English and other languages, round 13;
 ``AUDIT7_HARD_BENIGN`` (58) and ``AUDIT7_JAILBREAKS`` (50) round 12;
 ``AUDIT6_HARD_BENIGN`` (68) and ``AUDIT6_JAILBREAKS`` (50), mostly in other languages,
 round 11; ``AUDIT5_HARD_BENIGN`` (64) and ``AUDIT5_JAILBREAKS`` (45), in 25 languages,
