@@ -574,15 +574,30 @@ class PromptInjectionDetector:
         benign_sets: Sequence[tuple[Sequence[str], float]],
         *,
         oof_max_fpr: float | None = None,
+        oof_subsets: Sequence[tuple[NDArray[np.bool_], float]] = (),
     ) -> Self:
         """Set ``threshold_`` from validation texts the model was *not* trained on: the
         lowest threshold that flags at most ``max_fpr`` of each benign set ``(texts,
         max_fpr)`` and, with ``oof_max_fpr``, at most that share of the out-of-fold benign
-        training scores too (a guard: a small hand-written set has a coarse tail)."""
+        training scores too (a guard: a small hand-written set has a coarse tail).
+
+        ``oof_subsets`` (round 15) adds ``(rows, max_fpr)`` constraints on the out-of-fold
+        scores of chosen *training* rows (a mask over the texts :meth:`fit` saw in this
+        process): benign texts that are training data can still hold the threshold, scored
+        by models that never saw their group."""
         self._check_fitted()
         cut = 0.0
         if oof_max_fpr is not None:
             cut = self.calibrate(oof_max_fpr).threshold_
+        for rows, max_fpr in oof_subsets:
+            logits = getattr(self, "oof_logit_", None)
+            if logits is None or len(rows) != len(logits) or not rows.any():
+                raise ConfigError("oof_subsets need this process's fit and a row mask over it")
+            if not 0.0 <= max_fpr < 0.5:
+                raise ConfigError("each out-of-fold subset needs a max_fpr in [0, 0.5)")
+            scores = np.sort(_sigmoid(logits[rows]))[::-1]
+            k = math.floor(max_fpr * len(scores))
+            cut = max(cut, float(np.nextafter(np.float64(scores[k]), 1.0)))
         for texts, max_fpr in benign_sets:
             if not texts or not 0.0 <= max_fpr < 0.5:
                 raise ConfigError("each validation set needs texts and a max_fpr in [0, 0.5)")

@@ -51,6 +51,11 @@ check, no restrictions, or the hidden setup is flagged whatever the n-grams say.
 ``--round14 --out FILE`` builds round 14's candidate: round 11 trained on every spent
 hand-written set too (:data:`SPENT_SETS`, weighted like deepset's rows, grouped by set).
 
+``--round15 --out FILE`` builds round 15's candidate: round 14 with ``AUDIT9_*`` too
+(:data:`SPENT_SETS_15`) and one more operating-point constraint, at most
+:data:`HANDWRITTEN_OOF_FPR` of the hand-written hard-benign prompts flagged by their
+out-of-fold scores (each set scored by models that never saw it).
+
 ``--round11`` is the default recipe (the flag changes nothing; kept so round 11's logged
 command still runs).
 """
@@ -102,6 +107,11 @@ SPENT_SETS: tuple[str, ...] = (
     "AUDIT_JAILBREAKS",
     *(f"AUDIT{k}_{kind}" for k in range(2, 9) for kind in ("HARD_BENIGN", "JAILBREAKS")),
 )
+#: Round 15: round 14's sets and ``AUDIT9_*``, which judged round 14.
+SPENT_SETS_15: tuple[str, ...] = (*SPENT_SETS, "AUDIT9_HARD_BENIGN", "AUDIT9_JAILBREAKS")
+#: Round 15's extra operating-point constraint: at most this share of the hand-written
+#: hard-benign training prompts flagged by out-of-fold (set-held-out) scores.
+HANDWRITTEN_OOF_FPR = 0.01
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
 #: held-out prompts (which steered nothing in the generator). Round 5 reads the threshold
@@ -152,11 +162,11 @@ def training_groups(
     random_state: int = 0,
     spent_attacks: bool = False,
     languages: bool = False,
-    spent_sets: bool = False,
+    spent_sets: Sequence[str] = (),
 ) -> tuple[list[str], list[int], list[str]]:
     """Training texts, labels and groups: a generated text's template, else its own row.
-    ``spent_attacks`` adds :data:`SPENT_ATTACKS` (round 7's candidate), ``spent_sets`` every
-    set of :data:`SPENT_SETS` (round 14's); ``languages`` the
+    ``spent_attacks`` adds :data:`SPENT_ATTACKS` (round 7's candidate), ``spent_sets`` the
+    named :mod:`.heldout` sets (rounds 14 and 15); ``languages`` the
     generator's whole-sentence texts in other languages (round 10's)."""
     texts, labels = load_deepset(data_dir, "train")
     groups = [f"deepset:{i}" for i in range(len(texts))]
@@ -169,7 +179,7 @@ def training_groups(
         groups.append(item.template)
     if spent_sets:
         # grouped by set: cross-validation never vouches for a set with its own rows
-        for name in SPENT_SETS:
+        for name in spent_sets:
             rows = getattr(heldout, name)
             texts.extend(rows)
             labels.extend([int(name.endswith("JAILBREAKS"))] * len(rows))
@@ -314,6 +324,12 @@ def main(argv: list[str] | None = None) -> int:
         help="build round 14's candidate: round 11 trained on the spent hand-written sets too",
     )
     parser.add_argument(
+        "--round15",
+        action="store_true",
+        help="build round 15's candidate: round 14 with AUDIT9 too and a threshold the "
+        "hand-written hard-benign prompts hold (their set-held-out scores)",
+    )
+    parser.add_argument(
         "--ft-epochs", type=int, default=None, help="round 9: fine-tuning epochs (a trial build)"
     )
     parser.add_argument(
@@ -324,8 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
-    if sum((*rounds, args.round12, args.round13, args.round14)) > 1:
-        parser.error("--round5 to --round14 are different detectors; pick one")
+    if sum((*rounds, args.round12, args.round13, args.round14, args.round15)) > 1:
+        parser.error("--round5 to --round15 are different detectors; pick one")
     # round 11 is the shipped default and round 12 round 11 with a larger lexicon; the
     # others are round 5's data and calibration with one change each (round 10: text in
     # other languages, without the gloss)
@@ -346,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
             or args.round12
             or args.round13
             or args.round14
+            or args.round15
         ):
             parser.error("this round is not shipped: name the file with --out")
         args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
@@ -353,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         args.data,
         random_state=args.seed,
         spent_attacks=args.round7,
-        spent_sets=args.round14,
+        spent_sets=SPENT_SETS_15 if args.round15 else SPENT_SETS if args.round14 else (),
         languages=args.round10 or round11,
     )
     # deepset's own examples count more: the generated corpus outnumbers them 8 to 1, and
@@ -385,9 +402,13 @@ def main(argv: list[str] | None = None) -> int:
     oof_thr = det.threshold_
     calibration = CALIBRATION_BENIGN if args.round7 else VAL_HARD_BENIGN
     if not args.oof_threshold:
+        handwritten_benign = np.array(
+            [g.startswith("handwritten:") and y == 0 for g, y in zip(groups, labels, strict=True)]
+        )
         det.calibrate_on(
             [(calibration, VAL_FPR), (validation_reviews(args.data), VAL_REVIEW_FPR)],
             oof_max_fpr=OOF_GUARD_FPR,
+            oof_subsets=[(handwritten_benign, HANDWRITTEN_OOF_FPR)] if args.round15 else (),
         )
     det.save(args.out)
     y = np.asarray(labels)

@@ -9,7 +9,7 @@ import pytest
 from shopguard.assistant.corpus import generated_attacks, generated_benign
 from shopguard.assistant.detector import PromptInjectionDetector
 from shopguard.assistant.heldout import HARD_BENIGN, UNSEEN_JAILBREAKS
-from shopguard.core.errors import DataValidationError, ModelError
+from shopguard.core.errors import ConfigError, DataValidationError, ModelError
 
 
 def test_detector_when_classic_injection_then_flagged(detector: PromptInjectionDetector) -> None:
@@ -327,7 +327,7 @@ def test_training_groups_when_spent_sets_then_every_spent_row_in_its_set_group_a
     from shopguard.assistant import heldout
     from shopguard.assistant.train import SPENT_SETS, training_groups
 
-    texts, labels, groups = training_groups(shared_data, languages=True, spent_sets=True)
+    texts, labels, groups = training_groups(shared_data, languages=True, spent_sets=SPENT_SETS)
     where = {t: (label, g) for t, label, g in zip(texts, labels, groups, strict=True)}
     # every set read before round 14, none read since
     assert set(SPENT_SETS) == {
@@ -340,3 +340,25 @@ def test_training_groups_when_spent_sets_then_every_spent_row_in_its_set_group_a
     assert not audit9 & set(texts)
     plain, _, _ = training_groups(shared_data, languages=True)
     assert not {t for name in SPENT_SETS for t in getattr(heldout, name)} & set(plain)
+
+
+def test_calibrate_on_when_oof_subset_then_those_training_rows_hold_the_threshold(
+    tmp_path: Path,
+) -> None:
+    # round 15: benign training rows can still hold the threshold, by out-of-fold scores
+    X = [a.text for a in generated_attacks(120)] + [b.text for b in generated_benign(240)]
+    y = np.array([1] * 120 + [0] * 240)
+    det = PromptInjectionDetector(n_features=2**12).fit(X, y)
+    val = [b.text for b in generated_benign(60, random_state=9)]
+    loose = det.calibrate_on([(val, 0.2)]).threshold_
+    rows = y == 0
+    oof = 1.0 / (1.0 + np.exp(-det.oof_logit_[rows]))
+    assert (oof >= loose).mean() > 0.0  # the subset's tail sits above the loose threshold
+    strict = det.calibrate_on([(val, 0.2)], oof_subsets=[(rows, 0.0)]).threshold_
+    assert strict > loose and (oof >= strict).sum() == 0
+    with pytest.raises(ConfigError, match="mask"):
+        det.calibrate_on([(val, 0.2)], oof_subsets=[(rows[:-1], 0.01)])
+    det.save(tmp_path / "d.npz")
+    loaded = PromptInjectionDetector.load(tmp_path / "d.npz")  # no fit in this process
+    with pytest.raises(ConfigError, match="fit"):
+        loaded.calibrate_on([(val, 0.2)], oof_subsets=[(rows, 0.01)])
