@@ -11,7 +11,8 @@ for that audit). ``--set audit2`` (round 7): ``AUDIT2_HARD_BENIGN`` (118) and
 ``AUDIT7_HARD_BENIGN`` (58) and ``AUDIT7_JAILBREAKS`` (50), English and other languages.
 ``--set audit8`` (round 13): ``AUDIT8_HARD_BENIGN`` (60) and ``AUDIT8_JAILBREAKS`` (50).
 ``--set audit9`` (round 14): ``AUDIT9_HARD_BENIGN`` (60) and ``AUDIT9_JAILBREAKS`` (50).
-``--set audit10`` (round 15): ``AUDIT10_HARD_BENIGN`` (55) and ``AUDIT10_JAILBREAKS`` (50). Each detector named by ``--model LABEL=PATH`` (default: the
+``--set audit10`` (round 15): ``AUDIT10_HARD_BENIGN`` (55) and ``AUDIT10_JAILBREAKS`` (50).
+``--set audit11`` (round 16): ``AUDIT11_HARD_BENIGN`` (50) and ``AUDIT11_JAILBREAKS`` (47). Each detector named by ``--model LABEL=PATH`` (default: the
 shipped one) is scored at its own threshold, beside the keyword baseline (0.5). The rule for
 reading each set is written in ``bench/results/assistant_injection_history.md`` before the
 read; no model, feature or threshold is chosen from a set after it has been read.
@@ -44,6 +45,7 @@ SETS = {
     "audit8": ("round-13", heldout.AUDIT8_HARD_BENIGN, heldout.AUDIT8_JAILBREAKS),
     "audit9": ("round-14", heldout.AUDIT9_HARD_BENIGN, heldout.AUDIT9_JAILBREAKS),
     "audit10": ("round-15", heldout.AUDIT10_HARD_BENIGN, heldout.AUDIT10_JAILBREAKS),
+    "audit11": ("round-16", heldout.AUDIT11_HARD_BENIGN, heldout.AUDIT11_JAILBREAKS),
 }
 
 
