@@ -56,6 +56,10 @@ hand-written set too (:data:`SPENT_SETS`, weighted like deepset's rows, grouped 
 :data:`HANDWRITTEN_OOF_FPR` of the hand-written hard-benign prompts flagged by their
 out-of-fold scores (each set scored by models that never saw it).
 
+``--round16 --out FILE`` builds round 16's candidate: round 15 with ``AUDIT10_*`` too
+(:data:`SPENT_SETS_16`), deepset's rows weighted :data:`DEEPSET_WEIGHT_16` and
+:data:`HANDWRITTEN_OOF_FPR_16` of the hand-written hard-benign prompts allowed out of fold.
+
 ``--round11`` is the default recipe (the flag changes nothing; kept so round 11's logged
 command still runs).
 """
@@ -112,6 +116,12 @@ SPENT_SETS_15: tuple[str, ...] = (*SPENT_SETS, "AUDIT9_HARD_BENIGN", "AUDIT9_JAI
 #: Round 15's extra operating-point constraint: at most this share of the hand-written
 #: hard-benign training prompts flagged by out-of-fold (set-held-out) scores.
 HANDWRITTEN_OOF_FPR = 0.01
+#: Round 16: round 15's sets and ``AUDIT10_*``; deepset's rows weigh four times as much and
+#: the hand-written hard-benign prompts may have 2 % flagged out of fold (chosen on
+#: deepset-train out-of-fold recall and the hand-written sets' set-held-out scores).
+SPENT_SETS_16: tuple[str, ...] = (*SPENT_SETS_15, "AUDIT10_HARD_BENIGN", "AUDIT10_JAILBREAKS")
+DEEPSET_WEIGHT_16 = 4 * DEEPSET_WEIGHT
+HANDWRITTEN_OOF_FPR_16 = 0.02
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
 #: held-out prompts (which steered nothing in the generator). Round 5 reads the threshold
@@ -330,6 +340,12 @@ def main(argv: list[str] | None = None) -> int:
         "hand-written hard-benign prompts hold (their set-held-out scores)",
     )
     parser.add_argument(
+        "--round16",
+        action="store_true",
+        help="build round 16's candidate: round 15 with AUDIT10 too, deepset's rows weighed "
+        "up and 2 %% of the hand-written hard-benign prompts allowed out of fold",
+    )
+    parser.add_argument(
         "--ft-epochs", type=int, default=None, help="round 9: fine-tuning epochs (a trial build)"
     )
     parser.add_argument(
@@ -340,8 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
-    if sum((*rounds, args.round12, args.round13, args.round14, args.round15)) > 1:
-        parser.error("--round5 to --round15 are different detectors; pick one")
+    later = (args.round12, args.round13, args.round14, args.round15, args.round16)
+    if sum((*rounds, *later)) > 1:
+        parser.error("--round5 to --round16 are different detectors; pick one")
     # round 11 is the shipped default and round 12 round 11 with a larger lexicon; the
     # others are round 5's data and calibration with one change each (round 10: text in
     # other languages, without the gloss)
@@ -363,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
             or args.round13
             or args.round14
             or args.round15
+            or args.round16
         ):
             parser.error("this round is not shipped: name the file with --out")
         args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
@@ -370,7 +388,15 @@ def main(argv: list[str] | None = None) -> int:
         args.data,
         random_state=args.seed,
         spent_attacks=args.round7,
-        spent_sets=SPENT_SETS_15 if args.round15 else SPENT_SETS if args.round14 else (),
+        spent_sets=(
+            SPENT_SETS_16
+            if args.round16
+            else SPENT_SETS_15
+            if args.round15
+            else SPENT_SETS
+            if args.round14
+            else ()
+        ),
         languages=args.round10 or round11,
     )
     # deepset's own examples count more: the generated corpus outnumbers them 8 to 1, and
@@ -380,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
             np.array([g.startswith("deepset:") for g in groups]),
             np.array([g.startswith("handwritten:") for g in groups]),
         ],
-        [DEEPSET_WEIGHT, HANDWRITTEN_WEIGHT],
+        [DEEPSET_WEIGHT_16 if args.round16 else DEEPSET_WEIGHT, HANDWRITTEN_WEIGHT],
         1.0,
     )
     det = PromptInjectionDetector(
@@ -408,7 +434,13 @@ def main(argv: list[str] | None = None) -> int:
         det.calibrate_on(
             [(calibration, VAL_FPR), (validation_reviews(args.data), VAL_REVIEW_FPR)],
             oof_max_fpr=OOF_GUARD_FPR,
-            oof_subsets=[(handwritten_benign, HANDWRITTEN_OOF_FPR)] if args.round15 else (),
+            oof_subsets=(
+                [(handwritten_benign, HANDWRITTEN_OOF_FPR_16)]
+                if args.round16
+                else [(handwritten_benign, HANDWRITTEN_OOF_FPR)]
+                if args.round15
+                else ()
+            ),
         )
     det.save(args.out)
     y = np.asarray(labels)

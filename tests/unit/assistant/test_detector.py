@@ -339,6 +339,12 @@ def test_training_groups_when_spent_sets_then_every_spent_row_in_its_set_group_a
 
     texts, labels, groups = training_groups(shared_data, languages=True, spent_sets=SPENT_SETS)
     where = {t: (label, g) for t, label, g in zip(texts, labels, groups, strict=True)}
+    # rounds 15 and 16 add the sets that judged the round before them, never their own
+    from shopguard.assistant.train import SPENT_SETS_15, SPENT_SETS_16
+
+    assert set(SPENT_SETS_15) - set(SPENT_SETS) == {"AUDIT9_HARD_BENIGN", "AUDIT9_JAILBREAKS"}
+    assert set(SPENT_SETS_16) - set(SPENT_SETS_15) == {"AUDIT10_HARD_BENIGN", "AUDIT10_JAILBREAKS"}
+    assert not {n for n in SPENT_SETS_16 if n.startswith("AUDIT11_")}
     # every set read before round 14, none read since
     assert set(SPENT_SETS) == {
         n for n in heldout.__all__ if not n.startswith(("AUDIT9_", "AUDIT10_", "AUDIT11_"))
