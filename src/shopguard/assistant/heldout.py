@@ -1,11 +1,10 @@
 """Hand-written evaluation sets, each kept out of training until a read has spent it.
 
-No shipped detector has been trained on any of them (the candidates of rounds 14 and 15,
-not shipped, trained on the sets read before them). ``AUDIT11_HARD_BENIGN`` (50) and
-``AUDIT11_JAILBREAKS`` (47) are fresh: written for round 16 and committed with its decision
-rule before its candidate was built. Every other set has been read by the benchmarks and
-has steered a decision: ``AUDIT10_HARD_BENIGN`` (55) and ``AUDIT10_JAILBREAKS`` (50)
-judged round 15; ``AUDIT9_HARD_BENIGN`` (60) and
+No shipped detector has been trained on any of them (the candidates of rounds 14 to 16,
+not shipped, trained on the sets read before them). Each set has been read by the
+benchmarks and has steered a decision, so none is fresh any more: ``AUDIT11_HARD_BENIGN``
+(50) and ``AUDIT11_JAILBREAKS`` (47) judged round 16; ``AUDIT10_HARD_BENIGN`` (55) and
+``AUDIT10_JAILBREAKS`` (50) round 15; ``AUDIT9_HARD_BENIGN`` (60) and
 ``AUDIT9_JAILBREAKS`` (50) round 14; ``AUDIT8_HARD_BENIGN`` (60) and
 ``AUDIT8_JAILBREAKS`` (50), English and other languages, round 13;
 ``AUDIT7_HARD_BENIGN`` (58) and ``AUDIT7_JAILBREAKS`` (50) round 12;
