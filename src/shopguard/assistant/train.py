@@ -359,11 +359,15 @@ def main(argv: list[str] | None = None) -> int:
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
     if sum((*rounds, *later)) > 1:
         parser.error("--round5 to --round16 are different detectors; pick one")
-    # round 11 is the shipped default and round 12 round 11 with a larger lexicon; the
-    # others are round 5's data and calibration with one change each (round 10: text in
-    # other languages, without the gloss)
+    # round 11 (text in other languages and the gloss) is the shipped default; rounds 12 to
+    # 16 are round 11 with changes, rounds 7 to 10 round 5 with one change each
     round11 = not any(rounds[:-1])
     lexicon12 = args.round12 or args.round13
+    # rounds 14 to 16 train on the spent hand-written sets; 15 and 16 let them hold the
+    # threshold by their out-of-fold scores too
+    handwritten = next((k for k in (14, 15, 16) if getattr(args, f"round{k}")), None)
+    spent_sets = {14: SPENT_SETS, 15: SPENT_SETS_15, 16: SPENT_SETS_16}
+    oof_share = {15: HANDWRITTEN_OOF_FPR, 16: HANDWRITTEN_OOF_FPR_16}
     if (args.ft_epochs is not None or args.ft_sample is not None) and not args.round9:
         parser.error("--ft-epochs and --ft-sample go with --round9")
     if (args.ft_epochs is not None and args.ft_epochs < 1) or (
@@ -371,32 +375,14 @@ def main(argv: list[str] | None = None) -> int:
     ):
         parser.error("--ft-epochs must be at least 1 and --ft-sample at least 2")
     if args.out is None:
-        if (
-            args.round5
-            or args.round7
-            or args.round9
-            or args.round10
-            or args.round12
-            or args.round13
-            or args.round14
-            or args.round15
-            or args.round16
-        ):
+        if any((args.round5, args.round7, args.round9, args.round10, *later)):
             parser.error("this round is not shipped: name the file with --out")
         args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
     texts, labels, groups = training_groups(
         args.data,
         random_state=args.seed,
         spent_attacks=args.round7,
-        spent_sets=(
-            SPENT_SETS_16
-            if args.round16
-            else SPENT_SETS_15
-            if args.round15
-            else SPENT_SETS
-            if args.round14
-            else ()
-        ),
+        spent_sets=spent_sets.get(handwritten, ()) if handwritten else (),
         languages=args.round10 or round11,
     )
     # deepset's own examples count more: the generated corpus outnumbers them 8 to 1, and
@@ -434,13 +420,9 @@ def main(argv: list[str] | None = None) -> int:
         det.calibrate_on(
             [(calibration, VAL_FPR), (validation_reviews(args.data), VAL_REVIEW_FPR)],
             oof_max_fpr=OOF_GUARD_FPR,
-            oof_subsets=(
-                [(handwritten_benign, HANDWRITTEN_OOF_FPR_16)]
-                if args.round16
-                else [(handwritten_benign, HANDWRITTEN_OOF_FPR)]
-                if args.round15
-                else ()
-            ),
+            oof_subsets=[(handwritten_benign, oof_share[handwritten])]
+            if handwritten in oof_share
+            else (),
         )
     det.save(args.out)
     y = np.asarray(labels)
