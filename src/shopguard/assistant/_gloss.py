@@ -10,10 +10,13 @@ and "Vergiss meine vorige Frage" the view "forget my previous question". The det
 scores the gloss as one more view of the text, like decoded base64
 (:mod:`._normalise`); the gloss is no translation and claims none.
 
-The lexicon was written by hand from that concept list, one language at a time (not from
-any evaluation row); cross-lingual lexicon projection is an old idea (e.g. Mihalcea,
-Banea and Wiebe 2007, "Learning Multilingual Subjective Language via Cross-Lingual
-Projections", ACL). Matching:
+The lexicon was written by hand from that concept list, one language at a time, by an
+author who had just written round 11's audit set (so that read is the least clean;
+``bench/results/assistant_injection_history.md``). :data:`LEXICON_12` adds the idioms round
+11 missed on that set (round 12's candidate); :func:`gloss_rule` names four requests no
+shopper makes, read from a gloss's terms (round 13's candidate). Cross-lingual lexicon
+projection is an old idea (e.g. Mihalcea, Banea and Wiebe 2007, "Learning Multilingual
+Subjective Language via Cross-Lingual Projections", ACL). Matching:
 
 - Latin, Cyrillic and Greek words: ``stem*`` matches a word that starts with the stem
   (inflections: "Anweisungen", "instrucciones", "инструкции"), any other entry the whole
@@ -21,8 +24,9 @@ Projections", ACL). Matching:
 - Entries with a space, and every entry in scripts written without spaces between words
   or with attached particles (Arabic, Hebrew, Devanagari, Thai, CJK, Hangul), match as
   substrings, longest first.
-- Text is matched after the normaliser's homoglyph mapping; the stems are mapped the same
-  way, so Cyrillic and Greek stems still meet their words.
+- Text and stems alike are NFKC-normalised, stripped of invisible characters, lower-cased
+  and then passed through the normaliser's homoglyph map, so a Cyrillic or Greek stem
+  meets its word whatever its case.
 
 A gloss is returned only when at least :data:`MIN_FOREIGN_HITS` matched words are not
 English words themselves: English text gets no gloss.
