@@ -183,6 +183,7 @@ def test_round7_audit_sets_when_compared_to_every_other_set_then_disjoint(shared
         "AUDIT9_",
         "AUDIT10_",
         "AUDIT11_",
+        "AUDIT12_",
     ],
 )
 def test_audit_sets_when_compared_to_every_other_set_then_disjoint(
