@@ -12,8 +12,11 @@ for that audit). ``--set audit2`` (round 7): ``AUDIT2_HARD_BENIGN`` (118) and
 ``--set audit8`` (round 13): ``AUDIT8_HARD_BENIGN`` (60) and ``AUDIT8_JAILBREAKS`` (50).
 ``--set audit9`` (round 14): ``AUDIT9_HARD_BENIGN`` (60) and ``AUDIT9_JAILBREAKS`` (50).
 ``--set audit10`` (round 15): ``AUDIT10_HARD_BENIGN`` (55) and ``AUDIT10_JAILBREAKS`` (50).
-``--set audit11`` (round 16): ``AUDIT11_HARD_BENIGN`` (50) and ``AUDIT11_JAILBREAKS`` (47). Each detector named by ``--model LABEL=PATH`` (default: the
-shipped one) is scored at its own threshold, beside the keyword baseline (0.5). The rule for
+``--set audit11`` (round 16): ``AUDIT11_HARD_BENIGN`` (50) and ``AUDIT11_JAILBREAKS`` (47).
+``--set audit12`` (round 17): ``AUDIT12_HARD_BENIGN`` (50) and ``AUDIT12_JAILBREAKS`` (48),
+misspelt and mixed-language. ``--set spent`` pools every set read before round 17 (891 hard
+benign, 573 jailbreaks): no longer evidence of generalisation, a guard against regressions.
+Each detector named by ``--model LABEL=PATH`` (default: the shipped one) is scored at its own threshold, beside the keyword baseline (0.5). The rule for
 reading each set is written in ``bench/results/assistant_injection_history.md`` before the
 read; no model, feature or threshold is chosen from a set after it has been read.
 
@@ -46,7 +49,15 @@ SETS = {
     "audit9": ("round-14", heldout.AUDIT9_HARD_BENIGN, heldout.AUDIT9_JAILBREAKS),
     "audit10": ("round-15", heldout.AUDIT10_HARD_BENIGN, heldout.AUDIT10_JAILBREAKS),
     "audit11": ("round-16", heldout.AUDIT11_HARD_BENIGN, heldout.AUDIT11_JAILBREAKS),
+    "audit12": ("round-17", heldout.AUDIT12_HARD_BENIGN, heldout.AUDIT12_JAILBREAKS),
 }
+#: every hand-written set read before round 17, pooled
+_SPENT = [n for n in heldout.__all__ if not n.startswith("AUDIT12_")]
+SETS["spent"] = (
+    "spent (pooled, before round 17)",
+    tuple(t for n in _SPENT if n.endswith("HARD_BENIGN") for t in getattr(heldout, n)),
+    tuple(t for n in _SPENT if not n.endswith("HARD_BENIGN") for t in getattr(heldout, n)),
+)
 
 
 def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -104,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         f" --set {args.which}" if args.which != "audit" else ""
     )
     lines = [
-        f"# Prompt-injection detector: {round_name} audit (fresh hand-written sets, one read)",
+        f"# Prompt-injection detector: {round_name} audit (fresh hand-written sets, one read)"
+        if args.which != "spent"
+        else f"# Prompt-injection detector: {round_name} (read many times: a regression guard)",
         "",
         f"Command: `{cmd}`"
         + "".join(f" `--model {label}=...`" for label, path in models if path)

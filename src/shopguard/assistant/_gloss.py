@@ -34,6 +34,7 @@ English words themselves: English text gets no gloss.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import unicodedata
@@ -675,6 +676,8 @@ _ENGLISH_SHARE = 0.2
 _MIN_WORDS_FOR_LANGUAGE = 4
 
 _WORDS = re.compile(r"\w+(?:-\w+)*")
+# where a sentence ends (round 17 decides the language of each)
+_SENTENCES = re.compile(r"[.!?;:\n\u3002\uff01\uff1f]+(?:\s+|$)|[\u3002\uff01\uff1f]")
 # Scripts written without spaces between words, or with particles attached to them.
 _SUBSTRING_SCRIPT = re.compile(
     "[\u0590-\u05ff\u0600-\u06ff\u0900-\u097f\u0e00-\u0e7f"
@@ -776,16 +779,28 @@ def _word_glosses(
     return [stem[1]]
 
 
-def gloss(text: str, level: int = 11) -> str | None:
+def gloss(text: str, level: int = 11, by_sentence: bool = False) -> str | None:
     """The English gloss of ``text``'s injection-relevant words, or None where fewer than
     :data:`MIN_FOREIGN_HITS` of them are foreign (English text, or nothing to gloss).
-    ``level`` 12 adds :data:`LEXICON_12`."""
-    terms = gloss_terms(text, level)
+    ``level`` 12 adds :data:`LEXICON_12`; ``by_sentence`` see :func:`gloss_terms`."""
+    terms = gloss_terms(text, level, by_sentence)
     return None if terms is None else " ".join(terms)
 
 
-def gloss_terms(text: str, level: int = 11) -> list[str] | None:
-    """:func:`gloss` as a list of its terms ("system prompt" is one term)."""
+def _is_english(spaced: Sequence[re.Match[str]]) -> bool:
+    return len(spaced) >= _MIN_WORDS_FOR_LANGUAGE and (
+        sum(m.group(0) in _STOPWORDS for m in spaced) >= _ENGLISH_SHARE * len(spaced)
+    )
+
+
+def _sentence_starts(low: str) -> list[int]:
+    return [0] + [m.end() for m in _SENTENCES.finditer(low)]
+
+
+def gloss_terms(text: str, level: int = 11, by_sentence: bool = False) -> list[str] | None:
+    """:func:`gloss` as a list of its terms ("system prompt" is one term). ``by_sentence``
+    (round 17) decides English or not for each sentence of four words or more instead of
+    once for the text."""
     t = _tables(level)
     low = _key(text)
     found: list[tuple[int, str]] = []
@@ -800,10 +815,22 @@ def gloss_terms(text: str, level: int = 11) -> list[str] | None:
         for m in pattern.finditer(low) if pattern is not None else ():
             found.append((m.start(), t.found[m.group(0)]))
             foreign += 1
-    english = len(spaced) >= _MIN_WORDS_FOR_LANGUAGE and (
-        sum(m.group(0) in _STOPWORDS for m in spaced) >= _ENGLISH_SHARE * len(spaced)
-    )
-    for m in [] if english else spaced:
+    english = _is_english(spaced)
+    if by_sentence:
+        # round 17: each sentence decides for itself (a short one goes with the text), so
+        # an instruction in German after an English question is glossed too
+        foreign_words = []
+        for sentence in _SENTENCES.split(low):
+            words = [
+                m for m in _WORDS.finditer(sentence) if not _SUBSTRING_SCRIPT.search(m.group(0))
+            ]
+            own = _is_english(words) if len(words) >= _MIN_WORDS_FOR_LANGUAGE else english
+            foreign_words.append(not own)
+        offsets = _sentence_starts(low)
+        glossed = [m for m in spaced if foreign_words[bisect.bisect_right(offsets, m.start()) - 1]]
+    else:
+        glossed = [] if english else spaced
+    for m in glossed:
         token = m.group(0)
         # a hyphenated token as a whole ("e-mail"), else each part ("arată-mi")
         parts = [token] if token in t.exact or "-" not in token else token.split("-")

@@ -4,7 +4,8 @@ A linear model over hashed character and word n-grams (sublinear counts) of the 
 text (invisible characters removed, homoglyphs mapped, base64 / hex / URL /
 ROT13 payloads decoded and appended, see :mod:`._normalise`; with ``gloss``, the shipped
 detector's setting since round 11, an English gloss of its words in other languages too,
-see :mod:`._gloss`), plus dense
+see :mod:`._gloss`; round 17's candidate reads the gloss sentence by sentence and adds a
+respelling of misspelt injection words, :mod:`._respell`), plus dense
 features: which hand-written multilingual cues fire (:mod:`._rules`) and
 which obfuscations were found, and the last sentence or two hashed into
 buckets of their own (an instruction stacked after a benign question is not
@@ -49,6 +50,7 @@ from sklearn.svm import LinearSVC
 from shopguard.assistant._gloss import gloss as gloss_of
 from shopguard.assistant._gloss import gloss_rule, gloss_terms, lexicon_version
 from shopguard.assistant._normalise import normalise
+from shopguard.assistant._respell import respell, respell_version
 from shopguard.assistant._rules import RULES, rule_hits
 from shopguard.core.errors import ConfigError, DataValidationError, ModelError
 
@@ -82,13 +84,14 @@ _SIGNALS = (
     "rot13",
 )
 _RULE_NAMES = tuple(RULES)
-_FORMAT = "shopguard.assistant.injection/8"
+_FORMAT = "shopguard.assistant.injection/9"
 #: Format 4 (rounds 3-6, logistic model, no IDF) still loads: the audits score old rounds.
 _READABLE = (
     "shopguard.assistant.injection/4",
     "shopguard.assistant.injection/5",
     "shopguard.assistant.injection/6",
     "shopguard.assistant.injection/7",
+    "shopguard.assistant.injection/8",
     _FORMAT,
 )
 _TUNED_PREFIX = "tuned."
@@ -193,17 +196,26 @@ def _tail(text: str) -> str:
 
 
 def _prepare(
-    text: str, gloss: bool = False, lexicon: int = 11
+    text: str,
+    gloss: bool = False,
+    lexicon: int = 11,
+    by_sentence: bool = False,
+    respelt: bool = False,
 ) -> tuple[str, str, list[str], frozenset[str]]:
-    """The normalised text with its decoded views (and, with ``gloss``, the English gloss of
-    its words in other languages, :mod:`._gloss`), its tail, and the rules and obfuscation
-    signals that fired."""
+    """The normalised text with its decoded views (with ``gloss``, the English gloss of its
+    words in other languages, :mod:`._gloss`, read sentence by sentence with
+    ``by_sentence``; with ``respelt``, its sentences with misspelt injection words respelt,
+    :mod:`._respell`), its tail, and the rules and obfuscation signals that fired."""
     norm = normalise(text)
     views = list(norm.views)
     if gloss:
-        english = gloss_of(text, lexicon)
+        english = gloss_of(text, lexicon, by_sentence)
         if english is not None:
             views.append(english)
+    if respelt:
+        fixed = respell(norm.text)
+        if fixed is not None:
+            views.append(fixed)
     joined = "\n".join((norm.text, *views)).lower()
     return joined, _tail(norm.text.lower()), rule_hits(joined), norm.signals
 
@@ -308,6 +320,8 @@ class PromptInjectionDetector:
         gloss: bool = False,
         lexicon: int = 11,
         gloss_rules: bool = False,
+        gloss_by_sentence: bool = False,
+        respell: bool = False,
     ) -> None:
         if learner not in ("svm", "logistic"):
             raise ConfigError("learner must be 'svm' or 'logistic'")
@@ -324,6 +338,12 @@ class PromptInjectionDetector:
             raise ConfigError("gloss_rules need the gloss")
         #: round 13: a gloss firing one of :func:`._gloss.gloss_rule`'s rules is flagged
         self.gloss_rules = gloss_rules
+        if gloss_by_sentence and not gloss:
+            raise ConfigError("gloss_by_sentence needs the gloss")
+        #: round 17: the gloss decides the language of each sentence, not of the whole text
+        self.gloss_by_sentence = gloss_by_sentence
+        #: round 17: sentences with misspelt injection words gain a respelt view
+        self.respell = respell
         self.encoder_weight = encoder_weight
         self.learner = learner
         self.idf = idf
@@ -336,6 +356,10 @@ class PromptInjectionDetector:
         self.tuned_: TunedMember | None = None
 
     # -- features -----------------------------------------------------------------
+    def _prepare(self, text: str) -> tuple[str, str, list[str], frozenset[str]]:
+        """:func:`_prepare` with this detector's views."""
+        return _prepare(text, self.gloss, self.lexicon, self.gloss_by_sentence, self.respell)
+
     def _blocks(
         self, texts: Sequence[str]
     ) -> tuple[
@@ -350,7 +374,7 @@ class PromptInjectionDetector:
         """Sublinear n-gram counts of the whole text and of its tail (not yet normalised),
         the dense cues, the sentence vector (``encoder``; else None), the rule /
         obfuscation names of each text and the normalised texts."""
-        prepared = [_prepare(t, self.gloss, self.lexicon) for t in texts]
+        prepared = [self._prepare(t) for t in texts]
         emb = None
         if self.encoder:
             from shopguard.assistant._encoder import shared_encoder
@@ -447,7 +471,7 @@ class PromptInjectionDetector:
             # a rule over the gloss is no learnt weight: it holds whatever the n-grams say
             # (no benign training, validation or spent hand-written text fires one)
             for i, text in enumerate(texts):
-                name = gloss_rule(gloss_terms(text, self.lexicon) or [])
+                name = gloss_rule(gloss_terms(text, self.lexicon, self.gloss_by_sentence) or [])
                 if name is not None:
                     z[i] = max(float(z[i]), _GLOSS_RULE_LOGIT)
                     rules[i] = [*rules[i], name]
@@ -539,7 +563,7 @@ class PromptInjectionDetector:
             raise DataValidationError("attach_tuned needs one logit per training text")
         self.tuned_ = None
         ngram = np.asarray(self._logits(val_texts)[0], np.float64)
-        head = member.logits([_prepare(t, self.gloss, self.lexicon)[0] for t in val_texts])
+        head = member.logits([self._prepare(t)[0] for t in val_texts])
         member.scale = (
             float(ngram.mean()),
             float(ngram.std()) or 1.0,
@@ -671,6 +695,9 @@ class PromptInjectionDetector:
             "gloss": lexicon_version(self.lexicon) if self.gloss else None,
             "lexicon": self.lexicon,
             "gloss_rules": self.gloss_rules,
+            "gloss_by_sentence": self.gloss_by_sentence,
+            # the respelling's digest (its words, and the lexicon whose words it leaves)
+            "respell": respell_version() if self.respell else None,
             "calibration": self.calibration_,
             "threshold": self.threshold_,
             "intercept": self.intercept_,
@@ -740,6 +767,8 @@ class PromptInjectionDetector:
             or meta.get("lexicon", 11) not in (11, 12)
             or meta.get("gloss") not in (None, lexicon_version(int(meta.get("lexicon", 11))))
             or (meta.get("gloss_rules") and meta.get("gloss") is None)
+            or (meta.get("gloss_by_sentence") and meta.get("gloss") is None)
+            or meta.get("respell") not in (None, respell_version())
         ):
             raise ModelError(f"prompt-injection detector at {p.name} was built for another version")
         det = cls(
@@ -759,6 +788,9 @@ class PromptInjectionDetector:
             # round 11's files name no lexicon: theirs is round 11's
             lexicon=int(meta.get("lexicon", 11)),
             gloss_rules=bool(meta.get("gloss_rules", False)),
+            # formats before 9 (round 17) read each text's language once and respell nothing
+            gloss_by_sentence=bool(meta.get("gloss_by_sentence", False)),
+            respell=meta.get("respell") is not None,
         )
         # the weights must fit the features this version builds (a forged or mismatched
         # header would otherwise fail at the first message, or score the wrong columns)
