@@ -4,8 +4,8 @@ A linear model over hashed character and word n-grams (sublinear counts) of the 
 text (invisible characters removed, homoglyphs mapped, base64 / hex / URL /
 ROT13 payloads decoded and appended, see :mod:`._normalise`; with ``gloss``, the shipped
 detector's setting since round 11, an English gloss of its words in other languages too,
-see :mod:`._gloss`; round 17's candidate reads the gloss sentence by sentence and adds a
-respelling of misspelt injection words, :mod:`._respell`), plus dense
+see :mod:`._gloss`; since round 17 the gloss is read sentence by sentence and misspelt
+injection words are respelt in a view of their own, :mod:`._respell`), plus dense
 features: which hand-written multilingual cues fire (:mod:`._rules`) and
 which obfuscations were found, and the last sentence or two hashed into
 buckets of their own (an instruction stacked after a benign question is not
@@ -63,7 +63,7 @@ __all__ = [
     "TunedMember",
 ]
 
-#: The detector shipped with the package, round 11 (rebuilt by
+#: The detector shipped with the package, round 17 (rebuilt by
 #: ``python -m shopguard.assistant.train``).
 DEFAULT_DETECTOR_PATH = Path(__file__).with_name("injection_detector.npz")
 #: Round 8's detector, shipped beside it as an opt-in: the sentence encoder's vector added,

@@ -4,9 +4,11 @@ Training data: deepset/prompt-injections' *train* split (Apache-2.0), the
 store's generated attacks and benign shopper messages, with attacks and shopper messages
 written wholly in 25 languages (:mod:`shopguard.assistant.corpus`,
 :mod:`._corpus_languages`), and genuine and generated product reviews
-from Salminen et al. 2022 (CC BY 4.0) as benign documents. Each text is scored with one
-more view, the English gloss of its words in other languages (:mod:`._gloss`; round 11,
-the default since its read, ``bench/results/assistant_injection_history.md``). The
+from Salminen et al. 2022 (CC BY 4.0) as benign documents. Each text is scored with more
+views: the English gloss of its words in other languages (:mod:`._gloss`, round 11), read
+sentence by sentence, and its sentences with misspelt injection words respelt
+(:mod:`._respell`; round 17, the default since its read,
+``bench/results/assistant_injection_history.md``). The
 decision threshold is read on :mod:`shopguard.assistant.validation` (hand-written
 hard-benign prompts) and on reviews that neither training nor the benchmark uses
 (:func:`validation_reviews`). deepset's *test* split and the hand-written audit sets
@@ -60,10 +62,10 @@ out-of-fold scores (each set scored by models that never saw it).
 (:data:`SPENT_SETS_16`), deepset's rows weighted :data:`DEEPSET_WEIGHT_16` and
 :data:`HANDWRITTEN_OOF_FPR_16` of the hand-written hard-benign prompts allowed out of fold.
 
-``--round17 --out FILE`` builds round 17's candidate: round 11 with the gloss read sentence
-by sentence and a respelling of misspelt injection words as one more view (:mod:`._respell`).
+``--round11 --out FILE`` builds round 11's detector, the default of rounds 11 to 16: the gloss
+decides the language once per text, and nothing is respelt.
 
-``--round11`` is the default recipe (the flag changes nothing; kept so round 11's logged
+``--round17`` is the default recipe (the flag changes nothing; kept so round 17's logged
 command still runs).
 """
 
@@ -317,8 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--round11",
         action="store_true",
-        help="build round 11's detector (the default, so the flag changes nothing): round "
-        "10's data with an English gloss of the words in other languages as one more view",
+        help="build round 11's detector (the default until round 17): round 10's data with an "
+        "English gloss of the words in other languages as one more view",
     )
     parser.add_argument(
         "--round12",
@@ -351,8 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--round17",
         action="store_true",
-        help="build round 17's candidate: round 11 with the gloss read sentence by sentence "
-        "and misspelt injection words respelt",
+        help="build round 17's detector (the default, so the flag changes nothing): round 11 "
+        "with the gloss read sentence by sentence and misspelt injection words respelt",
     )
     parser.add_argument(
         "--ft-epochs", type=int, default=None, help="round 9: fine-tuning epochs (a trial build)"
@@ -368,9 +370,11 @@ def main(argv: list[str] | None = None) -> int:
     later = (args.round12, args.round13, args.round14, args.round15, args.round16, args.round17)
     if sum((*rounds, *later)) > 1:
         parser.error("--round5 to --round17 are different detectors; pick one")
-    # round 11 (text in other languages and the gloss) is the shipped default; rounds 12 to
-    # 17 are round 11 with changes, rounds 7 to 10 round 5 with one change each
+    # round 17 (round 11 with two more views) is the shipped default; rounds 11 to 17 have
+    # text in other languages and the gloss, rounds 12 to 16 are round 11 with changes,
+    # rounds 7 to 10 round 5 with one change each
     round11 = not any(rounds[:-1])
+    round17 = round11 and not any((args.round11, *later[:-1]))
     lexicon12 = args.round12 or args.round13
     # rounds 14 to 16 train on the spent hand-written sets; 15 and 16 let them hold the
     # threshold by their out-of-fold scores too
@@ -384,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         parser.error("--ft-epochs must be at least 1 and --ft-sample at least 2")
     if args.out is None:
-        if any((args.round5, args.round7, args.round9, args.round10, *later)):
+        if any((args.round5, args.round7, args.round9, args.round10, args.round11, *later[:-1])):
             parser.error("this round is not shipped: name the file with --out")
         args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
     texts, labels, groups = training_groups(
@@ -412,8 +416,8 @@ def main(argv: list[str] | None = None) -> int:
         gloss=round11,
         lexicon=12 if lexicon12 else 11,
         gloss_rules=args.round13,
-        gloss_by_sentence=args.round17,
-        respell=args.round17,
+        gloss_by_sentence=round17,
+        respell=round17,
         target_fpr=args.target_fpr,
         random_state=args.seed,
     ).fit(texts, labels, sample_weight=weights, groups=groups)
