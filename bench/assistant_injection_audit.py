@@ -14,8 +14,10 @@ for that audit). ``--set audit2`` (round 7): ``AUDIT2_HARD_BENIGN`` (118) and
 ``--set audit10`` (round 15): ``AUDIT10_HARD_BENIGN`` (55) and ``AUDIT10_JAILBREAKS`` (50).
 ``--set audit11`` (round 16): ``AUDIT11_HARD_BENIGN`` (50) and ``AUDIT11_JAILBREAKS`` (47).
 ``--set audit12`` (round 17): ``AUDIT12_HARD_BENIGN`` (50) and ``AUDIT12_JAILBREAKS`` (48),
-misspelt and mixed-language. ``--set spent`` pools every set read before round 17 (891 hard
-benign, 573 jailbreaks): no longer evidence of generalisation, a guard against regressions.
+misspelt and mixed-language. ``--set audit13`` (round 18): ``AUDIT13_HARD_BENIGN`` (50) and
+``AUDIT13_JAILBREAKS`` (50), a natural mix. ``--set spent`` pools every set read before round
+17 (891 hard benign, 573 jailbreaks), ``--set spent12`` every set read before round 18 (941,
+621): no longer evidence of generalisation, a guard against regressions.
 Each detector named by ``--model LABEL=PATH`` (default: the shipped one) is scored at its own threshold, beside the keyword baseline (0.5). The rule for
 reading each set is written in ``bench/results/assistant_injection_history.md`` before the
 read; no model, feature or threshold is chosen from a set after it has been read.
@@ -50,14 +52,21 @@ SETS = {
     "audit10": ("round-15", heldout.AUDIT10_HARD_BENIGN, heldout.AUDIT10_JAILBREAKS),
     "audit11": ("round-16", heldout.AUDIT11_HARD_BENIGN, heldout.AUDIT11_JAILBREAKS),
     "audit12": ("round-17", heldout.AUDIT12_HARD_BENIGN, heldout.AUDIT12_JAILBREAKS),
+    "audit13": ("round-18", heldout.AUDIT13_HARD_BENIGN, heldout.AUDIT13_JAILBREAKS),
 }
-#: every hand-written set read before round 17, pooled
-_SPENT = [n for n in heldout.__all__ if not n.startswith("AUDIT12_")]
-SETS["spent"] = (
-    "spent (pooled, before round 17)",
-    tuple(t for n in _SPENT if n.endswith("HARD_BENIGN") for t in getattr(heldout, n)),
-    tuple(t for n in _SPENT if not n.endswith("HARD_BENIGN") for t in getattr(heldout, n)),
-)
+
+
+def _spent(later: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every hand-written set but those named in ``later``, pooled: benign, attacks."""
+    names = [n for n in heldout.__all__ if not n.startswith(later)]
+    return (
+        tuple(t for n in names if n.endswith("HARD_BENIGN") for t in getattr(heldout, n)),
+        tuple(t for n in names if not n.endswith("HARD_BENIGN") for t in getattr(heldout, n)),
+    )
+
+
+SETS["spent"] = ("spent (pooled, before round 17)", *_spent(("AUDIT12_", "AUDIT13_")))
+SETS["spent12"] = ("spent (pooled, before round 18)", *_spent(("AUDIT13_",)))
 
 
 def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -116,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     lines = [
         f"# Prompt-injection detector: {round_name} audit (fresh hand-written sets, one read)"
-        if args.which != "spent"
+        if not args.which.startswith("spent")
         else f"# Prompt-injection detector: {round_name} (read many times: a regression guard)",
         "",
         f"Command: `{cmd}`"
