@@ -129,8 +129,11 @@ def main() -> int:
         f"Threshold: the shipped one, {thr:.4f}. Training set: deepset train (weight "
         f"{DEEPSET_WEIGHT:g}), {N_ATTACKS} generated attacks, {N_BENIGN} generated benign "
         "messages (some written wholly in one of 25 languages), 1,500 reviews, exact "
-        "duplicates dropped; each text with its English gloss "
-        f"({len(y)} texts, {int(y.sum())} injections).",
+        "duplicates dropped; each text with the shipped detector's views"
+        + (" (English gloss" if shipped.gloss else " (no gloss")
+        + (", read sentence by sentence" if shipped.gloss_by_sentence else "")
+        + (", misspelt injection words respelt)" if shipped.respell else ")")
+        + f" ({len(y)} texts, {int(y.sum())} injections).",
         "",
         "## Grouped 5-fold cross-validation (development figures)",
         "",
