@@ -27,88 +27,18 @@ __all__ = ["TARGETS", "distance", "known_words", "max_edits", "respell", "respel
 
 #: The English words injections are made of (five letters or more: shorter words have too
 #: many English neighbours one edit away to respell safely).
-TARGETS: tuple[str, ...] = tuple(
-    [
-        "ignore",
-        "ignoring",
-        "disregard",
-        "forget",
-        "forgotten",
-        "override",
-        "bypass",
-        "instructions",
-        "instruction",
-        "directions",
-        "directives",
-        "commands",
-        "guidelines",
-        "rules",
-        "restrictions",
-        "unrestricted",
-        "filters",
-        "unfiltered",
-        "censored",
-        "uncensored",
-        "previous",
-        "prior",
-        "above",
-        "before",
-        "earlier",
-        "everything",
-        "initial",
-        "original",
-        "system",
-        "prompt",
-        "hidden",
-        "secret",
-        "confidential",
-        "internal",
-        "reveal",
-        "repeat",
-        "print",
-        "output",
-        "display",
-        "verbatim",
-        "exactly",
-        "pretend",
-        "roleplay",
-        "jailbreak",
-        "developer",
-        "debug",
-        "admin",
-        "administrator",
-        "password",
-        "credentials",
-        "token",
-        "customer",
-        "customers",
-        "address",
-        "email",
-        "orders",
-        "refund",
-        "approve",
-        "without",
-        "checking",
-        "policy",
-        "settings",
-        "safety",
-        "anymore",
-        "respond",
-        "answer",
-        "assistant",
-        "configuration",
-        "message",
-        "conversation",
-        "anything",
-        "whatever",
-        "disable",
-        "enable",
-        "everyone",
-        "personal",
-        "private",
-        "access",
-    ]
-)
+_TARGET_WORDS = """
+    ignore ignoring disregard forget forgotten override bypass instructions instruction
+    directions directives commands guidelines rules restrictions unrestricted filters
+    unfiltered censored uncensored previous prior above before earlier everything
+    initial original system prompt hidden secret confidential internal reveal repeat
+    print output display verbatim exactly pretend roleplay jailbreak developer debug
+    admin administrator password credentials token customer customers address email
+    orders refund approve without checking policy settings safety anymore respond answer
+    assistant configuration message conversation anything whatever disable enable
+    everyone personal private access
+"""
+TARGETS: tuple[str, ...] = tuple(_TARGET_WORDS.split())
 _MIN_LEN = 5
 _LONG = 8  # words this long may be two edits from their target
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
@@ -213,7 +143,7 @@ def respell(text: str) -> str | None:
 
 
 def respell_version() -> str:
-    """A digest of the targets, the kept words and the gloss lexicon: a detector trained with one respelling
-    refuses another."""
+    """A digest of the targets, the kept words and the gloss lexicon: a detector trained
+    with one respelling refuses another."""
     text = " ".join(TARGETS) + "\n" + " ".join(sorted(known_words())) + "\n" + lexicon_version(11)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
