@@ -60,6 +60,7 @@ __all__ = [
     "RECALL_DETECTOR_PATH",
     "InjectionVerdict",
     "PromptInjectionDetector",
+    "SecondOpinion",
     "TunedMember",
 ]
 
@@ -220,6 +221,22 @@ def _prepare(
     return joined, _tail(norm.text.lower()), rule_hits(joined), norm.signals
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-12), 1.0 - 1e-12)
+    return math.log(p / (1.0 - p))
+
+
+@dataclass
+class SecondOpinion:
+    """A second linear model over the detector's own features (round 19): its weights and
+    intercept, and the ``shift`` added to its logit so that its own threshold falls on the
+    detector's (``logit(threshold_) - logit(its threshold)``)."""
+
+    coef: NDArray[np.float32]
+    intercept: float
+    shift: float
+
+
 def _sigmoid(z: NDArray[Any]) -> NDArray[np.float64]:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))), dtype=np.float64)
 
@@ -295,6 +312,9 @@ class PromptInjectionDetector:
     tuned_ : TunedMember or None
         Round 9's candidate: a copy of that encoder fine-tuned on the training texts, whose
         head's logit is blended with the n-gram model's (:meth:`attach_tuned`).
+    second_ : SecondOpinion or None
+        Round 19's candidate: a second linear model over the same features, which flags a
+        text on its own (:meth:`attach_second`).
 
     Warnings
     --------
@@ -354,6 +374,8 @@ class PromptInjectionDetector:
         self.random_state = random_state
         #: round 9's fine-tuned encoder, blended in by :meth:`attach_tuned` (else None)
         self.tuned_: TunedMember | None = None
+        #: round 19's second opinion, attached by :meth:`attach_second` (else None)
+        self.second_: SecondOpinion | None = None
 
     # -- features -----------------------------------------------------------------
     def _prepare(self, text: str) -> tuple[str, str, list[str], frozenset[str]]:
@@ -467,6 +489,13 @@ class PromptInjectionDetector:
         z = feats @ self.coef_ + self.intercept_
         if self.tuned_ is not None:
             z = self.tuned_.blend(z, self.tuned_.logits(norm))
+        if self.second_ is not None:
+            # either model flags: the second's logit, shifted so its threshold is the first's
+            z2 = feats @ self.second_.coef + self.second_.intercept + self.second_.shift
+            cut = _logit(self.threshold_)
+            for k in np.flatnonzero((z2 >= cut) & (z < cut)):
+                rules[k] = [*rules[k], "second_opinion"]
+            z = np.maximum(z, z2)
         if self.gloss_rules:
             # a rule over the gloss is no learnt weight: it holds whatever the n-grams say
             # (no benign training, validation or spent hand-written text fires one)
@@ -524,6 +553,7 @@ class PromptInjectionDetector:
         # on the same folds
         self.folds_ = [(tr, te) for tr, te in splits]
         self.tuned_ = None
+        self.second_ = None
         for tr, te in self.folds_:
             # IDF from the training rows of the fold only, as the final model has it
             f_tr, idf = features(tr)
@@ -575,6 +605,34 @@ class PromptInjectionDetector:
         self.oof_benign_ = np.sort(oof[self.oof_labels_ == 0]).astype(np.float32)
         self.oof_attack_ = np.sort(oof[self.oof_labels_ == 1]).astype(np.float32)
         return self.calibrate(self.target_fpr)
+
+    def attach_second(self, other: PromptInjectionDetector) -> Self:
+        """Flag what ``other`` flags too (round 19): ``other`` must build the same features
+        (the same views, hashing and blocks, no IDF, encoder or tuned member), and is kept
+        as its weights and its threshold's offset from this detector's. The out-of-fold
+        scores (and so :meth:`calibrate`) stay this detector's own; a later threshold moves
+        the second's with it, the same distance apart on the logit scale."""
+        self._check_fitted()
+        other._check_fitted()
+        same = ("n_features", "tail", "gloss", "lexicon", "gloss_by_sentence", "respell")
+        if (
+            any(getattr(self, a) != getattr(other, a) for a in same)
+            or self.idf
+            or other.idf
+            or self.encoder
+            or other.encoder
+            or self.tuned_ is not None
+            or other.tuned_ is not None
+            or other.second_ is not None
+            or other.coef_.shape != self.coef_.shape
+        ):
+            raise ConfigError("a second opinion must build the same features as the detector")
+        self.second_ = SecondOpinion(
+            other.coef_.astype(np.float32),
+            float(other.intercept_),
+            _logit(self.threshold_) - _logit(other.threshold_),
+        )
+        return self
 
     def calibrate(self, target_fpr: float) -> Self:
         """Set ``threshold_`` so at most ``target_fpr`` of the out-of-fold benign training
@@ -719,6 +777,11 @@ class PromptInjectionDetector:
                 _TUNED_PREFIX + k: v.astype(np.float16) for k, v in self.tuned_.layers.items()
             }
             arrays["tuned_head_w"] = self.tuned_.head_w.astype(np.float32)
+        if self.second_ is not None:
+            meta["second"] = {"intercept": self.second_.intercept, "shift": self.second_.shift}
+            snz = np.flatnonzero(self.second_.coef)
+            arrays["second_index"] = snz.astype(np.int32)
+            arrays["second_values"] = self.second_.coef[snz].astype(np.float32)
         coef = self.coef_
         nz = np.flatnonzero(coef)
         if self.idf:
@@ -757,6 +820,9 @@ class PromptInjectionDetector:
                     if k.startswith(_TUNED_PREFIX)
                 }
                 head_w = data["tuned_head_w"] if meta.get("tuned") else None
+                second = (
+                    (data["second_index"], data["second_values"]) if meta.get("second") else None
+                )
         except (OSError, KeyError, ValueError):
             raise ModelError(f"prompt-injection detector at {p.name} cannot be read") from None
         if (
@@ -816,6 +882,22 @@ class PromptInjectionDetector:
         det.oof_benign_ = oof_benign
         det.oof_attack_ = oof_attack
         det.idf_ = [a.astype(np.float32) for a in idf] if idf is not None else None
+        if second is not None:
+            try:
+                s_index, s_values = second
+                if len(s_index) != len(s_values) or (
+                    len(s_index) and (s_index.min() < 0 or s_index.max() >= size)
+                ):
+                    raise ValueError
+                s_coef = np.zeros(size, dtype=np.float32)
+                s_coef[s_index] = s_values
+                det.second_ = SecondOpinion(
+                    s_coef, float(meta["second"]["intercept"]), float(meta["second"]["shift"])
+                )
+            except (KeyError, TypeError, ValueError):
+                raise ModelError(
+                    f"prompt-injection detector at {p.name} does not fit its features"
+                ) from None
         tuned = meta.get("tuned")
         if tuned is not None or layers:
             try:

@@ -68,6 +68,11 @@ decides the language once per text, and nothing is respelt.
 ``--round18 --out FILE`` builds round 18's candidate: round 17 with the sentence encoder's
 vector (as round 8 added it to round 5).
 
+``--round19 --out FILE`` builds round 19's candidate: round 17 with a second opinion
+(:meth:`~shopguard.assistant.detector.PromptInjectionDetector.attach_second`), a model over
+the same features trained on every spent hand-written set too (:data:`SPENT_SETS_19`), its
+threshold read as round 15's (:func:`second_opinion`).
+
 ``--round17`` is the default recipe (the flag changes nothing; kept so round 17's logged
 command still runs).
 """
@@ -130,6 +135,12 @@ HANDWRITTEN_OOF_FPR = 0.01
 SPENT_SETS_16: tuple[str, ...] = (*SPENT_SETS_15, "AUDIT10_HARD_BENIGN", "AUDIT10_JAILBREAKS")
 DEEPSET_WEIGHT_16 = 4 * DEEPSET_WEIGHT
 HANDWRITTEN_OOF_FPR_16 = 0.02
+#: Round 19's second opinion: every hand-written set read by round 18 (``AUDIT14_*`` judged
+#: round 19 and is not among them).
+SPENT_SETS_19: tuple[str, ...] = (
+    *SPENT_SETS_16,
+    *(f"AUDIT{k}_{kind}" for k in (11, 12, 13) for kind in ("HARD_BENIGN", "JAILBREAKS")),
+)
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
 #: held-out prompts (which steered nothing in the generator). Round 5 reads the threshold
@@ -277,6 +288,42 @@ def attach_finetuned(
     return det.attach_tuned(member, oof, VAL_HARD_BENIGN)
 
 
+def second_opinion(
+    data_dir: Path, *, seed: int = 0, target_fpr: float = 0.01
+) -> PromptInjectionDetector:
+    """Round 19's second opinion: round 17's features and recipe, trained on every spent
+    hand-written set too (one group per set, weighted like deepset's rows), its threshold
+    the lowest that flags at most 1 % of the validation prompts, 0.5 % of the validation
+    reviews, 2 % of the out-of-fold benign training texts and 1 % of the hand-written
+    shoppers by their set-held-out scores (round 15's operating point)."""
+    texts, labels, groups = training_groups(
+        data_dir, random_state=seed, spent_sets=SPENT_SETS_19, languages=True
+    )
+    weights = np.select(
+        [
+            np.array([g.startswith("deepset:") for g in groups]),
+            np.array([g.startswith("handwritten:") for g in groups]),
+        ],
+        [DEEPSET_WEIGHT, HANDWRITTEN_WEIGHT],
+        1.0,
+    )
+    det = PromptInjectionDetector(
+        gloss=True,
+        gloss_by_sentence=True,
+        respell=True,
+        target_fpr=target_fpr,
+        random_state=seed,
+    ).fit(texts, labels, sample_weight=weights, groups=groups)
+    shoppers = np.array(
+        [g.startswith("handwritten:") and y == 0 for g, y in zip(groups, labels, strict=True)]
+    )
+    return det.calibrate_on(
+        [(VAL_HARD_BENIGN, VAL_FPR), (validation_reviews(data_dir), VAL_REVIEW_FPR)],
+        oof_max_fpr=OOF_GUARD_FPR,
+        oof_subsets=[(shoppers, HANDWRITTEN_OOF_FPR)],
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=SHARED_DATA)
@@ -365,6 +412,12 @@ def main(argv: list[str] | None = None) -> int:
         help="build round 18's candidate: round 17 with the sentence encoder's vector",
     )
     parser.add_argument(
+        "--round19",
+        action="store_true",
+        help="build round 19's candidate: round 17 with a second opinion trained on every "
+        "spent hand-written set too",
+    )
+    parser.add_argument(
         "--ft-epochs", type=int, default=None, help="round 9: fine-tuning epochs (a trial build)"
     )
     parser.add_argument(
@@ -376,13 +429,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    if sum((*rounds, *later, args.round17, args.round18)) > 1:
-        parser.error("--round5 to --round18 are different detectors; pick one")
+    if sum((*rounds, *later, args.round17, args.round18, args.round19)) > 1:
+        parser.error("--round5 to --round19 are different detectors; pick one")
     # round 17 (round 11 with two more views) is the shipped default; rounds 11 to 17 have
     # text in other languages and the gloss, rounds 12 to 16 are round 11 with changes,
     # rounds 7 to 10 round 5 with one change each
     round11 = not any(rounds[:-1])
-    round17 = round11 and not any((args.round11, *later))  # round 18 too
+    round17 = round11 and not any((args.round11, *later))  # rounds 18 and 19 too
     lexicon12 = args.round12 or args.round13
     # rounds 14 to 16 train on the spent hand-written sets; 15 and 16 let them hold the
     # threshold by their out-of-fold scores too
@@ -405,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.round11,
                 *later,
                 args.round18,
+                args.round19,
             )
         ):
             parser.error("this round is not shipped: name the file with --out")
@@ -457,6 +511,8 @@ def main(argv: list[str] | None = None) -> int:
             if handwritten in oof_share
             else (),
         )
+    if args.round19:
+        det.attach_second(second_opinion(args.data, seed=args.seed, target_fpr=args.target_fpr))
     det.save(args.out)
     y = np.asarray(labels)
     print(
