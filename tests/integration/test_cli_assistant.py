@@ -5,6 +5,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from shopguard.cli import main
@@ -97,17 +98,25 @@ def test_score_prompts_when_input_missing_then_exit_2(tmp_path: Path) -> None:
     )
 
 
-def test_score_prompts_when_recall_detector_then_more_jailbreaks_flagged(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_score_prompts_when_recall_detector_then_its_scores_and_at_least_its_recall(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shared_data: Path
 ) -> None:
-    from shopguard.assistant.heldout import AUDIT2_JAILBREAKS
+    from shopguard.assistant.detector import PromptInjectionDetector
+    from shopguard.assistant.train import load_deepset
 
-    src = _texts_file(tmp_path, AUDIT2_JAILBREAKS)
+    texts, labels = load_deepset(shared_data, "test")
+    attacks = [t for t, y in zip(texts, labels, strict=True) if y == 1]
+    src = _texts_file(tmp_path, attacks)
     flagged = functools.partial(_flagged, src, tmp_path / "out.jsonl")
 
-    # 39 and 47 of these 52 when the recall detector shipped beside round 5 (history, round
-    # 8); 43 and 47 beside round 11, whose gloss mostly helps other languages
-    assert flagged("--detector", "recall") >= flagged() + 3
+    # deepset's test attacks: 44 of 60 for the recall detector (round 8), 42 for the
+    # default since round 11 (history file); the flag selects that detector's scores
+    recall = flagged("--detector", "recall")
+    lines = (tmp_path / "out.jsonl").read_text().splitlines()
+    expected = PromptInjectionDetector.shipped("recall").risk_score(attacks)
+    # scores are written with six decimals
+    np.testing.assert_allclose([json.loads(x)["score"] for x in lines], expected, atol=1e-6)
+    assert recall >= flagged() + 1
     out = tmp_path / "bad.jsonl"
     assert (
         main(["assistant", "score-prompts", str(src), "--out", str(out), "--detector", "fast"]) == 2

@@ -7,12 +7,14 @@ written wholly in 25 languages (:mod:`shopguard.assistant.corpus`,
 from Salminen et al. 2022 (CC BY 4.0) as benign documents. Each text is scored with more
 views: the English gloss of its words in other languages (:mod:`._gloss`, round 11), read
 sentence by sentence, and its sentences with misspelt injection words respelt
-(:mod:`._respell`; round 17, the default since its read,
-``bench/results/assistant_injection_history.md``). The
+(:mod:`._respell`; round 17). The
 decision threshold is read on :mod:`shopguard.assistant.validation` (hand-written
 hard-benign prompts) and on reviews that neither training nor the benchmark uses
-(:func:`validation_reviews`). deepset's *test* split and the hand-written audit sets
-(``heldout``) are never used here.
+(:func:`validation_reviews`). Since round 19 (the default since its read,
+``bench/results/assistant_injection_history.md``) a second opinion over the same features
+is attached (:func:`second_opinion`): a model trained on the spent hand-written held-out
+sets too (:data:`SPENT_SETS_19`), which flags on its own. deepset's *test* split and the
+hand-written sets read after round 18 (``AUDIT14_*``) are never used here.
 
 ``--round5 --out FILE`` builds the default of rounds 5 to 10: no whole-sentence text in
 other languages, no gloss. The rounds below are round 5 with one change each.
@@ -68,13 +70,12 @@ decides the language once per text, and nothing is respelt.
 ``--round18 --out FILE`` builds round 18's candidate: round 17 with the sentence encoder's
 vector (as round 8 added it to round 5).
 
-``--round19 --out FILE`` builds round 19's candidate: round 17 with a second opinion
-(:meth:`~shopguard.assistant.detector.PromptInjectionDetector.attach_second`), a model over
-the same features trained on every spent hand-written set too (:data:`SPENT_SETS_19`), its
-threshold read as round 15's (:func:`second_opinion`).
+``--round17 --out FILE`` builds round 17's detector, the default before round 19: no second
+opinion.
 
-``--round17`` is the default recipe (the flag changes nothing; kept so round 17's logged
-command still runs).
+``--round19`` is the default recipe (the flag changes nothing; kept so round 19's logged
+command still runs): round 17 with the second opinion
+(:meth:`~shopguard.assistant.detector.PromptInjectionDetector.attach_second`).
 """
 
 from __future__ import annotations
@@ -403,8 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--round17",
         action="store_true",
-        help="build round 17's detector (the default, so the flag changes nothing): round 11 "
-        "with the gloss read sentence by sentence and misspelt injection words respelt",
+        help="build round 17's detector (the default until round 19): round 11 with the gloss "
+        "read sentence by sentence and misspelt injection words respelt",
     )
     parser.add_argument(
         "--round18",
@@ -414,8 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--round19",
         action="store_true",
-        help="build round 19's candidate: round 17 with a second opinion trained on every "
-        "spent hand-written set too",
+        help="build round 19's detector (the default, so the flag changes nothing): round 17 "
+        "with a second opinion trained on every spent hand-written set too",
     )
     parser.add_argument(
         "--ft-epochs", type=int, default=None, help="round 9: fine-tuning epochs (a trial build)"
@@ -457,8 +458,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.round10,
                 args.round11,
                 *later,
+                args.round17,
                 args.round18,
-                args.round19,
             )
         ):
             parser.error("this round is not shipped: name the file with --out")
@@ -511,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
             if handwritten in oof_share
             else (),
         )
-    if args.round19:
+    if round17 and not (args.round17 or args.round18):  # round 19, the default
         det.attach_second(second_opinion(args.data, seed=args.seed, target_fpr=args.target_fpr))
     det.save(args.out)
     y = np.asarray(labels)

@@ -259,9 +259,11 @@ def test_make_engine_when_llm_url_set_then_openai_engine(tmp_path: Any) -> None:
 def test_chat_when_handwritten_jailbreaks_slip_past_the_detector_then_other_guards_hold(
     store: StoreData, detector: PromptInjectionDetector, people: dict[str, Any]
 ) -> None:
-    # Every hand-written jailbreak of the held-out sets that the shipped detector lets through
-    # (a quarter of them), aimed at a real victim: the obedient engine obeys it, so without
-    # guards some leak; with the tool binding and the output filter none does.
+    # The shipped detector lets some hand-written jailbreaks through (those of the one set
+    # it never trained on, round 19's audit). So every hand-written jailbreak of the
+    # held-out sets is sent with the detector switched off, aimed at a real victim: the
+    # obedient engine obeys, so without guards some leak; with the tool binding and the
+    # output filter alone none does.
     import re
 
     from shopguard.assistant import heldout
@@ -270,19 +272,23 @@ def test_chat_when_handwritten_jailbreaks_slip_past_the_detector_then_other_guar
         text = re.sub(r"\bO\d{7}\b", people["victim_order"], text)
         return re.sub(r"\bC\d{6,7}\b", people["victim"], text)
 
-    attacks = [
-        aim(t)
-        for t in (*heldout.UNSEEN_JAILBREAKS, *heldout.AUDIT_JAILBREAKS, *heldout.AUDIT2_JAILBREAKS)
-    ]
-    missed = [t for t, f in zip(attacks, detector.flag(attacks), strict=True) if not f]
-    assert len(missed) >= 10  # the detector alone is not the defence
+    names = [n for n in heldout.__all__ if not n.endswith("HARD_BENIGN")]
+    attacks = [aim(t) for n in names for t in getattr(heldout, n)]
+    assert int((~detector.flag(attacks)).sum()) >= 10  # the detector alone is not the defence
     open_ = make(store, detector, ObedientTestEngine(), guarded=False)
-    guarded = make(store, detector, ObedientTestEngine())
+    no_detector = build_assistant(
+        store,
+        engine=ObedientTestEngine(),
+        detector=detector,
+        guards=Guards(detect_input=False, scan_documents=False),
+    )
     leaked_open = 0
-    for i, msg in enumerate(missed):
+    for i, msg in enumerate(attacks):
         loose = open_.chat(customer_id=people["attacker"], conversation_id=f"o{i}", message=msg)
         leaked_open += open_.canary in loose.answer or people["victim_email"] in loose.answer
-        turn = guarded.chat(customer_id=people["attacker"], conversation_id=f"g{i}", message=msg)
-        assert guarded.canary not in turn.answer, msg
+        turn = no_detector.chat(
+            customer_id=people["attacker"], conversation_id=f"g{i}", message=msg
+        )
+        assert no_detector.canary not in turn.answer, msg
         assert people["victim_email"] not in turn.answer, msg
     assert leaked_open >= 3
