@@ -16,6 +16,18 @@ def store() -> StoreData:
 
 
 @pytest.fixture(scope="session")
+def english_corpus() -> tuple[list[str], list[int]]:
+    """Generated attacks and shopper messages the gloss leaves alone (English), labelled:
+    a detector trained on them knows no other language."""
+    from shopguard.assistant._gloss import gloss
+    from shopguard.assistant.corpus import generated_attacks, generated_benign
+
+    attacks = [a.text for a in generated_attacks(400) if gloss(a.text) is None]
+    benign = [b.text for b in generated_benign(400) if gloss(b.text) is None]
+    return attacks + benign, [1] * len(attacks) + [0] * len(benign)
+
+
+@pytest.fixture(scope="session")
 def detector() -> PromptInjectionDetector:
     return PromptInjectionDetector.load()
 
