@@ -793,10 +793,6 @@ def _is_english(spaced: Sequence[re.Match[str]]) -> bool:
     )
 
 
-def _sentence_starts(low: str) -> list[int]:
-    return [0] + [m.end() for m in _SENTENCES.finditer(low)]
-
-
 def gloss_terms(text: str, level: int = 11, by_sentence: bool = False) -> list[str] | None:
     """:func:`gloss` as a list of its terms ("system prompt" is one term). ``by_sentence``
     (round 17) decides English or not for each sentence of four words or more instead of
@@ -819,15 +815,16 @@ def gloss_terms(text: str, level: int = 11, by_sentence: bool = False) -> list[s
     if by_sentence:
         # round 17: each sentence decides for itself (a short one goes with the text), so
         # an instruction in German after an English question is glossed too
-        foreign_words = []
-        for sentence in _SENTENCES.split(low):
-            words = [
-                m for m in _WORDS.finditer(sentence) if not _SUBSTRING_SCRIPT.search(m.group(0))
-            ]
-            own = _is_english(words) if len(words) >= _MIN_WORDS_FOR_LANGUAGE else english
-            foreign_words.append(not own)
-        offsets = _sentence_starts(low)
-        glossed = [m for m in spaced if foreign_words[bisect.bisect_right(offsets, m.start()) - 1]]
+        starts = [0] + [m.end() for m in _SENTENCES.finditer(low)]
+        sentence_of = [bisect.bisect_right(starts, m.start()) - 1 for m in spaced]
+        words: dict[int, list[re.Match[str]]] = {}
+        for m, k in zip(spaced, sentence_of, strict=True):
+            words.setdefault(k, []).append(m)
+        own = {
+            k: _is_english(ws) if len(ws) >= _MIN_WORDS_FOR_LANGUAGE else english
+            for k, ws in words.items()
+        }
+        glossed = [m for m, k in zip(spaced, sentence_of, strict=True) if not own[k]]
     else:
         glossed = [] if english else spaced
     for m in glossed:
