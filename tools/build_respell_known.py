@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.progress import track
 
-from shopguard.assistant._respell import TARGETS, _deletions, distance, max_edits
+from shopguard.assistant._respell import TARGETS, nearest_target
 
 LISTS = (Path("/usr/share/dict/american-english"), Path("/usr/share/dict/british-english"))
 OUT = Path(__file__).resolve().parents[1] / "src/shopguard/assistant/respell_known.txt"
@@ -43,17 +43,11 @@ _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 def main() -> None:
     words = {w.strip().lower() for path in LISTS for w in path.read_text("utf-8").splitlines()}
     words = {w for w in words if _WORD.fullmatch(w) and len(w) >= 5} - set(TARGETS)
-    index: dict[str, set[str]] = {}
-    for target in TARGETS:
-        for key in _deletions(target, 2):
-            index.setdefault(key, set()).add(target)
-    near = set()
-    for word in track(sorted(words), description="words near a target"):
-        k = max_edits(word)
-        for key in _deletions(word, k):
-            if any(distance(word, t) <= min(k, max_edits(t)) for t in index.get(key, ())):
-                near.add(word)
-                break
+    near = {
+        w
+        for w in track(sorted(words), description="words near a target")
+        if nearest_target(w) is not None
+    }
     OUT.write_text(HEADER + "\n".join(sorted(near)) + "\n", "utf-8")
     print(f"{len(near)} words -> {OUT}")
 

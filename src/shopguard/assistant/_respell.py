@@ -23,7 +23,15 @@ from importlib import resources
 
 from shopguard.assistant._gloss import _tables, _word_glosses, lexicon_version
 
-__all__ = ["TARGETS", "distance", "known_words", "max_edits", "respell", "respell_version"]
+__all__ = [
+    "TARGETS",
+    "distance",
+    "known_words",
+    "max_edits",
+    "nearest_target",
+    "respell",
+    "respell_version",
+]
 
 #: The English words injections are made of (five letters or more: shorter words have too
 #: many English neighbours one edit away to respell safely).
@@ -102,6 +110,12 @@ def _glossed(word: str) -> bool:
 def _target_of(word: str) -> str | None:
     if len(word) < _MIN_LEN or word in _TARGET_SET or word in known_words() or _glossed(word):
         return None
+    return nearest_target(word)
+
+
+def nearest_target(word: str) -> str | None:
+    """The target within reach of ``word`` (the closest, then the first listed), whatever
+    the word is: :func:`respell` also keeps English and glossed words as written."""
     k = max_edits(word)
     index = _index()
     candidates = {

@@ -289,6 +289,27 @@ def attach_finetuned(
     return det.attach_tuned(member, oof, VAL_HARD_BENIGN)
 
 
+def _weights(groups: Sequence[str], deepset_weight: float) -> np.ndarray:
+    """Each training text's weight: deepset's rows and the hand-written sets' count more
+    (the generated corpus outnumbers them 8 to 1, and they are the only human-written
+    texts; grouped cross-validation chose the weight)."""
+    return np.select(
+        [
+            np.array([g.startswith("deepset:") for g in groups]),
+            np.array([g.startswith("handwritten:") for g in groups]),
+        ],
+        [deepset_weight, HANDWRITTEN_WEIGHT],
+        1.0,
+    )
+
+
+def _handwritten_shoppers(groups: Sequence[str], labels: Sequence[int]) -> np.ndarray:
+    """A mask of the hand-written hard-benign training texts (rounds 15, 16 and 19)."""
+    return np.array(
+        [g.startswith("handwritten:") and y == 0 for g, y in zip(groups, labels, strict=True)]
+    )
+
+
 def second_opinion(
     data_dir: Path, *, seed: int = 0, target_fpr: float = 0.01
 ) -> PromptInjectionDetector:
@@ -300,14 +321,7 @@ def second_opinion(
     texts, labels, groups = training_groups(
         data_dir, random_state=seed, spent_sets=SPENT_SETS_19, languages=True
     )
-    weights = np.select(
-        [
-            np.array([g.startswith("deepset:") for g in groups]),
-            np.array([g.startswith("handwritten:") for g in groups]),
-        ],
-        [DEEPSET_WEIGHT, HANDWRITTEN_WEIGHT],
-        1.0,
-    )
+    weights = _weights(groups, DEEPSET_WEIGHT)
     det = PromptInjectionDetector(
         gloss=True,
         gloss_by_sentence=True,
@@ -315,13 +329,10 @@ def second_opinion(
         target_fpr=target_fpr,
         random_state=seed,
     ).fit(texts, labels, sample_weight=weights, groups=groups)
-    shoppers = np.array(
-        [g.startswith("handwritten:") and y == 0 for g, y in zip(groups, labels, strict=True)]
-    )
     return det.calibrate_on(
         [(VAL_HARD_BENIGN, VAL_FPR), (validation_reviews(data_dir), VAL_REVIEW_FPR)],
         oof_max_fpr=OOF_GUARD_FPR,
-        oof_subsets=[(shoppers, HANDWRITTEN_OOF_FPR)],
+        oof_subsets=[(_handwritten_shoppers(groups, labels), HANDWRITTEN_OOF_FPR)],
     )
 
 
@@ -471,16 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         spent_sets=spent_sets.get(handwritten, ()) if handwritten else (),
         languages=args.round10 or round11,
     )
-    # deepset's own examples count more: the generated corpus outnumbers them 8 to 1, and
-    # they are the only human-written attacks (grouped cross-validation chose the weight).
-    weights = np.select(
-        [
-            np.array([g.startswith("deepset:") for g in groups]),
-            np.array([g.startswith("handwritten:") for g in groups]),
-        ],
-        [DEEPSET_WEIGHT_16 if args.round16 else DEEPSET_WEIGHT, HANDWRITTEN_WEIGHT],
-        1.0,
-    )
+    weights = _weights(groups, DEEPSET_WEIGHT_16 if args.round16 else DEEPSET_WEIGHT)
     det = PromptInjectionDetector(
         learner="svm" if args.round7 else "logistic",
         C=1.0 if args.round7 else 32.0,
@@ -502,13 +504,10 @@ def main(argv: list[str] | None = None) -> int:
     oof_thr = det.threshold_
     calibration = CALIBRATION_BENIGN if args.round7 else VAL_HARD_BENIGN
     if not args.oof_threshold:
-        handwritten_benign = np.array(
-            [g.startswith("handwritten:") and y == 0 for g, y in zip(groups, labels, strict=True)]
-        )
         det.calibrate_on(
             [(calibration, VAL_FPR), (validation_reviews(args.data), VAL_REVIEW_FPR)],
             oof_max_fpr=OOF_GUARD_FPR,
-            oof_subsets=[(handwritten_benign, oof_share[handwritten])]
+            oof_subsets=[(_handwritten_shoppers(groups, labels), oof_share[handwritten])]
             if handwritten in oof_share
             else (),
         )
