@@ -186,6 +186,7 @@ def test_round7_audit_sets_when_compared_to_every_other_set_then_disjoint(shared
         "AUDIT12_",
         "AUDIT13_",
         "AUDIT14_",
+        "AUDIT15_",
     ],
 )
 def test_audit_sets_when_compared_to_every_other_set_then_disjoint(
@@ -352,7 +353,9 @@ def test_training_groups_when_spent_sets_then_every_spent_row_in_its_set_group_a
     assert set(SPENT_SETS) == {
         n
         for n in heldout.__all__
-        if not n.startswith(("AUDIT9_", "AUDIT10_", "AUDIT11_", "AUDIT12_", "AUDIT13_", "AUDIT14_"))
+        if not n.startswith(
+            ("AUDIT9_", "AUDIT10_", "AUDIT11_", "AUDIT12_", "AUDIT13_", "AUDIT14_", "AUDIT15_")
+        )
     }
     for name in SPENT_SETS:
         label = int(name.endswith("JAILBREAKS"))
