@@ -48,6 +48,8 @@ __all__ = [
     "LEXICON",
     "LEXICON_12",
     "MIN_FOREIGN_HITS",
+    "concepts",
+    "english_concepts",
     "gloss",
     "gloss_rule",
     "gloss_terms",
@@ -889,6 +891,70 @@ def gloss_rule(terms: Sequence[str]) -> str | None:
     if ask and c & _SETUP and (c & _SECRET or (c & _OVERRIDE and c & _RULES)):
         return "gloss_setup_leak"
     return None
+
+
+@cache
+def _meanings(level: int = 11) -> tuple[dict[str, str], dict[tuple[str, ...], str], int]:
+    """The lexicon's English meanings: single words (keyed also by their simple
+    inflections, "instruction" -> "instructions"), and phrases as word tuples."""
+    words: dict[str, str] = {}
+    phrases: dict[tuple[str, ...], str] = {}
+    for entries in _sources(level):
+        for entry in entries.split(";"):
+            meaning = entry.partition("=")[2].strip().replace("_", " ")
+            if " " in meaning:
+                phrases[tuple(meaning.split())] = meaning
+            elif meaning:
+                words[meaning] = meaning
+    for meaning in list(words):
+        for form in _inflections(meaning):
+            words.setdefault(form, meaning)
+    return words, phrases, max(map(len, phrases), default=1)
+
+
+def _inflections(word: str) -> list[str]:
+    """Plain English forms of ``word``: its plural or singular, and for a verb its -s, -ed
+    and -ing forms (spelling rules kept to the common ones)."""
+    forms = [word[:-1]] if word.endswith("s") and len(word) > 3 else [word + "s", word + "es"]
+    stem = word[:-1] if word.endswith("e") else word
+    forms += [stem + "ed", stem + "ing", word + "d"]
+    return forms
+
+
+def english_concepts(text: str, level: int = 11) -> list[str]:
+    """The words of ``text`` that are the gloss's own English meanings, in order (round
+    20): what the gloss of this text would say were it written in another language. A
+    phrase ("system prompt", "word for word") is one term; "instruction" and "ignoring"
+    count as "instructions" and "ignore"."""
+    words, phrases, longest = _meanings(level)
+    tokens = [m.group(0) for m in _WORDS.finditer(_key(text))]
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for n in range(min(longest, len(tokens) - i), 1, -1):
+            meaning = phrases.get(tuple(tokens[i : i + n]))
+            if meaning is not None:
+                out.append(meaning)
+                i += n
+                break
+        else:
+            meaning = words.get(tokens[i])
+            if meaning is not None:
+                out.append(meaning)
+            i += 1
+    return out
+
+
+def concepts(text: str, level: int = 11, by_sentence: bool = False) -> tuple[str, bool]:
+    """A text's concept words as one string, and whether they are a gloss (round 20's gloss
+    opinion): the gloss where the text has one (:func:`gloss`), else its English words that
+    are the gloss's meanings (:func:`english_concepts`). An English text so reads as the
+    gloss of its translation would, and a model trained on many English texts can score the
+    glosses of a few foreign ones."""
+    found = gloss(text, level, by_sentence)
+    if found is not None:
+        return found, True
+    return " ".join(english_concepts(text, level)), False
 
 
 def lexicon_version(level: int = 11) -> str:

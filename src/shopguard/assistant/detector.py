@@ -39,18 +39,20 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
+from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from shopguard.assistant._gloss import concepts, gloss_rule, gloss_terms, lexicon_version
 from shopguard.assistant._gloss import gloss as gloss_of
-from shopguard.assistant._gloss import gloss_rule, gloss_terms, lexicon_version
 from shopguard.assistant._normalise import normalise
 from shopguard.assistant._respell import respell, respell_version
 from shopguard.assistant._rules import RULES, rule_hits
@@ -87,7 +89,7 @@ _SIGNALS = (
     "rot13",
 )
 _RULE_NAMES = tuple(RULES)
-_FORMAT = "shopguard.assistant.injection/9"
+_FORMAT = "shopguard.assistant.injection/10"
 #: Format 4 (rounds 3-6, logistic model, no IDF) still loads: the audits score old rounds.
 _READABLE = (
     "shopguard.assistant.injection/4",
@@ -95,6 +97,7 @@ _READABLE = (
     "shopguard.assistant.injection/6",
     "shopguard.assistant.injection/7",
     "shopguard.assistant.injection/8",
+    "shopguard.assistant.injection/9",
     _FORMAT,
 )
 _TUNED_PREFIX = "tuned."
@@ -239,6 +242,49 @@ class SecondOpinion:
     shift: float
 
 
+#: Hash buckets of the gloss opinion's word 1- to 3-grams.
+GLOSS_OPINION_FEATURES = 2**16
+
+
+@cache
+def concept_vectoriser() -> HashingVectorizer:
+    """Round 20's features of a concept string (:func:`._gloss.concepts`): hashed word 1- to
+    3-grams, binary, L2-normalised (stateless: nothing but the weights is saved)."""
+    return HashingVectorizer(
+        analyzer="word",
+        tokenizer=str.split,
+        token_pattern=None,
+        ngram_range=(1, 3),
+        n_features=GLOSS_OPINION_FEATURES,
+        alternate_sign=False,
+        binary=True,
+        norm="l2",
+        dtype=np.float32,
+    )
+
+
+@dataclass
+class GlossOpinion:
+    """A linear model over a text's concept words alone (round 20): the gloss of a text in
+    another language, read by a model that learnt from the concept words of English texts
+    too (:func:`._gloss.concepts`). It scores only texts that have a gloss; ``shift`` puts its
+    threshold on the detector's, as :class:`SecondOpinion`'s."""
+
+    coef: NDArray[np.float32]
+    intercept: float
+    shift: float
+
+    def logits(self, texts: Sequence[str], level: int, by_sentence: bool) -> NDArray[np.float64]:
+        """The shifted logit of each text with a gloss; -inf for the others."""
+        z = np.full(len(texts), -np.inf)
+        found = [concepts(t, level, by_sentence) for t in texts]
+        rows = [i for i, (_, glossed) in enumerate(found) if glossed]
+        if rows:
+            feats = concept_vectoriser().transform([found[i][0] for i in rows])
+            z[rows] = feats @ self.coef + self.intercept + self.shift
+        return z
+
+
 def _sigmoid(z: NDArray[Any]) -> NDArray[np.float64]:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))), dtype=np.float64)
 
@@ -378,6 +424,8 @@ class PromptInjectionDetector:
         self.tuned_: TunedMember | None = None
         #: round 19's second opinion, attached by :meth:`attach_second` (else None)
         self.second_: SecondOpinion | None = None
+        #: round 20's gloss opinion, attached by :meth:`attach_gloss_opinion` (else None)
+        self.gloss_opinion_: GlossOpinion | None = None
 
     # -- features -----------------------------------------------------------------
     def _prepare(self, text: str) -> tuple[str, str, list[str], frozenset[str]]:
@@ -498,6 +546,15 @@ class PromptInjectionDetector:
             for k in np.flatnonzero((z2 >= cut) & (z < cut)):
                 rules[k] = [*rules[k], "second_opinion"]
             z = np.maximum(z, z2)
+        if self.gloss_opinion_ is not None:
+            z3 = self.gloss_opinion_.logits(texts, self.lexicon, self.gloss_by_sentence)
+            cut = _logit(self.threshold_)
+            for k in np.flatnonzero((z3 >= cut) & (z < cut)):
+                rules[k] = [*rules[k], "gloss_opinion"]
+            # only texts with a gloss: the others keep their logit to the last digit
+            glossed = np.isfinite(z3)
+            z = np.array(z, copy=True)
+            z[glossed] = np.maximum(z[glossed], z3[glossed])
         if self.gloss_rules:
             # a rule over the gloss is no learnt weight: it holds whatever the n-grams say
             # (no benign training, validation or spent hand-written text fires one)
@@ -633,6 +690,25 @@ class PromptInjectionDetector:
             other.coef_.astype(np.float32),
             float(other.intercept_),
             _logit(self.threshold_) - _logit(other.threshold_),
+        )
+        return self
+
+    def attach_gloss_opinion(self, coef: NDArray[Any], intercept: float, threshold: float) -> Self:
+        """Flag a text with a gloss when the concept model ``coef``, ``intercept`` scores it at
+        ``threshold`` or above (round 20; :class:`GlossOpinion`, trained by
+        :func:`shopguard.assistant.train.gloss_opinion`). The detector must gloss sentence by
+        sentence, as that model was trained."""
+        self._check_fitted()
+        if (
+            not self.gloss
+            or np.shape(coef) != (GLOSS_OPINION_FEATURES,)
+            or not (0.0 < threshold < 1.0)
+        ):
+            raise ConfigError("a gloss opinion needs a glossing detector and its own weights")
+        self.gloss_opinion_ = GlossOpinion(
+            np.asarray(coef, dtype=np.float32),
+            float(intercept),
+            _logit(self.threshold_) - _logit(threshold),
         )
         return self
 
@@ -784,6 +860,14 @@ class PromptInjectionDetector:
             snz = np.flatnonzero(self.second_.coef)
             arrays["second_index"] = snz.astype(np.int32)
             arrays["second_values"] = self.second_.coef[snz].astype(np.float32)
+        if self.gloss_opinion_ is not None:
+            meta["gloss_opinion"] = {
+                "intercept": self.gloss_opinion_.intercept,
+                "shift": self.gloss_opinion_.shift,
+            }
+            gnz = np.flatnonzero(self.gloss_opinion_.coef)
+            arrays["gloss_index"] = gnz.astype(np.int32)
+            arrays["gloss_values"] = self.gloss_opinion_.coef[gnz].astype(np.float32)
         coef = self.coef_
         nz = np.flatnonzero(coef)
         if self.idf:
@@ -825,6 +909,11 @@ class PromptInjectionDetector:
                 second = (
                     (data["second_index"], data["second_values"]) if meta.get("second") else None
                 )
+                glossed = (
+                    (data["gloss_index"], data["gloss_values"])
+                    if meta.get("gloss_opinion")
+                    else None
+                )
         except (OSError, KeyError, ValueError):
             raise ModelError(f"prompt-injection detector at {p.name} cannot be read") from None
         if (
@@ -837,6 +926,7 @@ class PromptInjectionDetector:
             or (meta.get("gloss_rules") and meta.get("gloss") is None)
             or (meta.get("gloss_by_sentence") and meta.get("gloss") is None)
             or meta.get("respell") not in (None, respell_version())
+            or (meta.get("gloss_opinion") and meta.get("gloss") is None)
         ):
             raise ModelError(f"prompt-injection detector at {p.name} was built for another version")
         det = cls(
@@ -895,6 +985,24 @@ class PromptInjectionDetector:
                 s_coef[s_index] = s_values
                 det.second_ = SecondOpinion(
                     s_coef, float(meta["second"]["intercept"]), float(meta["second"]["shift"])
+                )
+            except (KeyError, TypeError, ValueError):
+                raise ModelError(
+                    f"prompt-injection detector at {p.name} does not fit its features"
+                ) from None
+        if glossed is not None:
+            try:
+                g_index, g_values = glossed
+                if len(g_index) != len(g_values) or (
+                    len(g_index) and (g_index.min() < 0 or g_index.max() >= GLOSS_OPINION_FEATURES)
+                ):
+                    raise ValueError
+                g_coef = np.zeros(GLOSS_OPINION_FEATURES, dtype=np.float32)
+                g_coef[g_index] = g_values
+                det.gloss_opinion_ = GlossOpinion(
+                    g_coef,
+                    float(meta["gloss_opinion"]["intercept"]),
+                    float(meta["gloss_opinion"]["shift"]),
                 )
             except (KeyError, TypeError, ValueError):
                 raise ModelError(

@@ -82,15 +82,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedGroupKFold
 
 from shopguard.assistant import heldout
 from shopguard.assistant._finetune import FineTuneConfig, finetune, steps
+from shopguard.assistant._gloss import concepts
 from shopguard.assistant.corpus import generated_attacks, generated_benign
 from shopguard.assistant.detector import (
     DEFAULT_DETECTOR_PATH,
@@ -98,9 +102,10 @@ from shopguard.assistant.detector import (
     PromptInjectionDetector,
     TunedMember,
     _prepare,
+    concept_vectoriser,
 )
 from shopguard.assistant.validation import VAL_HARD_BENIGN
-from shopguard.core.errors import DataValidationError
+from shopguard.core.errors import DataValidationError, ModelError
 
 __all__ = [
     "CALIBRATION_BENIGN",
@@ -336,6 +341,62 @@ def second_opinion(
     )
 
 
+#: Round 20's gloss opinion: the inverse regularisation of its logistic model (fixed before
+#: its first build; the concept strings have a few hundred distinct words).
+GLOSS_OPINION_C = 4.0
+
+
+def gloss_opinion(data_dir: Path, *, seed: int = 0) -> tuple[np.ndarray, float, float]:
+    """Round 20's gloss opinion: a logistic model over the concept words of round 19's
+    second-opinion texts (:func:`._gloss.concepts`: a text's gloss, else its English words
+    that are the gloss's meanings). Returns its weights, intercept and threshold: the
+    lowest that, among texts *with a gloss* (the only ones it scores), flags at most 1 % of
+    the validation prompts, 0.5 % of the validation reviews, 2 % of the out-of-fold benign
+    training texts and 1 % of the hand-written shoppers by their set-held-out scores."""
+    texts, labels, groups = training_groups(
+        data_dir, random_state=seed, spent_sets=SPENT_SETS_19, languages=True
+    )
+    y = np.asarray(labels)
+    weights = _weights(groups, DEEPSET_WEIGHT)
+    found = [concepts(t, by_sentence=True) for t in texts]
+    X = concept_vectoriser().transform([c for c, _ in found])
+    glossed = np.array([g for _, g in found])
+
+    def model() -> LogisticRegression:
+        return LogisticRegression(
+            C=GLOSS_OPINION_C, solver="liblinear", max_iter=2000, class_weight="balanced"
+        )
+
+    oof = np.zeros(len(y))
+    folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
+    for tr, te in folds.split(X, y, groups):
+        oof[te] = model().fit(X[tr], y[tr], sample_weight=weights[tr]).decision_function(X[te])
+    final = model().fit(X, y, sample_weight=weights)
+
+    def scored(rows: Sequence[str]) -> np.ndarray:
+        mine = [concepts(t, by_sentence=True) for t in rows]
+        kept = [c for c, g in mine if g]
+        if not kept:
+            return np.zeros(0)
+        return np.asarray(final.decision_function(concept_vectoriser().transform(kept)))
+
+    constraints = [
+        (oof[glossed & (y == 0)], OOF_GUARD_FPR),
+        (oof[glossed & _handwritten_shoppers(groups, labels)], HANDWRITTEN_OOF_FPR),
+        (scored(VAL_HARD_BENIGN), VAL_FPR),
+        (scored(validation_reviews(data_dir)), VAL_REVIEW_FPR),
+    ]
+    cut = -np.inf
+    for scores, max_fpr in constraints:
+        if len(scores):
+            ranked = np.sort(scores)[::-1]
+            k = math.floor(max_fpr * len(ranked))
+            if k < len(ranked):
+                cut = max(cut, float(np.nextafter(ranked[k], np.inf)))
+    threshold = float(1.0 / (1.0 + math.exp(-cut))) if np.isfinite(cut) else 0.5
+    return final.coef_[0].astype(np.float32), float(final.intercept_[0]), threshold
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=SHARED_DATA)
@@ -430,6 +491,20 @@ def main(argv: list[str] | None = None) -> int:
         "with a second opinion trained on every spent hand-written set too",
     )
     parser.add_argument(
+        "--round20",
+        action="store_true",
+        help="build round 20's candidate: round 19 with an opinion on the gloss alone for "
+        "texts in other languages",
+    )
+    parser.add_argument(
+        "--gloss-opinion-on",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="attach round 20's gloss opinion to the round-19 detector in FILE instead of "
+        "retraining it (seconds, and round 19 kept to the last digit)",
+    )
+    parser.add_argument(
         "--ft-epochs", type=int, default=None, help="round 9: fine-tuning epochs (a trial build)"
     )
     parser.add_argument(
@@ -441,8 +516,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    if sum((*rounds, *later, args.round17, args.round18, args.round19)) > 1:
-        parser.error("--round5 to --round19 are different detectors; pick one")
+    if sum((*rounds, *later, args.round17, args.round18, args.round19, args.round20)) > 1:
+        parser.error("--round5 to --round20 are different detectors; pick one")
     # round 17 (round 11 with two more views) is the shipped default; rounds 11 to 17 have
     # text in other languages and the gloss, rounds 12 to 16 are round 11 with changes,
     # rounds 7 to 10 round 5 with one change each
@@ -454,6 +529,18 @@ def main(argv: list[str] | None = None) -> int:
     handwritten = next((k for k in (14, 15, 16) if getattr(args, f"round{k}")), None)
     spent_sets = {14: SPENT_SETS, 15: SPENT_SETS_15, 16: SPENT_SETS_16}
     oof_share = {15: HANDWRITTEN_OOF_FPR, 16: HANDWRITTEN_OOF_FPR_16}
+    if args.gloss_opinion_on is not None:
+        if args.out is None or any((*rounds, *later, args.round17, args.round18, args.round19)):
+            parser.error("--gloss-opinion-on goes with --out and no other round")
+        try:
+            base = PromptInjectionDetector.load(args.gloss_opinion_on)
+        except ModelError as exc:
+            parser.error(str(exc))
+        if not (base.gloss and base.gloss_by_sentence) or base.gloss_opinion_ is not None:
+            parser.error("--gloss-opinion-on needs a round-19 detector (gloss read by sentence)")
+        base.attach_gloss_opinion(*gloss_opinion(args.data, seed=args.seed)).save(args.out)
+        print(f"gloss opinion attached -> {args.out}")
+        return 0
     if (args.ft_epochs is not None or args.ft_sample is not None) and not args.round9:
         parser.error("--ft-epochs and --ft-sample go with --round9")
     if (args.ft_epochs is not None and args.ft_epochs < 1) or (
@@ -471,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
                 *later,
                 args.round17,
                 args.round18,
+                args.round20,
             )
         ):
             parser.error("this round is not shipped: name the file with --out")
@@ -513,6 +601,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if round17 and not (args.round17 or args.round18):  # round 19, the default
         det.attach_second(second_opinion(args.data, seed=args.seed, target_fpr=args.target_fpr))
+    if args.round20:
+        det.attach_gloss_opinion(*gloss_opinion(args.data, seed=args.seed))
     det.save(args.out)
     y = np.asarray(labels)
     print(
