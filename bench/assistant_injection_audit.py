@@ -18,7 +18,8 @@ misspelt and mixed-language. ``--set audit13`` (round 18): ``AUDIT13_HARD_BENIGN
 ``AUDIT13_JAILBREAKS`` (50), a natural mix. ``--set audit14`` (round 19):
 ``AUDIT14_HARD_BENIGN`` (50) and ``AUDIT14_JAILBREAKS`` (50), another. ``--set audit15``
 (round 20): ``AUDIT15_HARD_BENIGN`` (50) and ``AUDIT15_JAILBREAKS`` (50), mostly in other
-languages. ``--set spent`` pools every set read before round
+languages. ``--set audit16`` (round 21): ``AUDIT16_HARD_BENIGN`` (50) and
+``AUDIT16_JAILBREAKS`` (50), requests to be shown things. ``--set spent`` pools every set read before round
 17 (891 hard benign, 573 jailbreaks), ``--set spent12`` every set read before round 18 (941,
 621): no longer evidence of generalisation, a guard against regressions.
 Each detector named by ``--model LABEL=PATH`` (default: the shipped one) is scored at its own threshold, beside the keyword baseline (0.5). The rule for
@@ -58,6 +59,7 @@ SETS = {
     "audit13": ("round-18", heldout.AUDIT13_HARD_BENIGN, heldout.AUDIT13_JAILBREAKS),
     "audit14": ("round-19", heldout.AUDIT14_HARD_BENIGN, heldout.AUDIT14_JAILBREAKS),
     "audit15": ("round-20", heldout.AUDIT15_HARD_BENIGN, heldout.AUDIT15_JAILBREAKS),
+    "audit16": ("round-21", heldout.AUDIT16_HARD_BENIGN, heldout.AUDIT16_JAILBREAKS),
 }
 
 
@@ -72,11 +74,11 @@ def _spent(later: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 SETS["spent"] = (
     "spent (pooled, before round 17)",
-    *_spent(("AUDIT12_", "AUDIT13_", "AUDIT14_", "AUDIT15_")),
+    *_spent(("AUDIT12_", "AUDIT13_", "AUDIT14_", "AUDIT15_", "AUDIT16_")),
 )
 SETS["spent12"] = (
     "spent (pooled, before round 18)",
-    *_spent(("AUDIT13_", "AUDIT14_", "AUDIT15_")),
+    *_spent(("AUDIT13_", "AUDIT14_", "AUDIT15_", "AUDIT16_")),
 )
 
 
