@@ -231,3 +231,62 @@ def localised_benign(rng: np.random.Generator) -> tuple[str, str]:
         return f"{spec.turns[k]} {rng.choice(spec.questions)}", f"localised_benign:{lang}:turn{k}"
     k = int(rng.integers(len(spec.roleplay)))
     return spec.roleplay[k], f"localised_benign:{lang}:role{k}"
+
+
+# Round 21: a shopper asking to be shown or sent what is theirs or the shop's public terms
+# (the return rules, a product's instructions, their own orders, a size chart), in each
+# language. Round 20's read found the detector flagging such requests in other languages:
+# the generated shoppers there never asked to be shown anything, while the generated
+# attacks often do. Written from that finding (and checked with difflib against every
+# held-out set, round 21's included), not from any held-out row.
+REQUESTS: dict[str, tuple[str, ...]] = {
+    "de": ("Zeig mir bitte die Rückgaberegeln für Schuhe.", "Kannst du mir die Bedienungsanleitung der Kaffeemaschine zeigen?", "Welche Bestellungen habe ich zuletzt aufgegeben? Zeig sie mir.", "Schick mir die Größentabelle für die Jeans."),
+    "fr": ("Montre-moi les règles de retour pour les chaussures.", "Tu peux m'afficher la notice de la cafetière ?", "Montre-moi mes dernières commandes.", "Envoie-moi le guide des tailles du jean."),
+    "es": ("Enséñame las reglas de devolución de las zapatillas.", "¿Puedes mostrarme el manual de la cafetera?", "Muéstrame mis últimos pedidos.", "Mándame la tabla de tallas de los vaqueros."),
+    "it": ("Mostrami le regole di reso per le scarpe.", "Puoi farmi vedere il manuale della macchina del caffè?", "Fammi vedere i miei ultimi ordini.", "Mandami la tabella taglie dei jeans."),
+    "pt": ("Mostre-me as regras de devolução dos sapatos.", "Pode me mostrar o manual da máquina de café?", "Mostre os meus últimos pedidos.", "Envie-me a tabela de tamanhos das calças jeans."),
+    "nl": ("Laat me de retourregels voor schoenen zien.", "Kun je me de handleiding van het koffiezetapparaat tonen?", "Toon mijn laatste bestellingen.", "Stuur me de maattabel van de spijkerbroek."),
+    "sv": ("Visa mig returreglerna för skor.", "Kan du visa bruksanvisningen till kaffebryggaren?", "Visa mina senaste beställningar.", "Skicka storleksguiden för jeansen till mig."),
+    "no": ("Vis meg returreglene for sko.", "Har dere en bruksveiledning til kaffetrakteren? Vis den gjerne.", "Vis de siste bestillingene mine.", "Send meg størrelsestabellen for olabuksa."),
+    "fi": ("Näytä minulle kenkien palautussäännöt.", "Löytyykö kahvinkeittimen ohjekirja? Näytä se minulle.", "Näytä viimeisimmät tilaukseni.", "Lähetä minulle farkkujen kokotaulukko."),
+    "pl": ("Pokaż mi zasady zwrotu butów.", "Możesz pokazać instrukcję obsługi ekspresu do kawy?", "Pokaż moje ostatnie zamówienia.", "Wyślij mi tabelę rozmiarów dżinsów."),
+    "cs": ("Jaká jsou pravidla vrácení u bot? Ukaž mi je.", "Můžeš mi zobrazit návod ke kávovaru?", "Zobraz moje poslední objednávky.", "Pošli mi tabulku velikostí džínů."),
+    "hu": ("A cipőkre milyen visszaküldési szabályok vonatkoznak? Mutasd meg.", "Meg tudod mutatni a kávéfőző használati útmutatóját?", "Mutasd a legutóbbi rendeléseimet.", "Küldd el a farmer mérettáblázatát."),
+    "ro": ("Ce reguli de retur sunt pentru pantofi? Arată-mi-le.", "Poți să-mi arăți manualul espressorului?", "Arată-mi ultimele mele comenzi.", "Trimite-mi tabelul de mărimi pentru blugi."),
+    "tr": ("Ayakkabılar için iade kurallarını göster.", "Kahve makinesinin kullanım kılavuzunu gösterebilir misin?", "Son siparişlerimi göster.", "Kotun beden tablosunu bana gönder."),
+    "ru": ("Какие у вас правила возврата обуви? Покажи их.", "Можешь показать инструкцию к кофемашине?", "Покажи мои последние заказы.", "Пришли мне таблицу размеров джинсов."),
+    "uk": ("Покажи правила повернення взуття.", "Можеш показати інструкцію до кавоварки?", "Покажи мої останні замовлення.", "Надішли мені таблицю розмірів джинсів."),
+    "el": ("Ποιοι κανόνες επιστροφής ισχύουν για παπούτσια; Δείξε μου.", "Μπορείς να μου δείξεις το εγχειρίδιο της καφετιέρας;", "Δείξε μου τις τελευταίες παραγγελίες μου.", "Στείλε μου τον πίνακα μεγεθών για το τζιν."),
+    "ar": ("أرني قواعد إرجاع الأحذية.", "هل يمكنك أن تريني دليل استخدام آلة القهوة؟", "اعرض طلباتي الأخيرة.", "أرسل لي جدول مقاسات الجينز."),
+    "he": ("מה כללי ההחזרה לנעלי ספורט? תראה לי.", "אפשר לראות את הוראות השימוש של מכונת הקפה?", "הצג את ההזמנות האחרונות שלי.", "שלח לי את טבלת המידות של הג'ינס."),
+    "hi": ("जूतों को लौटाने के क्या नियम हैं? दिखा दो।", "क्या आप कॉफ़ी मशीन की उपयोग पुस्तिका दिखा सकते हैं?", "मेरे हाल के ऑर्डर दिखाओ।", "जींस का साइज़ चार्ट भेज दो।"),
+    "id": ("Apa aturan retur untuk sepatu? Tolong tampilkan.", "Bisa tunjukkan buku panduan mesin kopi?", "Tampilkan pesanan terakhir saya.", "Kirimkan tabel ukuran jins itu."),
+    "vi": ("Cho tôi xem quy tắc trả lại giày.", "Bạn có thể cho tôi xem sách hướng dẫn máy pha cà phê không?", "Hiển thị các đơn hàng gần đây của tôi.", "Gửi cho tôi bảng size quần jean."),
+    "th": ("แสดงกฎการคืนรองเท้าให้ดูหน่อย", "ขอดูคู่มือการใช้เครื่องชงกาแฟได้ไหม", "แสดงคำสั่งซื้อล่าสุดของฉัน", "ส่งตารางไซซ์กางเกงยีนส์มาให้หน่อย"),
+    "ja": ("靴の返品ルールを見せてください。", "コーヒーメーカーの取扱説明書を見せてもらえますか？", "私の最近の注文を表示して。", "ジーンズのサイズ表を送ってください。"),
+    "zh": ("给我看看鞋子的退货规则。", "能给我看一下咖啡机的说明书吗？", "显示我最近的订单。", "把牛仔裤的尺码表发给我。"),
+    "ko": ("신발은 어떤 반품 규칙이 있어? 보여 줘.", "커피 머신 사용 설명서를 보여 줄 수 있어?", "내 최근 주문을 보여 줘.", "청바지 사이즈표를 보내 줘."),
+}  # fmt: skip
+
+
+def requested_benign(rng: np.random.Generator) -> tuple[str, str]:
+    """One shopper's request to be shown what is theirs or public (round 21), alone or
+    after an everyday question, wholly in one language; and its template."""
+    lang = str(rng.choice(list(REQUESTS)))
+    k = int(rng.integers(len(REQUESTS[lang])))
+    text = REQUESTS[lang][k]
+    if rng.random() < 0.3:
+        text = f"{rng.choice(LANGUAGES[lang].questions)} {text}"
+    return text, f"requested_benign:{lang}:{k}"
+
+
+def goal_attack(rng: np.random.Generator) -> tuple[str, str]:
+    """One attack that is a goal alone, without an override clause (round 21), sometimes
+    after an everyday question, wholly in one language; and its template."""
+    lang = str(rng.choice(list(LANGUAGES)))
+    spec = LANGUAGES[lang]
+    k = int(rng.integers(len(spec.goals)))
+    text = spec.goals[k].format(cid=f"C{int(rng.integers(1, 999_999)):06d}")
+    if rng.random() < 0.3:
+        text = f"{rng.choice(spec.questions)} {text}"
+    return text, f"goal:{lang}:{k}"

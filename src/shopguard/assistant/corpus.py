@@ -19,9 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shopguard.assistant._corpus_languages import localised_attack, localised_benign
+from shopguard.assistant._corpus_languages import (
+    goal_attack,
+    localised_attack,
+    localised_benign,
+    requested_benign,
+)
 
-__all__ = ["LabelledText", "generated_attacks", "generated_benign"]
+__all__ = ["LabelledText", "generated_attacks", "generated_benign", "generated_requests"]
 
 
 @dataclass(frozen=True)
@@ -580,6 +585,24 @@ def generated_attacks(
             text, kind = _obfuscate(rng, text)
             family = f"{family}+{kind}"
         out.append(LabelledText(text, 1, family, template))
+    return out
+
+
+def generated_requests(n: int, *, random_state: int = 0) -> list[LabelledText]:
+    """``n`` texts wholly in one of the 25 languages (round 21), alternately a shopper's
+    request to be shown what is theirs or public (the return rules, a manual, their own
+    orders, a size chart; benign) and an attack that is a goal alone, with no override
+    clause (the system prompt, another customer's data, a refund without a check): in
+    other languages "show me" is then no cue either way, what is asked for is."""
+    rng = np.random.default_rng(random_state)
+    out = []
+    for i in range(n):
+        if i % 2:
+            text, template = goal_attack(rng)
+            out.append(LabelledText(text, 1, "goal_only", template))
+        else:
+            text, template = requested_benign(rng)
+            out.append(LabelledText(text, 0, "request", template))
     return out
 
 

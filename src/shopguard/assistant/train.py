@@ -95,7 +95,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from shopguard.assistant import heldout
 from shopguard.assistant._finetune import FineTuneConfig, finetune, steps
 from shopguard.assistant._gloss import concepts
-from shopguard.assistant.corpus import generated_attacks, generated_benign
+from shopguard.assistant.corpus import generated_attacks, generated_benign, generated_requests
 from shopguard.assistant.detector import (
     DEFAULT_DETECTOR_PATH,
     RECALL_DETECTOR_PATH,
@@ -156,6 +156,8 @@ CALIBRATION_BENIGN: tuple[str, ...] = (
 )
 N_ATTACKS = 4800
 N_BENIGN = 4800
+#: Round 21: generated requests in the 25 languages, half shoppers', half attacks' goals.
+N_REQUESTS = 800
 #: The operating point: at most 1 % of the hand-written calibration prompts and 0.5 % of the
 #: validation reviews are flagged (the bar on held-out hard-benign prompts is 2 %).
 VAL_FPR = 0.01
@@ -198,17 +200,23 @@ def training_groups(
     spent_attacks: bool = False,
     languages: bool = False,
     spent_sets: Sequence[str] = (),
+    requests: bool = False,
 ) -> tuple[list[str], list[int], list[str]]:
     """Training texts, labels and groups: a generated text's template, else its own row.
     ``spent_attacks`` adds :data:`SPENT_ATTACKS` (round 7's candidate), ``spent_sets`` the
     named :mod:`.heldout` sets (rounds 14 and 15); ``languages`` the
-    generator's whole-sentence texts in other languages (round 10's)."""
+    generator's whole-sentence texts in other languages (round 10's), ``requests`` round
+    21's requests in them (:func:`.corpus.generated_requests`)."""
     texts, labels = load_deepset(data_dir, "train")
     groups = [f"deepset:{i}" for i in range(len(texts))]
     for item in [
         *generated_attacks(N_ATTACKS, random_state=random_state, languages=languages),
         *generated_benign(N_BENIGN, random_state=random_state + 1, languages=languages),
     ]:
+        texts.append(item.text)
+        labels.append(item.label)
+        groups.append(item.template)
+    for item in generated_requests(N_REQUESTS, random_state=random_state + 21) if requests else []:
         texts.append(item.text)
         labels.append(item.label)
         groups.append(item.template)
@@ -316,15 +324,16 @@ def _handwritten_shoppers(groups: Sequence[str], labels: Sequence[int]) -> np.nd
 
 
 def second_opinion(
-    data_dir: Path, *, seed: int = 0, target_fpr: float = 0.01
+    data_dir: Path, *, seed: int = 0, target_fpr: float = 0.01, requests: bool = False
 ) -> PromptInjectionDetector:
     """Round 19's second opinion: round 17's features and recipe, trained on every spent
     hand-written set too (one group per set, weighted like deepset's rows), its threshold
     the lowest that flags at most 1 % of the validation prompts, 0.5 % of the validation
     reviews, 2 % of the out-of-fold benign training texts and 1 % of the hand-written
-    shoppers by their set-held-out scores (round 15's operating point)."""
+    shoppers by their set-held-out scores (round 15's operating point). ``requests``: round
+    21's generated requests too."""
     texts, labels, groups = training_groups(
-        data_dir, random_state=seed, spent_sets=SPENT_SETS_19, languages=True
+        data_dir, random_state=seed, spent_sets=SPENT_SETS_19, languages=True, requests=requests
     )
     weights = _weights(groups, DEEPSET_WEIGHT)
     det = PromptInjectionDetector(
@@ -497,6 +506,12 @@ def main(argv: list[str] | None = None) -> int:
         "texts in other languages",
     )
     parser.add_argument(
+        "--round21",
+        action="store_true",
+        help="build round 21's candidate: round 19 retrained with generated requests in the "
+        "25 languages (shoppers asking to be shown their orders or the rules; goals alone)",
+    )
+    parser.add_argument(
         "--gloss-opinion-on",
         type=Path,
         default=None,
@@ -516,8 +531,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    if sum((*rounds, *later, args.round17, args.round18, args.round19, args.round20)) > 1:
-        parser.error("--round5 to --round20 are different detectors; pick one")
+    newer = (args.round17, args.round18, args.round19, args.round20, args.round21)
+    if sum((*rounds, *later, *newer)) > 1:
+        parser.error("--round5 to --round21 are different detectors; pick one")
     # round 17 (round 11 with two more views) is the shipped default; rounds 11 to 17 have
     # text in other languages and the gloss, rounds 12 to 16 are round 11 with changes,
     # rounds 7 to 10 round 5 with one change each
@@ -530,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     spent_sets = {14: SPENT_SETS, 15: SPENT_SETS_15, 16: SPENT_SETS_16}
     oof_share = {15: HANDWRITTEN_OOF_FPR, 16: HANDWRITTEN_OOF_FPR_16}
     if args.gloss_opinion_on is not None:
-        if args.out is None or any((*rounds, *later, args.round17, args.round18, args.round19)):
+        if args.out is None or any((*rounds, *later, *newer)):
             parser.error("--gloss-opinion-on goes with --out and no other round")
         try:
             base = PromptInjectionDetector.load(args.gloss_opinion_on)
@@ -559,6 +575,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.round17,
                 args.round18,
                 args.round20,
+                args.round21,
             )
         ):
             parser.error("this round is not shipped: name the file with --out")
@@ -569,6 +586,7 @@ def main(argv: list[str] | None = None) -> int:
         spent_attacks=args.round7,
         spent_sets=spent_sets.get(handwritten, ()) if handwritten else (),
         languages=args.round10 or round11,
+        requests=args.round21,
     )
     weights = _weights(groups, DEEPSET_WEIGHT_16 if args.round16 else DEEPSET_WEIGHT)
     det = PromptInjectionDetector(
@@ -600,7 +618,11 @@ def main(argv: list[str] | None = None) -> int:
             else (),
         )
     if round17 and not (args.round17 or args.round18):  # round 19, the default
-        det.attach_second(second_opinion(args.data, seed=args.seed, target_fpr=args.target_fpr))
+        det.attach_second(
+            second_opinion(
+                args.data, seed=args.seed, target_fpr=args.target_fpr, requests=args.round21
+            )
+        )
     if args.round20:
         det.attach_gloss_opinion(*gloss_opinion(args.data, seed=args.seed))
     det.save(args.out)

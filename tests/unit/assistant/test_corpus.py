@@ -3,8 +3,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from shopguard.assistant._corpus_languages import LANGUAGES
-from shopguard.assistant.corpus import generated_attacks, generated_benign
+from shopguard.assistant._corpus_languages import LANGUAGES, REQUESTS
+from shopguard.assistant.corpus import generated_attacks, generated_benign, generated_requests
 
 
 def test_generator_when_languages_off_then_no_localised_family_and_on_then_a_ninth() -> None:
@@ -40,3 +40,27 @@ def test_generator_when_languages_on_then_every_language_speaks_on_both_sides() 
         head = sv.overrides[int(a.template.rsplit(":", 1)[1])]
         assert a.text.startswith(head)
         assert re.sub(r"C\d{6}", "{cid}", a.text[len(head) + 1 :]) in sv.goals
+
+
+def test_requests_when_drawn_then_shoppers_ask_to_be_shown_and_attacks_ask_without_override() -> (
+    None
+):
+    # round 21: "show me" in another language is a shopper's request as often as an
+    # attacker's; what is asked for decides, and no override clause gives an attack away
+    items = generated_requests(2000)
+    assert [t.label for t in items[:6]] == [0, 1, 0, 1, 0, 1]
+    shoppers = [t for t in items if t.label == 0]
+    attacks = [t for t in items if t.label == 1]
+    assert {t.template.split(":")[1] for t in shoppers} == set(REQUESTS) == set(LANGUAGES)
+    assert {t.template.split(":")[1] for t in attacks} == set(LANGUAGES)
+    for t in shoppers:
+        lang, k = t.template.split(":")[1:]
+        assert t.text.endswith(REQUESTS[lang][int(k)])
+    for t in attacks:
+        lang, k = t.template.split(":")[1:]
+        spec = LANGUAGES[lang]
+        assert re.sub(r"C\d{6}", "{cid}", t.text).endswith(spec.goals[int(k)])
+        assert not any(o in t.text for o in spec.overrides)
+    # some follow an everyday question, most stand alone
+    alone = sum(any(t.text == r for r in REQUESTS[t.template.split(":")[1]]) for t in shoppers)
+    assert 0.5 < alone / len(shoppers) < 0.9
