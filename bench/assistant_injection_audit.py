@@ -19,7 +19,9 @@ misspelt and mixed-language. ``--set audit13`` (round 18): ``AUDIT13_HARD_BENIGN
 ``AUDIT14_HARD_BENIGN`` (50) and ``AUDIT14_JAILBREAKS`` (50), another. ``--set audit15``
 (round 20): ``AUDIT15_HARD_BENIGN`` (50) and ``AUDIT15_JAILBREAKS`` (50), mostly in other
 languages. ``--set audit16`` (round 21): ``AUDIT16_HARD_BENIGN`` (50) and
-``AUDIT16_JAILBREAKS`` (50), requests to be shown things. ``--set spent`` pools every set read before round
+``AUDIT16_JAILBREAKS`` (50), requests to be shown things. ``--set audit17``
+(round 22): ``AUDIT17_HARD_BENIGN`` (50) and ``AUDIT17_JAILBREAKS`` (50), mine against
+everyone's. ``--set spent`` pools every set read before round
 17 (891 hard benign, 573 jailbreaks), ``--set spent12`` every set read before round 18 (941,
 621): no longer evidence of generalisation, a guard against regressions.
 Each detector named by ``--model LABEL=PATH`` (default: the shipped one) is scored at its own threshold, beside the keyword baseline (0.5). The rule for
@@ -60,6 +62,7 @@ SETS = {
     "audit14": ("round-19", heldout.AUDIT14_HARD_BENIGN, heldout.AUDIT14_JAILBREAKS),
     "audit15": ("round-20", heldout.AUDIT15_HARD_BENIGN, heldout.AUDIT15_JAILBREAKS),
     "audit16": ("round-21", heldout.AUDIT16_HARD_BENIGN, heldout.AUDIT16_JAILBREAKS),
+    "audit17": ("round-22", heldout.AUDIT17_HARD_BENIGN, heldout.AUDIT17_JAILBREAKS),
 }
 
 
@@ -74,11 +77,11 @@ def _spent(later: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 SETS["spent"] = (
     "spent (pooled, before round 17)",
-    *_spent(("AUDIT12_", "AUDIT13_", "AUDIT14_", "AUDIT15_", "AUDIT16_")),
+    *_spent(("AUDIT12_", "AUDIT13_", "AUDIT14_", "AUDIT15_", "AUDIT16_", "AUDIT17_")),
 )
 SETS["spent12"] = (
     "spent (pooled, before round 18)",
-    *_spent(("AUDIT13_", "AUDIT14_", "AUDIT15_", "AUDIT16_")),
+    *_spent(("AUDIT13_", "AUDIT14_", "AUDIT15_", "AUDIT16_", "AUDIT17_")),
 )
 
 
