@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["RULES", "keyword_score", "rule_hits"]
+__all__ = ["RULES", "RULE_SETS", "keyword_score", "rule_hits"]
 
 _IGNORE = (
     r"(ignore|disregard|forget|skip|override|bypass|drop|overwrite|neglect)\b[^.\n]{0,40}?"
@@ -237,16 +237,94 @@ _TRIGGER_RX = {k: re.compile("|".join(re.escape(t) for t in v)) for k, v in _TRI
 _WINDOW = 150
 
 
-def rule_hits(text: str) -> list[str]:
-    """Names of the rules that match ``text`` (already normalised and lower-cased).
+# Round 22: two rules narrowed, as a rule set of its own (a detector names the set it was
+# trained with; round 21's read found both firing on shoppers, on the text or its gloss).
+# ``reveal`` fires on instructions or rules only when they are the assistant's ("your",
+# "system", "hidden", "above", "you were given" ...), never a product's care instructions
+# or a loyalty scheme's rules; the prompt, the configuration, secrets and "everything
+# above" still fire after any request verb.
+_VERBS = (
+    r"(reveal|print|repeat|output|show|display|dump|leak|spell out|recite|echo|disclose|"
+    r"write down|tell me|copy out|zeig|gib .{0,20}aus|montre|révèle|muestra|revela|mostra)"
+)
+_HIDDEN_OBJECTS = (
+    r"(prompt|configuration|everything above|text above|words above|canary|secret|password|"
+    r"api key)"
+)
+_OWNER = (
+    r"(your|yours|system|hidden|internal|initial|original|secret|developers?'?s?|above|"
+    r"previous|prior|earlier|dein\w*|tes|tus|tue|tuoi|vos)"
+)
+_RULE_OBJECTS = r"(instructions?|rules|guidelines|anweisungen|consignes|instrucciones)"
+_GIVEN = (
+    r"(above|you (were|have been|got) (given|told)|you (follow|received|got)|given to you|"
+    r"(they|we) gave you)"
+)
+_REVEAL_22 = (
+    rf"\b{_VERBS}\b[^.\n]{{0,40}}?\b{_HIDDEN_OBJECTS}"
+    rf"|\b{_VERBS}\b[^.\n]{{0,30}}?\b{_OWNER}\b[^.\n]{{0,20}}?\b{_RULE_OBJECTS}"
+    rf"|\b{_VERBS}\b[^.\n]{{0,40}}?\b{_RULE_OBJECTS}\b[^.\n]{{0,12}}?\b{_GIVEN}"
+)
+# ``other_customer``'s bulk branch ("all / every / list ... orders / customers / e-mails /
+# addresses") no longer fires in a sentence that says the things are the speaker's own
+# ("all my past orders", "every review I've written", a gloss's "my"); naming another
+# customer or a customer id still fires anywhere.
+_OTHER_NAMED = (
+    r"\b(another|other|different|all|every|someone else'?s?|a random)\s+(customers?|users?|"
+    r"shoppers?|accounts?|buyers?|persons?|people)('s)?\b[^.\n]{0,40}?\b(orders?|emails?|"
+    r"address(es)?|phone|data|details|card|history|information|info)"
+    r"|\bcustomer(_id)?\s*[:=#]?\s*c\d{6}\b"
+)
+_BULK = re.compile(
+    r"\b(all|every|list)\b[^.\n]{0,20}\b(orders|customers|emails|addresses)\b", re.IGNORECASE
+)
+_MINE = re.compile(
+    r"\b(my|mine|our|ours|i (placed|made|bought|ordered|wrote|have)|i've|i'd)\b", re.IGNORECASE
+)
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+RULE_SETS: dict[int, dict[str, re.Pattern[str]]] = {
+    11: RULES,
+    22: RULES
+    | {
+        "reveal": re.compile(_REVEAL_22, re.IGNORECASE | re.MULTILINE),
+        "other_customer": re.compile(_OTHER_NAMED, re.IGNORECASE | re.MULTILINE),
+    },
+}
+
+
+def _bulk_of_others(text: str, lo: int = 0, hi: int | None = None) -> bool:
+    """Round 22: a bulk request ("list all orders") in a sentence that names nothing as
+    the speaker's own."""
+    end = len(text) if hi is None else hi
+    for m in _BULK.finditer(text, lo, end):
+        start = max(
+            (e.end() for e in _SENTENCE_END.finditer(text, max(lo, m.start() - 200), m.start())),
+            default=max(lo, m.start() - 200),
+        )
+        stop = _SENTENCE_END.search(text, m.end(), end)
+        if not _MINE.search(text, start, stop.start() if stop else end):
+            return True
+    return False
+
+
+def rule_hits(text: str, rule_set: int = 11) -> list[str]:
+    """Names of the rules that match ``text`` (already normalised and lower-cased), by the
+    rules of ``rule_set`` (:data:`RULE_SETS`: round 11's, or round 22's narrowed two).
 
     On long texts each rule runs only over windows of 150 characters around its trigger
     words (every rule's match lies within such a window), so long benign texts stay cheap.
     """
+    if rule_set not in RULE_SETS:
+        raise ValueError(f"no rule set {rule_set}")
+    narrowed = rule_set == 22
     hits = []
-    for name, rx in RULES.items():
+    for name, rx in RULE_SETS[rule_set].items():
+        bulk = narrowed and name == "other_customer"
         if len(text) < 2 * _WINDOW:
-            if any(t in text for t in _TRIGGERS[name]) and rx.search(text):
+            if any(t in text for t in _TRIGGERS[name]) and (
+                rx.search(text) or (bulk and _bulk_of_others(text))
+            ):
                 hits.append(name)
             continue
         spans: list[list[int]] = []
@@ -256,7 +334,9 @@ def rule_hits(text: str) -> list[str]:
                 spans[-1][1] = hi
             else:
                 spans.append([lo, hi])
-        if spans and any(rx.search(text, lo, hi) for lo, hi in spans):
+        if spans and any(
+            rx.search(text, lo, hi) or (bulk and _bulk_of_others(text, lo, hi)) for lo, hi in spans
+        ):
             hits.append(name)
     return hits
 

@@ -55,7 +55,7 @@ from shopguard.assistant._gloss import concepts, gloss_rule, gloss_terms, lexico
 from shopguard.assistant._gloss import gloss as gloss_of
 from shopguard.assistant._normalise import normalise
 from shopguard.assistant._respell import respell, respell_version
-from shopguard.assistant._rules import RULES, rule_hits
+from shopguard.assistant._rules import RULE_SETS, RULES, rule_hits
 from shopguard.core.errors import ConfigError, DataValidationError, ModelError
 
 __all__ = [
@@ -207,6 +207,7 @@ def _prepare(
     lexicon: int = 11,
     by_sentence: bool = False,
     respelt: bool = False,
+    rule_set: int = 11,
 ) -> tuple[str, str, list[str], frozenset[str]]:
     """The normalised text with its decoded views (with ``gloss``, the English gloss of its
     words in other languages, :mod:`._gloss`, read sentence by sentence with
@@ -223,7 +224,7 @@ def _prepare(
         if fixed is not None:
             views.append(fixed)
     joined = "\n".join((norm.text, *views)).lower()
-    return joined, _tail(norm.text.lower()), rule_hits(joined), norm.signals
+    return joined, _tail(norm.text.lower()), rule_hits(joined, rule_set), norm.signals
 
 
 def _logit(p: float) -> float:
@@ -390,6 +391,7 @@ class PromptInjectionDetector:
         gloss_rules: bool = False,
         gloss_by_sentence: bool = False,
         respell: bool = False,
+        rule_set: int = 11,
     ) -> None:
         if learner not in ("svm", "logistic"):
             raise ConfigError("learner must be 'svm' or 'logistic'")
@@ -412,6 +414,10 @@ class PromptInjectionDetector:
         self.gloss_by_sentence = gloss_by_sentence
         #: round 17: sentences with misspelt injection words gain a respelt view
         self.respell = respell
+        if rule_set not in RULE_SETS:
+            raise ConfigError(f"rule_set must be one of {sorted(RULE_SETS)}")
+        #: round 22: the keyword rules' set (:data:`._rules.RULE_SETS`), 22 with two narrowed
+        self.rule_set = rule_set
         self.encoder_weight = encoder_weight
         self.learner = learner
         self.idf = idf
@@ -430,7 +436,9 @@ class PromptInjectionDetector:
     # -- features -----------------------------------------------------------------
     def _prepare(self, text: str) -> tuple[str, str, list[str], frozenset[str]]:
         """:func:`_prepare` with this detector's views."""
-        return _prepare(text, self.gloss, self.lexicon, self.gloss_by_sentence, self.respell)
+        return _prepare(
+            text, self.gloss, self.lexicon, self.gloss_by_sentence, self.respell, self.rule_set
+        )
 
     def _blocks(
         self, texts: Sequence[str]
@@ -673,7 +681,15 @@ class PromptInjectionDetector:
         the second's with it, the same distance apart on the logit scale."""
         self._check_fitted()
         other._check_fitted()
-        same = ("n_features", "tail", "gloss", "lexicon", "gloss_by_sentence", "respell")
+        same = (
+            "n_features",
+            "tail",
+            "gloss",
+            "lexicon",
+            "gloss_by_sentence",
+            "respell",
+            "rule_set",
+        )
         if (
             any(getattr(self, a) != getattr(other, a) for a in same)
             or self.idf
@@ -834,6 +850,7 @@ class PromptInjectionDetector:
             "gloss_by_sentence": self.gloss_by_sentence,
             # the respelling's digest (its words, and the lexicon whose words it leaves)
             "respell": respell_version() if self.respell else None,
+            "rule_set": self.rule_set,
             "calibration": self.calibration_,
             "threshold": self.threshold_,
             "intercept": self.intercept_,
@@ -927,6 +944,8 @@ class PromptInjectionDetector:
             or (meta.get("gloss_by_sentence") and meta.get("gloss") is None)
             or meta.get("respell") not in (None, respell_version())
             or (meta.get("gloss_opinion") and meta.get("gloss") is None)
+            or not isinstance(meta.get("rule_set", 11), int)
+            or meta.get("rule_set", 11) not in RULE_SETS
         ):
             raise ModelError(f"prompt-injection detector at {p.name} was built for another version")
         det = cls(
@@ -949,6 +968,8 @@ class PromptInjectionDetector:
             # formats before 9 (round 17) read each text's language once and respell nothing
             gloss_by_sentence=bool(meta.get("gloss_by_sentence", False)),
             respell=meta.get("respell") is not None,
+            # formats before 10 (round 22) use round 11's keyword rules
+            rule_set=int(meta.get("rule_set", 11)),
         )
         # the weights must fit the features this version builds (a forged or mismatched
         # header would otherwise fail at the first message, or score the wrong columns)

@@ -324,14 +324,19 @@ def _handwritten_shoppers(groups: Sequence[str], labels: Sequence[int]) -> np.nd
 
 
 def second_opinion(
-    data_dir: Path, *, seed: int = 0, target_fpr: float = 0.01, requests: bool = False
+    data_dir: Path,
+    *,
+    seed: int = 0,
+    target_fpr: float = 0.01,
+    requests: bool = False,
+    rule_set: int = 11,
 ) -> PromptInjectionDetector:
     """Round 19's second opinion: round 17's features and recipe, trained on every spent
     hand-written set too (one group per set, weighted like deepset's rows), its threshold
     the lowest that flags at most 1 % of the validation prompts, 0.5 % of the validation
     reviews, 2 % of the out-of-fold benign training texts and 1 % of the hand-written
     shoppers by their set-held-out scores (round 15's operating point). ``requests``: round
-    21's generated requests too."""
+    21's generated requests too; ``rule_set``: round 22's keyword rules."""
     texts, labels, groups = training_groups(
         data_dir, random_state=seed, spent_sets=SPENT_SETS_19, languages=True, requests=requests
     )
@@ -340,6 +345,7 @@ def second_opinion(
         gloss=True,
         gloss_by_sentence=True,
         respell=True,
+        rule_set=rule_set,
         target_fpr=target_fpr,
         random_state=seed,
     ).fit(texts, labels, sample_weight=weights, groups=groups)
@@ -512,6 +518,12 @@ def main(argv: list[str] | None = None) -> int:
         "25 languages (shoppers asking to be shown their orders or the rules; goals alone)",
     )
     parser.add_argument(
+        "--round22",
+        action="store_true",
+        help="build round 22's candidate: round 21 with the keyword rules 'reveal' and "
+        "'other_customer' narrowed (a product's instructions, the shopper's own orders)",
+    )
+    parser.add_argument(
         "--gloss-opinion-on",
         type=Path,
         default=None,
@@ -531,9 +543,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    newer = (args.round17, args.round18, args.round19, args.round20, args.round21)
+    newer = (args.round17, args.round18, args.round19, args.round20, args.round21, args.round22)
     if sum((*rounds, *later, *newer)) > 1:
-        parser.error("--round5 to --round21 are different detectors; pick one")
+        parser.error("--round5 to --round22 are different detectors; pick one")
+    requests = args.round21 or args.round22
+    rule_set = 22 if args.round22 else 11
     # round 17 (round 11 with two more views) is the shipped default; rounds 11 to 17 have
     # text in other languages and the gloss, rounds 12 to 16 are round 11 with changes,
     # rounds 7 to 10 round 5 with one change each
@@ -576,6 +590,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.round18,
                 args.round20,
                 args.round21,
+                args.round22,
             )
         ):
             parser.error("this round is not shipped: name the file with --out")
@@ -586,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
         spent_attacks=args.round7,
         spent_sets=spent_sets.get(handwritten, ()) if handwritten else (),
         languages=args.round10 or round11,
-        requests=args.round21,
+        requests=requests,
     )
     weights = _weights(groups, DEEPSET_WEIGHT_16 if args.round16 else DEEPSET_WEIGHT)
     det = PromptInjectionDetector(
@@ -599,6 +614,7 @@ def main(argv: list[str] | None = None) -> int:
         gloss_rules=args.round13,
         gloss_by_sentence=round17,
         respell=round17,
+        rule_set=rule_set,
         target_fpr=args.target_fpr,
         random_state=args.seed,
     ).fit(texts, labels, sample_weight=weights, groups=groups)
@@ -620,7 +636,11 @@ def main(argv: list[str] | None = None) -> int:
     if round17 and not (args.round17 or args.round18):  # round 19, the default
         det.attach_second(
             second_opinion(
-                args.data, seed=args.seed, target_fpr=args.target_fpr, requests=args.round21
+                args.data,
+                seed=args.seed,
+                target_fpr=args.target_fpr,
+                requests=requests,
+                rule_set=rule_set,
             )
         )
     if args.round20:
