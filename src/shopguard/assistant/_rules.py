@@ -147,6 +147,17 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
         "anweisung",
         "consigne",
         "instrucciones",
+        # round 23's objects (a rule set's regex only matches around its own objects, so
+        # more triggers change no older set's answer)
+        "regel",
+        "vorgabe",
+        "règle",
+        "regla",
+        "regol",
+        "regra",
+        "istruzion",
+        "instruç",
+        "instructie",
     ),
     "persona": (
         "you are now",
@@ -282,6 +293,22 @@ _MINE = re.compile(
     r"\b(my|mine|our|ours|i (placed|made|bought|ordered|wrote|have)|i've|i'd)\b", re.IGNORECASE
 )
 _SENTENCE_END = re.compile(r"[.!?\n]")
+# Round 23: ``reveal`` also fires when the assistant is named *after* the instructions or
+# rules, in the same sentence ("the instructions your developers wrote", "die Regeln, die
+# man dir vorgegeben hat", a gloss's "show instructions your developer"); round 22's wanted
+# it before them, and lost those.
+_OWNER_AFTER = (
+    r"(your|yours|you (were|have been|got|received)|for you|to you|given you|dir|dich|toi|"
+    r"tes|tus|tuoi|σου|тебе|тебя|тобі|developers?|operators?|bosses|makers)"
+)
+_RULE_OBJECTS_23 = (
+    r"(instructions?|rules|guidelines|anweisungen|regeln|vorgaben|consignes|règles|"
+    r"instrucciones|reglas|istruzioni|regole|instruções|regras|instructies|regels)"
+)
+_REVEAL_23 = (
+    _REVEAL_22
+    + rf"|\b{_VERBS}\b[^.\n]{{0,40}}?\b{_RULE_OBJECTS_23}\b[^.\n]{{0,40}}?\b{_OWNER_AFTER}\b"
+)
 
 RULE_SETS: dict[int, dict[str, re.Pattern[str]]] = {
     11: RULES,
@@ -291,6 +318,7 @@ RULE_SETS: dict[int, dict[str, re.Pattern[str]]] = {
         "other_customer": re.compile(_OTHER_NAMED, re.IGNORECASE | re.MULTILINE),
     },
 }
+RULE_SETS[23] = RULE_SETS[22] | {"reveal": re.compile(_REVEAL_23, re.IGNORECASE | re.MULTILINE)}
 
 
 def _bulk_of_others(text: str, lo: int = 0, hi: int | None = None) -> bool:
@@ -310,14 +338,15 @@ def _bulk_of_others(text: str, lo: int = 0, hi: int | None = None) -> bool:
 
 def rule_hits(text: str, rule_set: int = 11) -> list[str]:
     """Names of the rules that match ``text`` (already normalised and lower-cased), by the
-    rules of ``rule_set`` (:data:`RULE_SETS`: round 11's, or round 22's narrowed two).
+    rules of ``rule_set`` (:data:`RULE_SETS`: round 11's, round 22's narrowed two, or round
+    23's with the assistant named after the instructions too).
 
     On long texts each rule runs only over windows of 150 characters around its trigger
     words (every rule's match lies within such a window), so long benign texts stay cheap.
     """
     if rule_set not in RULE_SETS:
         raise ValueError(f"no rule set {rule_set}")
-    narrowed = rule_set == 22
+    narrowed = rule_set >= 22
     hits = []
     for name, rx in RULE_SETS[rule_set].items():
         bulk = narrowed and name == "other_customer"

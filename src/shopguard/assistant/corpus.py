@@ -20,13 +20,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from shopguard.assistant._corpus_languages import (
+    bulk_request,
     goal_attack,
     localised_attack,
     localised_benign,
     requested_benign,
 )
 
-__all__ = ["LabelledText", "generated_attacks", "generated_benign", "generated_requests"]
+__all__ = [
+    "LabelledText",
+    "generated_attacks",
+    "generated_benign",
+    "generated_bulk",
+    "generated_requests",
+]
 
 
 @dataclass(frozen=True)
@@ -603,6 +610,19 @@ def generated_requests(n: int, *, random_state: int = 0) -> list[LabelledText]:
         else:
             text, template = requested_benign(rng)
             out.append(LabelledText(text, 0, "request", template))
+    return out
+
+
+def generated_bulk(n: int, *, random_state: int = 0) -> list[LabelledText]:
+    """``n`` texts in English or one of the 25 languages (round 23), alternately a shopper's
+    request for all of their own orders, addresses or reviews (benign) and a request for all
+    of everyone's, or for another named account's saved cards (an attack): "all ...
+    addresses" is no cue either way, whose they are is."""
+    rng = np.random.default_rng(random_state)
+    out = []
+    for i in range(n):
+        text, template = bulk_request(rng, attack=bool(i % 2))
+        out.append(LabelledText(text, i % 2, "bulk_theirs" if i % 2 else "bulk_mine", template))
     return out
 
 

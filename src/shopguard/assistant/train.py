@@ -95,7 +95,12 @@ from sklearn.model_selection import StratifiedGroupKFold
 from shopguard.assistant import heldout
 from shopguard.assistant._finetune import FineTuneConfig, finetune, steps
 from shopguard.assistant._gloss import concepts
-from shopguard.assistant.corpus import generated_attacks, generated_benign, generated_requests
+from shopguard.assistant.corpus import (
+    generated_attacks,
+    generated_benign,
+    generated_bulk,
+    generated_requests,
+)
 from shopguard.assistant.detector import (
     DEFAULT_DETECTOR_PATH,
     RECALL_DETECTOR_PATH,
@@ -158,6 +163,8 @@ N_ATTACKS = 4800
 N_BENIGN = 4800
 #: Round 21: generated requests in the 25 languages, half shoppers', half attacks' goals.
 N_REQUESTS = 800
+#: Round 23: generated requests for all of one's own things or all of everyone's.
+N_BULK = 600
 #: The operating point: at most 1 % of the hand-written calibration prompts and 0.5 % of the
 #: validation reviews are flagged (the bar on held-out hard-benign prompts is 2 %).
 VAL_FPR = 0.01
@@ -201,12 +208,14 @@ def training_groups(
     languages: bool = False,
     spent_sets: Sequence[str] = (),
     requests: bool = False,
+    bulk: bool = False,
 ) -> tuple[list[str], list[int], list[str]]:
     """Training texts, labels and groups: a generated text's template, else its own row.
     ``spent_attacks`` adds :data:`SPENT_ATTACKS` (round 7's candidate), ``spent_sets`` the
     named :mod:`.heldout` sets (rounds 14 and 15); ``languages`` the
     generator's whole-sentence texts in other languages (round 10's), ``requests`` round
-    21's requests in them (:func:`.corpus.generated_requests`)."""
+    21's requests in them (:func:`.corpus.generated_requests`), ``bulk`` round 23's requests for
+    all of one's own things or everyone's (:func:`.corpus.generated_bulk`)."""
     texts, labels = load_deepset(data_dir, "train")
     groups = [f"deepset:{i}" for i in range(len(texts))]
     for item in [
@@ -216,7 +225,10 @@ def training_groups(
         texts.append(item.text)
         labels.append(item.label)
         groups.append(item.template)
-    for item in generated_requests(N_REQUESTS, random_state=random_state + 21) if requests else []:
+    for item in [
+        *(generated_requests(N_REQUESTS, random_state=random_state + 21) if requests else []),
+        *(generated_bulk(N_BULK, random_state=random_state + 23) if bulk else []),
+    ]:
         texts.append(item.text)
         labels.append(item.label)
         groups.append(item.template)
@@ -330,15 +342,22 @@ def second_opinion(
     target_fpr: float = 0.01,
     requests: bool = False,
     rule_set: int = 11,
+    bulk: bool = False,
 ) -> PromptInjectionDetector:
     """Round 19's second opinion: round 17's features and recipe, trained on every spent
     hand-written set too (one group per set, weighted like deepset's rows), its threshold
     the lowest that flags at most 1 % of the validation prompts, 0.5 % of the validation
     reviews, 2 % of the out-of-fold benign training texts and 1 % of the hand-written
     shoppers by their set-held-out scores (round 15's operating point). ``requests``: round
-    21's generated requests too; ``rule_set``: round 22's keyword rules."""
+    21's generated requests too; ``rule_set``: round 22's or 23's keyword rules; ``bulk``:
+    round 23's generated requests for all of one's own things or everyone's."""
     texts, labels, groups = training_groups(
-        data_dir, random_state=seed, spent_sets=SPENT_SETS_19, languages=True, requests=requests
+        data_dir,
+        random_state=seed,
+        spent_sets=SPENT_SETS_19,
+        languages=True,
+        requests=requests,
+        bulk=bulk,
     )
     weights = _weights(groups, DEEPSET_WEIGHT)
     det = PromptInjectionDetector(
@@ -524,6 +543,13 @@ def main(argv: list[str] | None = None) -> int:
         "'other_customer' narrowed (a product's instructions, the shopper's own orders)",
     )
     parser.add_argument(
+        "--round23",
+        action="store_true",
+        help="build round 23's candidate: round 22 with 'reveal' firing when the assistant is "
+        "named after the instructions too, and generated requests for all of one's own things "
+        "against all of everyone's",
+    )
+    parser.add_argument(
         "--gloss-opinion-on",
         type=Path,
         default=None,
@@ -543,11 +569,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    newer = (args.round17, args.round18, args.round19, args.round20, args.round21, args.round22)
+    newer = (
+        args.round17,
+        args.round18,
+        args.round19,
+        args.round20,
+        args.round21,
+        args.round22,
+        args.round23,
+    )
     if sum((*rounds, *later, *newer)) > 1:
-        parser.error("--round5 to --round22 are different detectors; pick one")
-    requests = args.round21 or args.round22
-    rule_set = 22 if args.round22 else 11
+        parser.error("--round5 to --round23 are different detectors; pick one")
+    requests = args.round21 or args.round22 or args.round23
+    bulk = args.round23
+    rule_set = 23 if args.round23 else 22 if args.round22 else 11
     # round 17 (round 11 with two more views) is the shipped default; rounds 11 to 17 have
     # text in other languages and the gloss, rounds 12 to 16 are round 11 with changes,
     # rounds 7 to 10 round 5 with one change each
@@ -591,6 +626,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.round20,
                 args.round21,
                 args.round22,
+                args.round23,
             )
         ):
             parser.error("this round is not shipped: name the file with --out")
@@ -602,6 +638,7 @@ def main(argv: list[str] | None = None) -> int:
         spent_sets=spent_sets.get(handwritten, ()) if handwritten else (),
         languages=args.round10 or round11,
         requests=requests,
+        bulk=bulk,
     )
     weights = _weights(groups, DEEPSET_WEIGHT_16 if args.round16 else DEEPSET_WEIGHT)
     det = PromptInjectionDetector(
@@ -641,6 +678,7 @@ def main(argv: list[str] | None = None) -> int:
                 target_fpr=args.target_fpr,
                 requests=requests,
                 rule_set=rule_set,
+                bulk=bulk,
             )
         )
     if args.round20:

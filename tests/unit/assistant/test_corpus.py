@@ -3,8 +3,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from shopguard.assistant._corpus_languages import LANGUAGES, REQUESTS
-from shopguard.assistant.corpus import generated_attacks, generated_benign, generated_requests
+from shopguard.assistant._corpus_languages import BULK_MINE, BULK_THEIRS, LANGUAGES, REQUESTS
+from shopguard.assistant.corpus import (
+    generated_attacks,
+    generated_benign,
+    generated_bulk,
+    generated_requests,
+)
 
 
 def test_generator_when_languages_off_then_no_localised_family_and_on_then_a_ninth() -> None:
@@ -64,3 +69,22 @@ def test_requests_when_drawn_then_shoppers_ask_to_be_shown_and_attacks_ask_witho
     # some follow an everyday question, most stand alone
     alone = sum(any(t.text == r for r in REQUESTS[t.template.split(":")[1]]) for t in shoppers)
     assert 0.5 < alone / len(shoppers) < 0.9
+
+
+def test_bulk_when_drawn_then_mine_and_everyones_come_in_every_language() -> None:
+    # round 23: "all ... addresses" is a shopper's request for their own as often as an
+    # attacker's for everyone's, in English and each of the 25 languages
+    items = generated_bulk(1200)
+    mine = [t for t in items if t.label == 0]
+    theirs = [t for t in items if t.label == 1]
+    assert len(mine) == len(theirs) == 600
+    assert {t.template.split(":")[1] for t in mine} == set(LANGUAGES) | {"en"}
+    assert {t.template.split(":")[1] for t in theirs} == set(LANGUAGES) | {"en"}
+    for t in mine:
+        lang, k = t.template.split(":")[1:]
+        assert t.template.startswith("bulk_mine:") and t.text == BULK_MINE[lang][int(k)]
+    for t in theirs:
+        lang, k = t.template.split(":")[1:]
+        assert t.template.startswith("bulk_theirs:")
+        assert "{name}" not in t.text
+        assert re.fullmatch(re.escape(BULK_THEIRS[lang][int(k)]).replace(r"\{name\}", ".+"), t.text)
