@@ -22,7 +22,8 @@ languages. ``--set audit16`` (round 21): ``AUDIT16_HARD_BENIGN`` (50) and
 ``AUDIT16_JAILBREAKS`` (50), requests to be shown things. ``--set audit17``
 (round 22): ``AUDIT17_HARD_BENIGN`` (50) and ``AUDIT17_JAILBREAKS`` (50), mine against
 everyone's. ``--set audit18`` (round 23): ``AUDIT18_HARD_BENIGN`` (50) and
-``AUDIT18_JAILBREAKS`` (50), again. ``--set spent`` pools every set read before round
+``AUDIT18_JAILBREAKS`` (50), again. ``--set audit19`` (round 24): ``AUDIT19_HARD_BENIGN``
+(50) and ``AUDIT19_JAILBREAKS`` (50), a natural mix. ``--set spent`` pools every set read before round
 17 (891 hard benign, 573 jailbreaks), ``--set spent12`` every set read before round 18 (941,
 621): no longer evidence of generalisation, a guard against regressions.
 Each detector named by ``--model LABEL=PATH`` (default: the shipped one) is scored at its own threshold, beside the keyword baseline (0.5). The rule for
@@ -65,6 +66,7 @@ SETS = {
     "audit16": ("round-21", heldout.AUDIT16_HARD_BENIGN, heldout.AUDIT16_JAILBREAKS),
     "audit17": ("round-22", heldout.AUDIT17_HARD_BENIGN, heldout.AUDIT17_JAILBREAKS),
     "audit18": ("round-23", heldout.AUDIT18_HARD_BENIGN, heldout.AUDIT18_JAILBREAKS),
+    "audit19": ("round-24", heldout.AUDIT19_HARD_BENIGN, heldout.AUDIT19_JAILBREAKS),
 }
 
 
@@ -79,11 +81,22 @@ def _spent(later: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 SETS["spent"] = (
     "spent (pooled, before round 17)",
-    *_spent(("AUDIT12_", "AUDIT13_", "AUDIT14_", "AUDIT15_", "AUDIT16_", "AUDIT17_", "AUDIT18_")),
+    *_spent(
+        (
+            "AUDIT12_",
+            "AUDIT13_",
+            "AUDIT14_",
+            "AUDIT15_",
+            "AUDIT16_",
+            "AUDIT17_",
+            "AUDIT18_",
+            "AUDIT19_",
+        )
+    ),
 )
 SETS["spent12"] = (
     "spent (pooled, before round 18)",
-    *_spent(("AUDIT13_", "AUDIT14_", "AUDIT15_", "AUDIT16_", "AUDIT17_", "AUDIT18_")),
+    *_spent(("AUDIT13_", "AUDIT14_", "AUDIT15_", "AUDIT16_", "AUDIT17_", "AUDIT18_", "AUDIT19_")),
 )
 
 
