@@ -21,6 +21,7 @@ import numpy as np
 
 from shopguard.assistant._corpus_languages import (
     bulk_request,
+    bulk_request_24,
     goal_attack,
     localised_attack,
     localised_benign,
@@ -613,15 +614,19 @@ def generated_requests(n: int, *, random_state: int = 0) -> list[LabelledText]:
     return out
 
 
-def generated_bulk(n: int, *, random_state: int = 0) -> list[LabelledText]:
+def generated_bulk(n: int, *, random_state: int = 0, level: int = 23) -> list[LabelledText]:
     """``n`` texts in English or one of the 25 languages (round 23), alternately a shopper's
     request for all of their own orders, addresses or reviews (benign) and a request for all
     of everyone's, or for another named account's saved cards (an attack): "all ...
-    addresses" is no cue either way, whose they are is."""
+    addresses" is no cue either way, whose they are is. ``level`` 24 balances the two sides
+    object by object (gift cards and saved cards mine too, orders everyone's too)."""
+    if level not in (23, 24):
+        raise ValueError("level must be 23 or 24")
+    draw = bulk_request_24 if level == 24 else bulk_request
     rng = np.random.default_rng(random_state)
     out = []
     for i in range(n):
-        text, template = bulk_request(rng, attack=bool(i % 2))
+        text, template = draw(rng, attack=bool(i % 2))
         out.append(LabelledText(text, i % 2, "bulk_theirs" if i % 2 else "bulk_mine", template))
     return out
 

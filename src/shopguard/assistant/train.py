@@ -208,14 +208,14 @@ def training_groups(
     languages: bool = False,
     spent_sets: Sequence[str] = (),
     requests: bool = False,
-    bulk: bool = False,
+    bulk: int = 0,
 ) -> tuple[list[str], list[int], list[str]]:
     """Training texts, labels and groups: a generated text's template, else its own row.
     ``spent_attacks`` adds :data:`SPENT_ATTACKS` (round 7's candidate), ``spent_sets`` the
     named :mod:`.heldout` sets (rounds 14 and 15); ``languages`` the
     generator's whole-sentence texts in other languages (round 10's), ``requests`` round
-    21's requests in them (:func:`.corpus.generated_requests`), ``bulk`` round 23's requests for
-    all of one's own things or everyone's (:func:`.corpus.generated_bulk`)."""
+    21's requests in them (:func:`.corpus.generated_requests`), ``bulk`` (23 or 24) that round's
+    requests for all of one's own things or everyone's (:func:`.corpus.generated_bulk`)."""
     texts, labels = load_deepset(data_dir, "train")
     groups = [f"deepset:{i}" for i in range(len(texts))]
     for item in [
@@ -227,7 +227,7 @@ def training_groups(
         groups.append(item.template)
     for item in [
         *(generated_requests(N_REQUESTS, random_state=random_state + 21) if requests else []),
-        *(generated_bulk(N_BULK, random_state=random_state + 23) if bulk else []),
+        *(generated_bulk(N_BULK, random_state=random_state + 23, level=bulk) if bulk else []),
     ]:
         texts.append(item.text)
         labels.append(item.label)
@@ -342,7 +342,7 @@ def second_opinion(
     target_fpr: float = 0.01,
     requests: bool = False,
     rule_set: int = 11,
-    bulk: bool = False,
+    bulk: int = 0,
 ) -> PromptInjectionDetector:
     """Round 19's second opinion: round 17's features and recipe, trained on every spent
     hand-written set too (one group per set, weighted like deepset's rows), its threshold
@@ -350,7 +350,7 @@ def second_opinion(
     reviews, 2 % of the out-of-fold benign training texts and 1 % of the hand-written
     shoppers by their set-held-out scores (round 15's operating point). ``requests``: round
     21's generated requests too; ``rule_set``: round 22's or 23's keyword rules; ``bulk``:
-    round 23's generated requests for all of one's own things or everyone's."""
+    round 23's or 24's generated requests for all of one's own things or everyone's."""
     texts, labels, groups = training_groups(
         data_dir,
         random_state=seed,
@@ -550,6 +550,12 @@ def main(argv: list[str] | None = None) -> int:
         "against all of everyone's",
     )
     parser.add_argument(
+        "--round24",
+        action="store_true",
+        help="build round 24's candidate: round 23 with its generated requests balanced object "
+        "by object (gift cards and saved cards mine too, orders everyone's too)",
+    )
+    parser.add_argument(
         "--gloss-opinion-on",
         type=Path,
         default=None,
@@ -577,12 +583,13 @@ def main(argv: list[str] | None = None) -> int:
         args.round21,
         args.round22,
         args.round23,
+        args.round24,
     )
     if sum((*rounds, *later, *newer)) > 1:
-        parser.error("--round5 to --round23 are different detectors; pick one")
-    requests = args.round21 or args.round22 or args.round23
-    bulk = args.round23
-    rule_set = 23 if args.round23 else 22 if args.round22 else 11
+        parser.error("--round5 to --round24 are different detectors; pick one")
+    requests = args.round21 or args.round22 or args.round23 or args.round24
+    bulk = 24 if args.round24 else 23 if args.round23 else 0
+    rule_set = 23 if args.round23 or args.round24 else 22 if args.round22 else 11
     # round 17 (round 11 with two more views) is the shipped default; rounds 11 to 17 have
     # text in other languages and the gloss, rounds 12 to 16 are round 11 with changes,
     # rounds 7 to 10 round 5 with one change each
@@ -627,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.round21,
                 args.round22,
                 args.round23,
+                args.round24,
             )
         ):
             parser.error("this round is not shipped: name the file with --out")

@@ -3,7 +3,16 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from shopguard.assistant._corpus_languages import BULK_MINE, BULK_THEIRS, LANGUAGES, REQUESTS
+import pytest
+
+from shopguard.assistant._corpus_languages import (
+    BULK_MINE,
+    BULK_MINE_24,
+    BULK_THEIRS,
+    BULK_THEIRS_24,
+    LANGUAGES,
+    REQUESTS,
+)
 from shopguard.assistant.corpus import (
     generated_attacks,
     generated_benign,
@@ -88,3 +97,21 @@ def test_bulk_when_drawn_then_mine_and_everyones_come_in_every_language() -> Non
         assert t.template.startswith("bulk_theirs:")
         assert "{name}" not in t.text
         assert re.fullmatch(re.escape(BULK_THEIRS[lang][int(k)]).replace(r"\{name\}", ".+"), t.text)
+
+
+def test_bulk_when_level_24_then_each_object_comes_as_mine_and_as_everyones() -> None:
+    # round 24: round 23's attacks named gift cards and saved cards and its shoppers never
+    # did, so the object became the cue; at level 24 both sides name the same objects
+    texts = {t.label: set() for t in generated_bulk(2, level=24)}
+    for t in generated_bulk(6000, level=24):
+        texts[t.label].add(t.text)
+    gift = {"en": "gift card", "es": "tarjetas regalo", "fr": "cartes cadeaux"}
+    for lang, word in gift.items():
+        mine = BULK_MINE[lang] + BULK_MINE_24[lang]
+        theirs = BULK_THEIRS[lang] + BULK_THEIRS_24[lang]
+        assert any(word in m.lower() for m in mine) and any(word in t.lower() for t in theirs)
+        assert any(m in texts[0] for m in mine if word in m.lower())
+    # level 23 draws stay round 23's
+    assert [t.text for t in generated_bulk(50, level=23)] == [t.text for t in generated_bulk(50)]
+    with pytest.raises(ValueError, match="level"):
+        generated_bulk(2, level=25)
