@@ -1,8 +1,12 @@
 """Hand-written evaluation sets, each kept out of training until a read has spent it.
 
-No shipped detector has been trained on any of them (the candidates of rounds 14 to 16,
-not shipped, trained on the sets read before them). Each set has been read by the
-benchmarks and has steered a decision, so none is fresh any more: ``AUDIT11_HARD_BENIGN``
+Once read, a set is spent: the shipped default's second opinion (round 19) trains on every
+set up to ``AUDIT13_*`` (the unshipped candidates of rounds 14 to 16 trained on the sets
+read before them, those of rounds 20 to 24 on round 19's). Each set has been read by the benchmarks and has steered a
+decision, so none is fresh any more: ``AUDIT15_*`` to ``AUDIT19_*`` (50 + 50 each, mostly in
+other languages) judged rounds 20 to 24, none of which shipped; ``AUDIT14_*`` judged round
+19 and, trained on by no shipped detector, are the benchmark's held-out rows;
+``AUDIT11_HARD_BENIGN``
 (50) and ``AUDIT11_JAILBREAKS`` (47) judged round 16; ``AUDIT10_HARD_BENIGN`` (55) and
 ``AUDIT10_JAILBREAKS`` (50) round 15; ``AUDIT9_HARD_BENIGN`` (60) and
 ``AUDIT9_JAILBREAKS`` (50) round 14; ``AUDIT8_HARD_BENIGN`` (60) and

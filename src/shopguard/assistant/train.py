@@ -76,6 +76,15 @@ opinion.
 ``--round19`` is the default recipe (the flag changes nothing; kept so round 19's logged
 command still runs): round 17 with the second opinion
 (:meth:`~shopguard.assistant.detector.PromptInjectionDetector.attach_second`).
+
+Session 15's candidates, none shipped (each failed its rule on a fresh set):
+``--round20 --out FILE`` is round 19 with a gloss opinion (:func:`gloss_opinion`;
+``--gloss-opinion-on R19 --out FILE`` attaches it to an existing round-19 file instead);
+``--round21`` retrains round 19 with generated requests in the 25 languages
+(:func:`.corpus.generated_requests`); ``--round22`` adds the narrowed keyword rules (rule set
+22, :data:`._rules.RULE_SETS`); ``--round23`` rule set 23 and generated requests for all of
+one's own things against everyone's (:func:`.corpus.generated_bulk`); ``--round24`` the
+same balanced object by object.
 """
 
 from __future__ import annotations
