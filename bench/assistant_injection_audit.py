@@ -81,22 +81,11 @@ def _spent(later: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 SETS["spent"] = (
     "spent (pooled, before round 17)",
-    *_spent(
-        (
-            "AUDIT12_",
-            "AUDIT13_",
-            "AUDIT14_",
-            "AUDIT15_",
-            "AUDIT16_",
-            "AUDIT17_",
-            "AUDIT18_",
-            "AUDIT19_",
-        )
-    ),
+    *_spent(tuple(f"AUDIT{k}_" for k in range(12, 20))),
 )
 SETS["spent12"] = (
     "spent (pooled, before round 18)",
-    *_spent(("AUDIT13_", "AUDIT14_", "AUDIT15_", "AUDIT16_", "AUDIT17_", "AUDIT18_", "AUDIT19_")),
+    *_spent(tuple(f"AUDIT{k}_" for k in range(13, 20))),
 )
 
 

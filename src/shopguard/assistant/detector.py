@@ -286,6 +286,16 @@ class GlossOpinion:
         return z
 
 
+def _dense(index: NDArray[Any], values: NDArray[Any], size: int) -> NDArray[np.float32]:
+    """Weights saved as their non-zero ``index`` and ``values``, back to ``size`` floats
+    (``ValueError`` where the two do not pair up or an index falls outside)."""
+    if len(index) != len(values) or (len(index) and (index.min() < 0 or index.max() >= size)):
+        raise ValueError("saved weights do not fit their features")
+    coef = np.zeros(size, dtype=np.float32)
+    coef[index] = values
+    return coef
+
+
 def _sigmoid(z: NDArray[Any]) -> NDArray[np.float64]:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))), dtype=np.float64)
 
@@ -995,40 +1005,23 @@ class PromptInjectionDetector:
         det.oof_benign_ = oof_benign
         det.oof_attack_ = oof_attack
         det.idf_ = [a.astype(np.float32) for a in idf] if idf is not None else None
-        if second is not None:
-            try:
-                s_index, s_values = second
-                if len(s_index) != len(s_values) or (
-                    len(s_index) and (s_index.min() < 0 or s_index.max() >= size)
-                ):
-                    raise ValueError
-                s_coef = np.zeros(size, dtype=np.float32)
-                s_coef[s_index] = s_values
+        try:
+            if second is not None:
                 det.second_ = SecondOpinion(
-                    s_coef, float(meta["second"]["intercept"]), float(meta["second"]["shift"])
+                    _dense(*second, size),
+                    float(meta["second"]["intercept"]),
+                    float(meta["second"]["shift"]),
                 )
-            except (KeyError, TypeError, ValueError):
-                raise ModelError(
-                    f"prompt-injection detector at {p.name} does not fit its features"
-                ) from None
-        if glossed is not None:
-            try:
-                g_index, g_values = glossed
-                if len(g_index) != len(g_values) or (
-                    len(g_index) and (g_index.min() < 0 or g_index.max() >= GLOSS_OPINION_FEATURES)
-                ):
-                    raise ValueError
-                g_coef = np.zeros(GLOSS_OPINION_FEATURES, dtype=np.float32)
-                g_coef[g_index] = g_values
+            if glossed is not None:
                 det.gloss_opinion_ = GlossOpinion(
-                    g_coef,
+                    _dense(*glossed, GLOSS_OPINION_FEATURES),
                     float(meta["gloss_opinion"]["intercept"]),
                     float(meta["gloss_opinion"]["shift"]),
                 )
-            except (KeyError, TypeError, ValueError):
-                raise ModelError(
-                    f"prompt-injection detector at {p.name} does not fit its features"
-                ) from None
+        except (KeyError, TypeError, ValueError):
+            raise ModelError(
+                f"prompt-injection detector at {p.name} does not fit its features"
+            ) from None
         tuned = meta.get("tuned")
         if tuned is not None or layers:
             try:

@@ -171,45 +171,36 @@ def test_round7_audit_sets_when_compared_to_every_other_set_then_disjoint(shared
     assert not audit2 & (set(texts) | older)
 
 
-@pytest.mark.parametrize(
-    "prefix",
-    [
-        "AUDIT3_",
-        "AUDIT4_",
-        "AUDIT5_",
-        "AUDIT6_",
-        "AUDIT7_",
-        "AUDIT8_",
-        "AUDIT9_",
-        "AUDIT10_",
-        "AUDIT11_",
-        "AUDIT12_",
-        "AUDIT13_",
-        "AUDIT14_",
-        "AUDIT15_",
-        "AUDIT16_",
-        "AUDIT17_",
-        "AUDIT18_",
-        "AUDIT19_",
-    ],
-)
+@pytest.fixture(scope="module")
+def every_training_text() -> frozenset[str]:
+    """Every text any round trains on: round 5's English corpus and the generated text in
+    other languages with rounds 21 and 24's requests (spent hand-written sets aside); once
+    per module, not once per set."""
+    from shopguard.assistant.train import SHARED_DATA, training_groups, training_set
+
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"shared datasets not found at {SHARED_DATA}")
+    english, _ = training_set(SHARED_DATA)
+    widest, _, _ = training_groups(SHARED_DATA, languages=True, requests=True, bulk=24)
+    return frozenset(english) | frozenset(widest)
+
+
+@pytest.mark.parametrize("prefix", [f"AUDIT{k}_" for k in range(3, 20)])
 def test_audit_sets_when_compared_to_every_other_set_then_disjoint(
-    shared_data: Path, prefix: str
+    every_training_text: frozenset[str], prefix: str
 ) -> None:
     # AUDIT3_* judged round 8, AUDIT4_* round 9: each was written and committed before its
     # candidate was trained, and shares no prompt with training, validation or older sets
     from shopguard.assistant import heldout
-    from shopguard.assistant.train import training_set
     from shopguard.assistant.validation import VAL_HARD_BENIGN
 
     benign, attacks = (getattr(heldout, prefix + s) for s in ("HARD_BENIGN", "JAILBREAKS"))
     audit = set(benign) | set(attacks)
     assert len(audit) == len(benign) + len(attacks)
-    texts, _ = training_set(shared_data)
     older = set(VAL_HARD_BENIGN) | {
         t for name in heldout.__all__ if not name.startswith(prefix) for t in getattr(heldout, name)
     }
-    assert not audit & (set(texts) | older)
+    assert not audit & (every_training_text | older)
 
 
 def test_detector_when_512_token_message_then_verdict_matches_batch_score(
