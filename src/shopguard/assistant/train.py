@@ -565,6 +565,12 @@ def main(argv: list[str] | None = None) -> int:
         "by object (gift cards and saved cards mine too, orders everyone's too)",
     )
     parser.add_argument(
+        "--round25",
+        action="store_true",
+        help="build round 25's candidate: round 19 with rule set 23 (the narrowed keyword "
+        "rules) and nothing else",
+    )
+    parser.add_argument(
         "--gloss-opinion-on",
         type=Path,
         default=None,
@@ -593,12 +599,13 @@ def main(argv: list[str] | None = None) -> int:
         args.round22,
         args.round23,
         args.round24,
+        args.round25,
     )
     if sum((*rounds, *later, *newer)) > 1:
-        parser.error("--round5 to --round24 are different detectors; pick one")
+        parser.error("--round5 to --round25 are different detectors; pick one")
     requests = args.round21 or args.round22 or args.round23 or args.round24
     bulk = 24 if args.round24 else 23 if args.round23 else 0
-    rule_set = 23 if args.round23 or args.round24 else 22 if args.round22 else 11
+    rule_set = 23 if args.round23 or args.round24 or args.round25 else 22 if args.round22 else 11
     # round 17 (round 11 with two more views) is the shipped default; rounds 11 to 17 have
     # text in other languages and the gloss, rounds 12 to 16 are round 11 with changes,
     # rounds 7 to 10 round 5 with one change each
@@ -644,6 +651,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.round22,
                 args.round23,
                 args.round24,
+                args.round25,
             )
         ):
             parser.error("this round is not shipped: name the file with --out")
