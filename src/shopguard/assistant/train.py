@@ -84,7 +84,7 @@ Session 15's candidates, none shipped (each failed its rule on a fresh set):
 (:func:`.corpus.generated_requests`); ``--round22`` adds the narrowed keyword rules (rule set
 22, :data:`._rules.RULE_SETS`); ``--round23`` rule set 23 and generated requests for all of
 one's own things against everyone's (:func:`.corpus.generated_bulk`); ``--round24`` the
-same balanced object by object.
+same balanced object by object; ``--round25`` round 19 with rule set 23 and nothing else.
 """
 
 from __future__ import annotations
