@@ -590,17 +590,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    newer = (
-        args.round17,
-        args.round18,
-        args.round19,
-        args.round20,
-        args.round21,
-        args.round22,
-        args.round23,
-        args.round24,
-        args.round25,
-    )
+    newer = tuple(getattr(args, f"round{k}") for k in range(17, 26))
     if sum((*rounds, *later, *newer)) > 1:
         parser.error("--round5 to --round25 are different detectors; pick one")
     requests = args.round21 or args.round22 or args.round23 or args.round24
@@ -636,24 +626,8 @@ def main(argv: list[str] | None = None) -> int:
     ):
         parser.error("--ft-epochs must be at least 1 and --ft-sample at least 2")
     if args.out is None:
-        if any(
-            (
-                args.round5,
-                args.round7,
-                args.round9,
-                args.round10,
-                args.round11,
-                *later,
-                args.round17,
-                args.round18,
-                args.round20,
-                args.round21,
-                args.round22,
-                args.round23,
-                args.round24,
-                args.round25,
-            )
-        ):
+        # only round 8 (`recall`) and round 19 (the default) are shipped files
+        if any((*rounds, *later, *newer)) and not (args.round8 or args.round19):
             parser.error("this round is not shipped: name the file with --out")
         args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
     texts, labels, groups = training_groups(
