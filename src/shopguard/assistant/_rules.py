@@ -15,6 +15,7 @@ Liu et al., "Prompt Injection attack against LLM-integrated Applications", 2023.
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 __all__ = ["RULES", "RULE_SETS", "keyword_score", "rule_hits"]
 
@@ -310,30 +311,45 @@ _REVEAL_23 = (
     + rf"|\b{_VERBS}\b[^.\n]{{0,40}}?\b{_RULE_OBJECTS_23}\b[^.\n]{{0,40}}?\b{_OWNER_AFTER}\b"
 )
 
-RULE_SETS: dict[int, dict[str, re.Pattern[str]]] = {
-    11: RULES,
+
+class _Matcher(Protocol):
+    def search(self, string: str, pos: int = ..., endpos: int = ...) -> object: ...
+
+
+class _OtherCustomer:
+    """Round 22's ``other_customer``: another customer named (a regex), or a bulk request
+    ("list all orders") in a sentence that names nothing as the speaker's own. Searched like
+    a compiled pattern, so :func:`rule_hits` treats it as any other rule."""
+
+    named = re.compile(_OTHER_NAMED, re.IGNORECASE | re.MULTILINE)
+
+    def search(self, string: str, pos: int = 0, endpos: int | None = None) -> bool:
+        end = len(string) if endpos is None else min(endpos, len(string))
+        if self.named.search(string, pos, end):
+            return True
+        for m in _BULK.finditer(string, pos, end):
+            start = max(
+                (
+                    e.end()
+                    for e in _SENTENCE_END.finditer(string, max(pos, m.start() - 200), m.start())
+                ),
+                default=max(pos, m.start() - 200),
+            )
+            stop = _SENTENCE_END.search(string, m.end(), end)
+            if not _MINE.search(string, start, stop.start() if stop else end):
+                return True
+        return False
+
+
+RULE_SETS: dict[int, dict[str, _Matcher]] = {
+    11: dict(RULES),
     22: RULES
     | {
         "reveal": re.compile(_REVEAL_22, re.IGNORECASE | re.MULTILINE),
-        "other_customer": re.compile(_OTHER_NAMED, re.IGNORECASE | re.MULTILINE),
+        "other_customer": _OtherCustomer(),
     },
 }
 RULE_SETS[23] = RULE_SETS[22] | {"reveal": re.compile(_REVEAL_23, re.IGNORECASE | re.MULTILINE)}
-
-
-def _bulk_of_others(text: str, lo: int = 0, hi: int | None = None) -> bool:
-    """Round 22: a bulk request ("list all orders") in a sentence that names nothing as
-    the speaker's own."""
-    end = len(text) if hi is None else hi
-    for m in _BULK.finditer(text, lo, end):
-        start = max(
-            (e.end() for e in _SENTENCE_END.finditer(text, max(lo, m.start() - 200), m.start())),
-            default=max(lo, m.start() - 200),
-        )
-        stop = _SENTENCE_END.search(text, m.end(), end)
-        if not _MINE.search(text, start, stop.start() if stop else end):
-            return True
-    return False
 
 
 def rule_hits(text: str, rule_set: int = 11) -> list[str]:
@@ -346,14 +362,10 @@ def rule_hits(text: str, rule_set: int = 11) -> list[str]:
     """
     if rule_set not in RULE_SETS:
         raise ValueError(f"no rule set {rule_set}")
-    narrowed = rule_set >= 22
     hits = []
     for name, rx in RULE_SETS[rule_set].items():
-        bulk = narrowed and name == "other_customer"
         if len(text) < 2 * _WINDOW:
-            if any(t in text for t in _TRIGGERS[name]) and (
-                rx.search(text) or (bulk and _bulk_of_others(text))
-            ):
+            if any(t in text for t in _TRIGGERS[name]) and rx.search(text):
                 hits.append(name)
             continue
         spans: list[list[int]] = []
@@ -363,9 +375,7 @@ def rule_hits(text: str, rule_set: int = 11) -> list[str]:
                 spans[-1][1] = hi
             else:
                 spans.append([lo, hi])
-        if spans and any(
-            rx.search(text, lo, hi) or (bulk and _bulk_of_others(text, lo, hi)) for lo, hi in spans
-        ):
+        if spans and any(rx.search(text, lo, hi) for lo, hi in spans):
             hits.append(name)
     return hits
 
