@@ -24,8 +24,9 @@ languages. ``--set audit16`` (round 21): ``AUDIT16_HARD_BENIGN`` (50) and
 everyone's. ``--set audit18`` (round 23): ``AUDIT18_HARD_BENIGN`` (50) and
 ``AUDIT18_JAILBREAKS`` (50), again. ``--set audit19`` (round 24): ``AUDIT19_HARD_BENIGN``
 (50) and ``AUDIT19_JAILBREAKS`` (50), a natural mix. ``--set audit20`` (round 25):
-``AUDIT20_HARD_BENIGN`` (50) and ``AUDIT20_JAILBREAKS`` (50), mirrored pairs. ``--set spent`` pools every set read before round
-17 (891 hard benign, 573 jailbreaks), ``--set spent12`` every set read before round 18 (941,
+``AUDIT20_HARD_BENIGN`` (50) and ``AUDIT20_JAILBREAKS`` (50), mirrored pairs. ``--set
+audit21`` (round 26): ``AUDIT21_HARD_BENIGN`` (80) and ``AUDIT21_JAILBREAKS`` (80), a natural
+mix. ``--set spent`` pools every set read before round 17 (891 hard benign, 573 jailbreaks), ``--set spent12`` every set read before round 18 (941,
 621): no longer evidence of generalisation, a guard against regressions.
 Each detector named by ``--model LABEL=PATH`` (default: the shipped one) is scored at its own threshold, beside the keyword baseline (0.5). The rule for
 reading each set is written in ``bench/results/assistant_injection_history.md`` before the
@@ -69,6 +70,7 @@ SETS = {
     "audit18": ("round-23", heldout.AUDIT18_HARD_BENIGN, heldout.AUDIT18_JAILBREAKS),
     "audit19": ("round-24", heldout.AUDIT19_HARD_BENIGN, heldout.AUDIT19_JAILBREAKS),
     "audit20": ("round-25", heldout.AUDIT20_HARD_BENIGN, heldout.AUDIT20_JAILBREAKS),
+    "audit21": ("round-26", heldout.AUDIT21_HARD_BENIGN, heldout.AUDIT21_JAILBREAKS),
 }
 
 
@@ -83,11 +85,11 @@ def _spent(later: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 SETS["spent"] = (
     "spent (pooled, before round 17)",
-    *_spent(tuple(f"AUDIT{k}_" for k in range(12, 21))),
+    *_spent(tuple(f"AUDIT{k}_" for k in range(12, 22))),
 )
 SETS["spent12"] = (
     "spent (pooled, before round 18)",
-    *_spent(tuple(f"AUDIT{k}_" for k in range(13, 21))),
+    *_spent(tuple(f"AUDIT{k}_" for k in range(13, 22))),
 )
 
 
