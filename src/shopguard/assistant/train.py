@@ -85,6 +85,9 @@ Session 15's candidates, none shipped (each failed its rule on a fresh set):
 22, :data:`._rules.RULE_SETS`); ``--round23`` rule set 23 and generated requests for all of
 one's own things against everyone's (:func:`.corpus.generated_bulk`); ``--round24`` the
 same balanced object by object; ``--round25`` round 19 with rule set 23 and nothing else.
+
+Session 16's candidate: ``--round26 --out FILE`` is round 25 with a second opinion that also
+reads the six sets that judged rounds 20 to 25 (:data:`SPENT_SETS_26`).
 """
 
 from __future__ import annotations
@@ -160,6 +163,12 @@ HANDWRITTEN_OOF_FPR_16 = 0.02
 SPENT_SETS_19: tuple[str, ...] = (
     *SPENT_SETS_16,
     *(f"AUDIT{k}_{kind}" for k in (11, 12, 13) for kind in ("HARD_BENIGN", "JAILBREAKS")),
+)
+#: Round 26's second opinion: round 19's sets and the six read in session 15 (``AUDIT15_*``
+#: to ``AUDIT20_*``, which judged rounds 20 to 25); ``AUDIT14_*`` stays out.
+SPENT_SETS_26: tuple[str, ...] = (
+    *SPENT_SETS_19,
+    *(f"AUDIT{k}_{kind}" for k in range(15, 21) for kind in ("HARD_BENIGN", "JAILBREAKS")),
 )
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
@@ -352,6 +361,7 @@ def second_opinion(
     requests: bool = False,
     rule_set: int = 11,
     bulk: int = 0,
+    spent_sets: Sequence[str] = SPENT_SETS_19,
 ) -> PromptInjectionDetector:
     """Round 19's second opinion: round 17's features and recipe, trained on every spent
     hand-written set too (one group per set, weighted like deepset's rows), its threshold
@@ -359,11 +369,12 @@ def second_opinion(
     reviews, 2 % of the out-of-fold benign training texts and 1 % of the hand-written
     shoppers by their set-held-out scores (round 15's operating point). ``requests``: round
     21's generated requests too; ``rule_set``: round 22's or 23's keyword rules; ``bulk``:
-    round 23's or 24's generated requests for all of one's own things or everyone's."""
+    round 23's or 24's generated requests for all of one's own things or everyone's;
+    ``spent_sets``: the hand-written sets it reads (round 26: :data:`SPENT_SETS_26`)."""
     texts, labels, groups = training_groups(
         data_dir,
         random_state=seed,
-        spent_sets=SPENT_SETS_19,
+        spent_sets=spent_sets,
         languages=True,
         requests=requests,
         bulk=bulk,
@@ -571,6 +582,12 @@ def main(argv: list[str] | None = None) -> int:
         "rules) and nothing else",
     )
     parser.add_argument(
+        "--round26",
+        action="store_true",
+        help="build round 26's candidate: round 25 with a second opinion that trains on the "
+        "six hand-written sets read in session 15 (AUDIT15 to AUDIT20) too",
+    )
+    parser.add_argument(
         "--gloss-opinion-on",
         type=Path,
         default=None,
@@ -590,12 +607,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    newer = tuple(getattr(args, f"round{k}") for k in range(17, 26))
+    newer = tuple(getattr(args, f"round{k}") for k in range(17, 27))
     if sum((*rounds, *later, *newer)) > 1:
-        parser.error("--round5 to --round25 are different detectors; pick one")
+        parser.error("--round5 to --round26 are different detectors; pick one")
     requests = args.round21 or args.round22 or args.round23 or args.round24
     bulk = 24 if args.round24 else 23 if args.round23 else 0
-    rule_set = 23 if args.round23 or args.round24 or args.round25 else 22 if args.round22 else 11
+    rule_set = (
+        23
+        if args.round23 or args.round24 or args.round25 or args.round26
+        else 22
+        if args.round22
+        else 11
+    )
     # round 17 (round 11 with two more views) is the shipped default; rounds 11 to 17 have
     # text in other languages and the gloss, rounds 12 to 16 are round 11 with changes,
     # rounds 7 to 10 round 5 with one change each
@@ -678,6 +701,7 @@ def main(argv: list[str] | None = None) -> int:
                 requests=requests,
                 rule_set=rule_set,
                 bulk=bulk,
+                spent_sets=SPENT_SETS_26 if args.round26 else SPENT_SETS_19,
             )
         )
     if args.round20:
