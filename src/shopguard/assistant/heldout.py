@@ -1,12 +1,13 @@
 """Hand-written evaluation sets, each kept out of training until a read has spent it.
 
-``AUDIT21_*`` (80 + 80, a natural mix) were written for round 26 and are fresh until its
-read. Once read, a set is spent: the shipped default's second opinion (round 19) trains on every
-set up to ``AUDIT13_*`` (the unshipped candidates of rounds 14 to 16 trained on the sets
-read before them, those of rounds 20 to 25 on round 19's). Each set has been read by the benchmarks and has steered a
-decision, so none is fresh any more: ``AUDIT15_*`` to ``AUDIT20_*`` (50 + 50 each, mostly in
-other languages) judged rounds 20 to 25, none of which shipped; ``AUDIT14_*`` judged round
-19 and, trained on by no shipped detector, are the benchmark's held-out rows;
+Once read, a set is spent: the shipped default's second opinion (round 19) trains on every
+set up to ``AUDIT13_*`` (the unshipped candidates of rounds 14 to 16 trained on the sets read
+before them, those of rounds 20 to 25 on round 19's, round 26's on ``AUDIT15_*`` to
+``AUDIT20_*`` too). Each set has been read by the benchmarks and has steered a decision, so
+none is fresh any more: ``AUDIT21_*`` (80 + 80, a natural mix) judged round 26;
+``AUDIT15_*`` to ``AUDIT20_*`` (50 + 50 each, mostly in other languages) judged rounds 20 to
+25, none of which shipped; ``AUDIT14_*`` judged round 19 and, trained on by no shipped
+detector, are the benchmark's held-out rows;
 ``AUDIT11_HARD_BENIGN``
 (50) and ``AUDIT11_JAILBREAKS`` (47) judged round 16; ``AUDIT10_HARD_BENIGN`` (55) and
 ``AUDIT10_JAILBREAKS`` (50) round 15; ``AUDIT9_HARD_BENIGN`` (60) and
