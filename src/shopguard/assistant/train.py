@@ -86,8 +86,11 @@ Session 15's candidates, none shipped (each failed its rule on a fresh set):
 one's own things against everyone's (:func:`.corpus.generated_bulk`); ``--round24`` the
 same balanced object by object; ``--round25`` round 19 with rule set 23 and nothing else.
 
-Session 16's candidate: ``--round26 --out FILE`` is round 25 with a second opinion that also
-reads the six sets that judged rounds 20 to 25 (:data:`SPENT_SETS_26`).
+Session 16's candidates: ``--round26 --out FILE`` is round 25 with a second opinion that also
+reads the six sets that judged rounds 20 to 25 (:data:`SPENT_SETS_26`); ``--round27 --out
+FILE`` is one model and no second opinion: round 19's features with rule set 23, trained on
+every spent hand-written set but ``AUDIT14_*`` (:data:`SPENT_SETS_27`, weighted
+:data:`HANDWRITTEN_WEIGHT_27`), its threshold read by round 19's primary rule.
 """
 
 from __future__ import annotations
@@ -170,6 +173,11 @@ SPENT_SETS_26: tuple[str, ...] = (
     *SPENT_SETS_19,
     *(f"AUDIT{k}_{kind}" for k in range(15, 21) for kind in ("HARD_BENIGN", "JAILBREAKS")),
 )
+#: Round 27's one model: round 26's sets and ``AUDIT21_*`` (which judged round 26), its
+#: hand-written rows weighted sixteen times the usual (chosen with the other knobs by
+#: ``bench/assistant_injection_cv.py``); ``AUDIT14_*`` stays out.
+SPENT_SETS_27: tuple[str, ...] = (*SPENT_SETS_26, "AUDIT21_HARD_BENIGN", "AUDIT21_JAILBREAKS")
+HANDWRITTEN_WEIGHT_27 = 16 * HANDWRITTEN_WEIGHT
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
 #: held-out prompts (which steered nothing in the generator). Round 5 reads the threshold
@@ -332,16 +340,19 @@ def attach_finetuned(
     return det.attach_tuned(member, oof, VAL_HARD_BENIGN)
 
 
-def _weights(groups: Sequence[str], deepset_weight: float) -> np.ndarray:
+def _weights(
+    groups: Sequence[str], deepset_weight: float, handwritten_weight: float | None = None
+) -> np.ndarray:
     """Each training text's weight: deepset's rows and the hand-written sets' count more
     (the generated corpus outnumbers them 8 to 1, and they are the only human-written
-    texts; grouped cross-validation chose the weight)."""
+    texts; grouped cross-validation chose the weight). ``handwritten_weight``: the
+    hand-written rows' (default :data:`HANDWRITTEN_WEIGHT`)."""
     return np.select(
         [
             np.array([g.startswith("deepset:") for g in groups]),
             np.array([g.startswith("handwritten:") for g in groups]),
         ],
-        [deepset_weight, HANDWRITTEN_WEIGHT],
+        [deepset_weight, HANDWRITTEN_WEIGHT if handwritten_weight is None else handwritten_weight],
         1.0,
     )
 
@@ -588,6 +599,12 @@ def main(argv: list[str] | None = None) -> int:
         "six hand-written sets read in session 15 (AUDIT15 to AUDIT20) too",
     )
     parser.add_argument(
+        "--round27",
+        action="store_true",
+        help="build round 27's candidate: one model (no second opinion) with rule set 23, "
+        "trained on every spent hand-written set but AUDIT14, those rows weighted 256",
+    )
+    parser.add_argument(
         "--gloss-opinion-on",
         type=Path,
         default=None,
@@ -607,14 +624,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    newer = tuple(getattr(args, f"round{k}") for k in range(17, 27))
+    newer = tuple(getattr(args, f"round{k}") for k in range(17, 28))
     if sum((*rounds, *later, *newer)) > 1:
-        parser.error("--round5 to --round26 are different detectors; pick one")
+        parser.error("--round5 to --round27 are different detectors; pick one")
     requests = args.round21 or args.round22 or args.round23 or args.round24
     bulk = 24 if args.round24 else 23 if args.round23 else 0
     rule_set = (
         23
-        if args.round23 or args.round24 or args.round25 or args.round26
+        if any((args.round23, args.round24, args.round25, args.round26, args.round27))
         else 22
         if args.round22
         else 11
@@ -657,12 +674,20 @@ def main(argv: list[str] | None = None) -> int:
         args.data,
         random_state=args.seed,
         spent_attacks=args.round7,
-        spent_sets=spent_sets.get(handwritten, ()) if handwritten else (),
+        spent_sets=SPENT_SETS_27
+        if args.round27
+        else spent_sets.get(handwritten, ())
+        if handwritten
+        else (),
         languages=args.round10 or round11,
         requests=requests,
         bulk=bulk,
     )
-    weights = _weights(groups, DEEPSET_WEIGHT_16 if args.round16 else DEEPSET_WEIGHT)
+    weights = _weights(
+        groups,
+        DEEPSET_WEIGHT_16 if args.round16 else DEEPSET_WEIGHT,
+        HANDWRITTEN_WEIGHT_27 if args.round27 else None,
+    )
     det = PromptInjectionDetector(
         learner="svm" if args.round7 else "logistic",
         C=1.0 if args.round7 else 32.0,
@@ -692,7 +717,8 @@ def main(argv: list[str] | None = None) -> int:
             if handwritten in oof_share
             else (),
         )
-    if round17 and not (args.round17 or args.round18):  # round 19, the default
+    # round 19, the default, and the rounds built on it; round 27 is one model
+    if round17 and not (args.round17 or args.round18 or args.round27):
         det.attach_second(
             second_opinion(
                 args.data,
