@@ -4,8 +4,8 @@ Once read, a set is spent: the shipped default's second opinion (round 19) train
 set up to ``AUDIT13_*`` (the unshipped candidates of rounds 14 to 16 trained on the sets read
 before them, those of rounds 20 to 25 on round 19's, round 26's on ``AUDIT15_*`` to
 ``AUDIT20_*`` too). Each set has been read by the benchmarks and has steered a decision, so
-none is fresh any more but ``AUDIT22_*`` (80 + 80, a natural mix), written for round 27
-and fresh until its read: ``AUDIT21_*`` (80 + 80, a natural mix) judged round 26;
+none is fresh any more: ``AUDIT22_*`` (80 + 80, a natural mix) judged round 27;
+``AUDIT21_*`` (80 + 80, a natural mix) judged round 26;
 ``AUDIT15_*`` to ``AUDIT20_*`` (50 + 50 each, mostly in other languages) judged rounds 20 to
 25, none of which shipped; ``AUDIT14_*`` judged round 19 and, trained on by no shipped
 detector, are the benchmark's held-out rows;
