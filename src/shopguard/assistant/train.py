@@ -92,7 +92,10 @@ FILE`` is one model and no second opinion: round 19's features with rule set 23,
 every spent hand-written set but ``AUDIT14_*`` (:data:`SPENT_SETS_27`, weighted
 :data:`HANDWRITTEN_WEIGHT_27`), its threshold read by round 19's primary rule; ``--round28 --out FILE`` is round 27 with
 ``AUDIT22_*`` too (:data:`SPENT_SETS_28`) and a threshold that also flags at most
-:data:`HANDWRITTEN_OOF_FPR` of the hand-written shoppers by their out-of-fold scores.
+:data:`HANDWRITTEN_OOF_FPR` of the hand-written shoppers by their out-of-fold scores;
+``--round29 --out FILE`` is round 28 with ``AUDIT23_*`` too (:data:`SPENT_SETS_29`), deepset's
+rows weighted as the hand-written ones and the threshold at :data:`HANDWRITTEN_OOF_FPR_16`
+(the issue's 2 %) of the hand-written shoppers out of fold.
 """
 
 from __future__ import annotations
@@ -183,6 +186,10 @@ HANDWRITTEN_WEIGHT_27 = 16 * HANDWRITTEN_WEIGHT
 #: Round 28: round 27's sets and ``AUDIT22_*`` (which judged round 27); its threshold also
 #: holds :data:`HANDWRITTEN_OOF_FPR` of the hand-written shoppers by their out-of-fold scores.
 SPENT_SETS_28: tuple[str, ...] = (*SPENT_SETS_27, "AUDIT22_HARD_BENIGN", "AUDIT22_JAILBREAKS")
+#: Round 29: round 28's sets and ``AUDIT23_*``; deepset's training rows weigh what the
+#: hand-written rows weigh, and the threshold holds :data:`HANDWRITTEN_OOF_FPR_16` (the issue's
+#: 2 %) of the hand-written shoppers by their out-of-fold scores.
+SPENT_SETS_29: tuple[str, ...] = (*SPENT_SETS_28, "AUDIT23_HARD_BENIGN", "AUDIT23_JAILBREAKS")
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
 #: held-out prompts (which steered nothing in the generator). Round 5 reads the threshold
@@ -616,6 +623,12 @@ def main(argv: list[str] | None = None) -> int:
         "flags at most 1 %% of the hand-written shoppers by their out-of-fold scores",
     )
     parser.add_argument(
+        "--round29",
+        action="store_true",
+        help="build round 29's candidate: round 28 with AUDIT23 too, deepset's rows weighted "
+        "as the hand-written ones and 2 %% of the hand-written shoppers allowed out of fold",
+    )
+    parser.add_argument(
         "--gloss-opinion-on",
         type=Path,
         default=None,
@@ -635,13 +648,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    newer = tuple(getattr(args, f"round{k}") for k in range(17, 29))
+    newer = tuple(getattr(args, f"round{k}") for k in range(17, 30))
     if sum((*rounds, *later, *newer)) > 1:
-        parser.error("--round5 to --round28 are different detectors; pick one")
+        parser.error("--round5 to --round29 are different detectors; pick one")
     requests = args.round21 or args.round22 or args.round23 or args.round24
     bulk = 24 if args.round24 else 23 if args.round23 else 0
     rule_set = (
-        23 if any(getattr(args, f"round{k}") for k in range(23, 29)) else 22 if args.round22 else 11
+        23 if any(getattr(args, f"round{k}") for k in range(23, 30)) else 22 if args.round22 else 11
     )
     # round 17 (round 11 with two more views) is the shipped default; rounds 11 to 17 have
     # text in other languages and the gloss, rounds 12 to 16 are round 11 with changes,
@@ -651,17 +664,24 @@ def main(argv: list[str] | None = None) -> int:
     lexicon12 = args.round12 or args.round13
     # rounds 14 to 16 train on the spent hand-written sets; 15 and 16 let them hold the
     # threshold by their out-of-fold scores too
-    # rounds 27 and 28 are one model trained on every spent set but AUDIT14, 28 with round
-    # 15's constraint
-    handwritten = next((k for k in (14, 15, 16, 27, 28) if getattr(args, f"round{k}")), None)
+    # rounds 27 to 29 are one model trained on every spent set but AUDIT14, 28 with round
+    # 15's constraint, 29 with round 16's
+    handwritten = next((k for k in (14, 15, 16, 27, 28, 29) if getattr(args, f"round{k}")), None)
     spent_sets = {
         14: SPENT_SETS,
         15: SPENT_SETS_15,
         16: SPENT_SETS_16,
         27: SPENT_SETS_27,
         28: SPENT_SETS_28,
+        29: SPENT_SETS_29,
     }
-    oof_share = {15: HANDWRITTEN_OOF_FPR, 16: HANDWRITTEN_OOF_FPR_16, 28: HANDWRITTEN_OOF_FPR}
+    oof_share = {
+        15: HANDWRITTEN_OOF_FPR,
+        16: HANDWRITTEN_OOF_FPR_16,
+        28: HANDWRITTEN_OOF_FPR,
+        29: HANDWRITTEN_OOF_FPR_16,
+    }
+    one_model = handwritten in (27, 28, 29)
     if args.gloss_opinion_on is not None:
         if args.out is None or any((*rounds, *later, *newer)):
             parser.error("--gloss-opinion-on goes with --out and no other round")
@@ -696,8 +716,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     weights = _weights(
         groups,
-        DEEPSET_WEIGHT_16 if args.round16 else DEEPSET_WEIGHT,
-        HANDWRITTEN_WEIGHT_27 if handwritten in (27, 28) else None,
+        HANDWRITTEN_WEIGHT_27
+        if args.round29
+        else DEEPSET_WEIGHT_16
+        if args.round16
+        else DEEPSET_WEIGHT,
+        HANDWRITTEN_WEIGHT_27 if one_model else None,
     )
     det = PromptInjectionDetector(
         learner="svm" if args.round7 else "logistic",
@@ -728,8 +752,8 @@ def main(argv: list[str] | None = None) -> int:
             if handwritten in oof_share
             else (),
         )
-    # round 19, the default, and the rounds built on it; rounds 27 and 28 are one model
-    if round17 and not (args.round17 or args.round18 or handwritten in (27, 28)):
+    # round 19, the default, and the rounds built on it; rounds 27 to 29 are one model
+    if round17 and not (args.round17 or args.round18 or one_model):
         det.attach_second(
             second_opinion(
                 args.data,
