@@ -95,7 +95,9 @@ every spent hand-written set but ``AUDIT14_*`` (:data:`SPENT_SETS_27`, weighted
 :data:`HANDWRITTEN_OOF_FPR` of the hand-written shoppers by their out-of-fold scores;
 ``--round29 --out FILE`` is round 28 with ``AUDIT23_*`` too (:data:`SPENT_SETS_29`), deepset's
 rows weighted as the hand-written ones and the threshold at :data:`HANDWRITTEN_OOF_FPR_16`
-(the issue's 2 %) of the hand-written shoppers out of fold.
+(the issue's 2 %) of the hand-written shoppers out of fold; ``--round30 --out FILE`` is
+round 29 with ``AUDIT24_*`` too (:data:`SPENT_SETS_30`) and the training reviews weighted as
+every other human-written row.
 """
 
 from __future__ import annotations
@@ -190,6 +192,9 @@ SPENT_SETS_28: tuple[str, ...] = (*SPENT_SETS_27, "AUDIT22_HARD_BENIGN", "AUDIT2
 #: hand-written rows weigh, and the threshold holds :data:`HANDWRITTEN_OOF_FPR_16` (the issue's
 #: 2 %) of the hand-written shoppers by their out-of-fold scores.
 SPENT_SETS_29: tuple[str, ...] = (*SPENT_SETS_28, "AUDIT23_HARD_BENIGN", "AUDIT23_JAILBREAKS")
+#: Round 30: round 29's sets and ``AUDIT24_*``; the training reviews weigh what every other
+#: human-written row weighs.
+SPENT_SETS_30: tuple[str, ...] = (*SPENT_SETS_29, "AUDIT24_HARD_BENIGN", "AUDIT24_JAILBREAKS")
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
 #: held-out prompts (which steered nothing in the generator). Round 5 reads the threshold
@@ -353,18 +358,27 @@ def attach_finetuned(
 
 
 def _weights(
-    groups: Sequence[str], deepset_weight: float, handwritten_weight: float | None = None
+    groups: Sequence[str],
+    deepset_weight: float,
+    handwritten_weight: float | None = None,
+    review_weight: float = 1.0,
 ) -> np.ndarray:
     """Each training text's weight: deepset's rows and the hand-written sets' count more
     (the generated corpus outnumbers them 8 to 1, and they are the only human-written
     texts; grouped cross-validation chose the weight). ``handwritten_weight``: the
-    hand-written rows' (default :data:`HANDWRITTEN_WEIGHT`)."""
+    hand-written rows' (default :data:`HANDWRITTEN_WEIGHT`); ``review_weight``: the
+    training reviews' (round 30: as every other human-written row)."""
     return np.select(
         [
             np.array([g.startswith("deepset:") for g in groups]),
             np.array([g.startswith("handwritten:") for g in groups]),
+            np.array([g.startswith("doc:") for g in groups]),
         ],
-        [deepset_weight, HANDWRITTEN_WEIGHT if handwritten_weight is None else handwritten_weight],
+        [
+            deepset_weight,
+            HANDWRITTEN_WEIGHT if handwritten_weight is None else handwritten_weight,
+            review_weight,
+        ],
         1.0,
     )
 
@@ -629,6 +643,12 @@ def main(argv: list[str] | None = None) -> int:
         "as the hand-written ones and 2 %% of the hand-written shoppers allowed out of fold",
     )
     parser.add_argument(
+        "--round30",
+        action="store_true",
+        help="build round 30's candidate: round 29 with AUDIT24 too and the training reviews "
+        "weighted as every other human-written row",
+    )
+    parser.add_argument(
         "--gloss-opinion-on",
         type=Path,
         default=None,
@@ -648,13 +668,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    newer = tuple(getattr(args, f"round{k}") for k in range(17, 30))
+    newer = tuple(getattr(args, f"round{k}") for k in range(17, 31))
     if sum((*rounds, *later, *newer)) > 1:
-        parser.error("--round5 to --round29 are different detectors; pick one")
+        parser.error("--round5 to --round30 are different detectors; pick one")
     requests = args.round21 or args.round22 or args.round23 or args.round24
     bulk = 24 if args.round24 else 23 if args.round23 else 0
     rule_set = (
-        23 if any(getattr(args, f"round{k}") for k in range(23, 30)) else 22 if args.round22 else 11
+        23 if any(getattr(args, f"round{k}") for k in range(23, 31)) else 22 if args.round22 else 11
     )
     # round 17 (round 11 with two more views) is the shipped default; rounds 11 to 17 have
     # text in other languages and the gloss, rounds 12 to 16 are round 11 with changes,
@@ -664,9 +684,11 @@ def main(argv: list[str] | None = None) -> int:
     lexicon12 = args.round12 or args.round13
     # rounds 14 to 16 train on the spent hand-written sets; 15 and 16 let them hold the
     # threshold by their out-of-fold scores too
-    # rounds 27 to 29 are one model trained on every spent set but AUDIT14, 28 with round
-    # 15's constraint, 29 with round 16's
-    handwritten = next((k for k in (14, 15, 16, 27, 28, 29) if getattr(args, f"round{k}")), None)
+    # rounds 27 to 30 are one model trained on every spent set but AUDIT14, 28 with round
+    # 15's constraint, 29 and 30 with round 16's
+    handwritten = next(
+        (k for k in (14, 15, 16, 27, 28, 29, 30) if getattr(args, f"round{k}")), None
+    )
     spent_sets = {
         14: SPENT_SETS,
         15: SPENT_SETS_15,
@@ -674,14 +696,16 @@ def main(argv: list[str] | None = None) -> int:
         27: SPENT_SETS_27,
         28: SPENT_SETS_28,
         29: SPENT_SETS_29,
+        30: SPENT_SETS_30,
     }
     oof_share = {
         15: HANDWRITTEN_OOF_FPR,
         16: HANDWRITTEN_OOF_FPR_16,
         28: HANDWRITTEN_OOF_FPR,
         29: HANDWRITTEN_OOF_FPR_16,
+        30: HANDWRITTEN_OOF_FPR_16,
     }
-    one_model = handwritten in (27, 28, 29)
+    one_model = handwritten in (27, 28, 29, 30)
     if args.gloss_opinion_on is not None:
         if args.out is None or any((*rounds, *later, *newer)):
             parser.error("--gloss-opinion-on goes with --out and no other round")
@@ -717,11 +741,12 @@ def main(argv: list[str] | None = None) -> int:
     weights = _weights(
         groups,
         HANDWRITTEN_WEIGHT_27
-        if args.round29
+        if handwritten in (29, 30)
         else DEEPSET_WEIGHT_16
         if args.round16
         else DEEPSET_WEIGHT,
         HANDWRITTEN_WEIGHT_27 if one_model else None,
+        HANDWRITTEN_WEIGHT_27 if args.round30 else 1.0,
     )
     det = PromptInjectionDetector(
         learner="svm" if args.round7 else "logistic",
