@@ -97,7 +97,9 @@ every spent hand-written set but ``AUDIT14_*`` (:data:`SPENT_SETS_27`, weighted
 rows weighted as the hand-written ones and the threshold at :data:`HANDWRITTEN_OOF_FPR_16`
 (the issue's 2 %) of the hand-written shoppers out of fold; ``--round30 --out FILE`` is
 round 29 with ``AUDIT24_*`` too (:data:`SPENT_SETS_30`) and the training reviews weighted as
-every other human-written row.
+every other human-written row; ``--round31 --out FILE`` is round 30 with ``AUDIT25_*`` too
+(:data:`SPENT_SETS_31`) and deepset's rows weighted :data:`DEEPSET_WEIGHT_31`, four times the
+other human-written rows.
 """
 
 from __future__ import annotations
@@ -195,6 +197,10 @@ SPENT_SETS_29: tuple[str, ...] = (*SPENT_SETS_28, "AUDIT23_HARD_BENIGN", "AUDIT2
 #: Round 30: round 29's sets and ``AUDIT24_*``; the training reviews weigh what every other
 #: human-written row weighs.
 SPENT_SETS_30: tuple[str, ...] = (*SPENT_SETS_29, "AUDIT24_HARD_BENIGN", "AUDIT24_JAILBREAKS")
+#: Round 31: round 30's sets and ``AUDIT25_*``; deepset's training rows weigh four times the
+#: other human-written rows (as round 16 weighed them four times round 14's).
+SPENT_SETS_31: tuple[str, ...] = (*SPENT_SETS_30, "AUDIT25_HARD_BENIGN", "AUDIT25_JAILBREAKS")
+DEEPSET_WEIGHT_31 = 4 * HANDWRITTEN_WEIGHT_27
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
 #: held-out prompts (which steered nothing in the generator). Round 5 reads the threshold
@@ -649,6 +655,12 @@ def main(argv: list[str] | None = None) -> int:
         "weighted as every other human-written row",
     )
     parser.add_argument(
+        "--round31",
+        action="store_true",
+        help="build round 31's candidate: round 30 with AUDIT25 too and deepset's rows "
+        "weighted four times the other human-written rows",
+    )
+    parser.add_argument(
         "--gloss-opinion-on",
         type=Path,
         default=None,
@@ -668,13 +680,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    newer = tuple(getattr(args, f"round{k}") for k in range(17, 31))
+    newer = tuple(getattr(args, f"round{k}") for k in range(17, 32))
     if sum((*rounds, *later, *newer)) > 1:
-        parser.error("--round5 to --round30 are different detectors; pick one")
+        parser.error("--round5 to --round31 are different detectors; pick one")
     requests = args.round21 or args.round22 or args.round23 or args.round24
     bulk = 24 if args.round24 else 23 if args.round23 else 0
     rule_set = (
-        23 if any(getattr(args, f"round{k}") for k in range(23, 31)) else 22 if args.round22 else 11
+        23 if any(getattr(args, f"round{k}") for k in range(23, 32)) else 22 if args.round22 else 11
     )
     # round 17 (round 11 with two more views) is the shipped default; rounds 11 to 17 have
     # text in other languages and the gloss, rounds 12 to 16 are round 11 with changes,
@@ -684,10 +696,10 @@ def main(argv: list[str] | None = None) -> int:
     lexicon12 = args.round12 or args.round13
     # rounds 14 to 16 train on the spent hand-written sets; 15 and 16 let them hold the
     # threshold by their out-of-fold scores too
-    # rounds 27 to 30 are one model trained on every spent set but AUDIT14, 28 with round
-    # 15's constraint, 29 and 30 with round 16's
+    # rounds 27 to 31 are one model trained on every spent set but AUDIT14, 28 with round
+    # 15's constraint, 29 to 31 with round 16's
     handwritten = next(
-        (k for k in (14, 15, 16, 27, 28, 29, 30) if getattr(args, f"round{k}")), None
+        (k for k in (14, 15, 16, 27, 28, 29, 30, 31) if getattr(args, f"round{k}")), None
     )
     spent_sets = {
         14: SPENT_SETS,
@@ -697,6 +709,7 @@ def main(argv: list[str] | None = None) -> int:
         28: SPENT_SETS_28,
         29: SPENT_SETS_29,
         30: SPENT_SETS_30,
+        31: SPENT_SETS_31,
     }
     oof_share = {
         15: HANDWRITTEN_OOF_FPR,
@@ -704,8 +717,9 @@ def main(argv: list[str] | None = None) -> int:
         28: HANDWRITTEN_OOF_FPR,
         29: HANDWRITTEN_OOF_FPR_16,
         30: HANDWRITTEN_OOF_FPR_16,
+        31: HANDWRITTEN_OOF_FPR_16,
     }
-    one_model = handwritten in (27, 28, 29, 30)
+    one_model = handwritten in (27, 28, 29, 30, 31)
     if args.gloss_opinion_on is not None:
         if args.out is None or any((*rounds, *later, *newer)):
             parser.error("--gloss-opinion-on goes with --out and no other round")
@@ -740,13 +754,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     weights = _weights(
         groups,
-        HANDWRITTEN_WEIGHT_27
+        DEEPSET_WEIGHT_31
+        if args.round31
+        else HANDWRITTEN_WEIGHT_27
         if handwritten in (29, 30)
         else DEEPSET_WEIGHT_16
         if args.round16
         else DEEPSET_WEIGHT,
         HANDWRITTEN_WEIGHT_27 if one_model else None,
-        HANDWRITTEN_WEIGHT_27 if args.round30 else 1.0,
+        HANDWRITTEN_WEIGHT_27 if handwritten in (30, 31) else 1.0,
     )
     det = PromptInjectionDetector(
         learner="svm" if args.round7 else "logistic",
