@@ -99,7 +99,9 @@ rows weighted as the hand-written ones and the threshold at :data:`HANDWRITTEN_O
 round 29 with ``AUDIT24_*`` too (:data:`SPENT_SETS_30`) and the training reviews weighted as
 every other human-written row; ``--round31 --out FILE`` is round 30 with ``AUDIT25_*`` too
 (:data:`SPENT_SETS_31`) and deepset's rows weighted :data:`DEEPSET_WEIGHT_31`, four times the
-other human-written rows.
+other human-written rows; ``--round32 --out FILE`` is round 31 with ``AUDIT26_*`` too
+(:data:`SPENT_SETS_32`) and the generated texts weighted :data:`GENERATED_WEIGHT_32`, so the
+human-written rows outweigh them 16 to 1 as in round 19's recipe.
 """
 
 from __future__ import annotations
@@ -201,6 +203,10 @@ SPENT_SETS_30: tuple[str, ...] = (*SPENT_SETS_29, "AUDIT24_HARD_BENIGN", "AUDIT2
 #: other human-written rows (as round 16 weighed them four times round 14's).
 SPENT_SETS_31: tuple[str, ...] = (*SPENT_SETS_30, "AUDIT25_HARD_BENIGN", "AUDIT25_JAILBREAKS")
 DEEPSET_WEIGHT_31 = 4 * HANDWRITTEN_WEIGHT_27
+#: Round 32: round 31's sets and ``AUDIT26_*``; the generated texts weigh 16, so the
+#: human-written rows outweigh them 16 to 1 as in round 19's recipe.
+SPENT_SETS_32: tuple[str, ...] = (*SPENT_SETS_31, "AUDIT26_HARD_BENIGN", "AUDIT26_JAILBREAKS")
+GENERATED_WEIGHT_32 = HANDWRITTEN_WEIGHT_27 / HANDWRITTEN_WEIGHT
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
 #: held-out prompts (which steered nothing in the generator). Round 5 reads the threshold
@@ -368,12 +374,14 @@ def _weights(
     deepset_weight: float,
     handwritten_weight: float | None = None,
     review_weight: float = 1.0,
+    generated_weight: float = 1.0,
 ) -> np.ndarray:
     """Each training text's weight: deepset's rows and the hand-written sets' count more
     (the generated corpus outnumbers them 8 to 1, and they are the only human-written
     texts; grouped cross-validation chose the weight). ``handwritten_weight``: the
     hand-written rows' (default :data:`HANDWRITTEN_WEIGHT`); ``review_weight``: the
-    training reviews' (round 30: as every other human-written row)."""
+    training reviews' (round 30: as every other human-written row); ``generated_weight``:
+    the generated texts' (round 32: back at round 19's ratio to the human-written rows)."""
     return np.select(
         [
             np.array([g.startswith("deepset:") for g in groups]),
@@ -385,7 +393,7 @@ def _weights(
             HANDWRITTEN_WEIGHT if handwritten_weight is None else handwritten_weight,
             review_weight,
         ],
-        1.0,
+        generated_weight,
     )
 
 
@@ -661,6 +669,12 @@ def main(argv: list[str] | None = None) -> int:
         "weighted four times the other human-written rows",
     )
     parser.add_argument(
+        "--round32",
+        action="store_true",
+        help="build round 32's candidate: round 31 with AUDIT26 too and the generated texts "
+        "weighted 16 (round 19's ratio to the human-written rows)",
+    )
+    parser.add_argument(
         "--gloss-opinion-on",
         type=Path,
         default=None,
@@ -680,13 +694,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    newer = tuple(getattr(args, f"round{k}") for k in range(17, 32))
+    newer = tuple(getattr(args, f"round{k}") for k in range(17, 33))
     if sum((*rounds, *later, *newer)) > 1:
-        parser.error("--round5 to --round31 are different detectors; pick one")
+        parser.error("--round5 to --round32 are different detectors; pick one")
     requests = args.round21 or args.round22 or args.round23 or args.round24
     bulk = 24 if args.round24 else 23 if args.round23 else 0
     rule_set = (
-        23 if any(getattr(args, f"round{k}") for k in range(23, 32)) else 22 if args.round22 else 11
+        23 if any(getattr(args, f"round{k}") for k in range(23, 33)) else 22 if args.round22 else 11
     )
     # round 17 (round 11 with two more views) is the shipped default; rounds 11 to 17 have
     # text in other languages and the gloss, rounds 12 to 16 are round 11 with changes,
@@ -696,10 +710,10 @@ def main(argv: list[str] | None = None) -> int:
     lexicon12 = args.round12 or args.round13
     # rounds 14 to 16 train on the spent hand-written sets; 15 and 16 let them hold the
     # threshold by their out-of-fold scores too
-    # rounds 27 to 31 are one model trained on every spent set but AUDIT14, 28 with round
-    # 15's constraint, 29 to 31 with round 16's
+    # rounds 27 to 32 are one model trained on every spent set but AUDIT14, 28 with round
+    # 15's constraint, 29 to 32 with round 16's
     handwritten = next(
-        (k for k in (14, 15, 16, 27, 28, 29, 30, 31) if getattr(args, f"round{k}")), None
+        (k for k in (14, 15, 16, 27, 28, 29, 30, 31, 32) if getattr(args, f"round{k}")), None
     )
     spent_sets = {
         14: SPENT_SETS,
@@ -710,6 +724,7 @@ def main(argv: list[str] | None = None) -> int:
         29: SPENT_SETS_29,
         30: SPENT_SETS_30,
         31: SPENT_SETS_31,
+        32: SPENT_SETS_32,
     }
     oof_share = {
         15: HANDWRITTEN_OOF_FPR,
@@ -718,8 +733,9 @@ def main(argv: list[str] | None = None) -> int:
         29: HANDWRITTEN_OOF_FPR_16,
         30: HANDWRITTEN_OOF_FPR_16,
         31: HANDWRITTEN_OOF_FPR_16,
+        32: HANDWRITTEN_OOF_FPR_16,
     }
-    one_model = handwritten in (27, 28, 29, 30, 31)
+    one_model = handwritten in (27, 28, 29, 30, 31, 32)
     if args.gloss_opinion_on is not None:
         if args.out is None or any((*rounds, *later, *newer)):
             parser.error("--gloss-opinion-on goes with --out and no other round")
@@ -755,14 +771,15 @@ def main(argv: list[str] | None = None) -> int:
     weights = _weights(
         groups,
         DEEPSET_WEIGHT_31
-        if args.round31
+        if handwritten in (31, 32)
         else HANDWRITTEN_WEIGHT_27
         if handwritten in (29, 30)
         else DEEPSET_WEIGHT_16
         if args.round16
         else DEEPSET_WEIGHT,
         HANDWRITTEN_WEIGHT_27 if one_model else None,
-        HANDWRITTEN_WEIGHT_27 if handwritten in (30, 31) else 1.0,
+        HANDWRITTEN_WEIGHT_27 if handwritten in (30, 31, 32) else 1.0,
+        GENERATED_WEIGHT_32 if args.round32 else 1.0,
     )
     det = PromptInjectionDetector(
         learner="svm" if args.round7 else "logistic",
