@@ -1,7 +1,7 @@
 """How far can the detector's model family go on hand-written prompts it never saw? (issue 8)
 
 Every fresh audit read (``bench/assistant_injection_audit.py``) judges a candidate on 100 to
-160 prompts, once; a margin of two prompts is inside the noise. This study uses the 2,500
+160 prompts, once; a margin of two prompts is inside the noise. This study uses the 3,500
 hand-written prompts that earlier reads spent (every set in :mod:`shopguard.assistant.heldout`)
 the other way round: leave-sets-out cross-validation. The sets are dealt into eight folds
 (seeded, an audit's shoppers and attacks always together); for each fold a logistic model over
@@ -12,7 +12,7 @@ Its operating point is read as the shipped recipe reads it, on data it never tra
 most 1 % of ``validation.VAL_HARD_BENIGN`` and 0.5 % of the validation reviews flagged.
 
 Reported for each configuration, on all spent sets pooled and on the newer ones
-(``AUDIT14_*`` to ``AUDIT21_*``, written after round 18: natural mixes, other languages,
+(``AUDIT14_*`` to ``AUDIT27_*``, written after round 18: natural mixes, other languages,
 requests), split into English and other-language prompts: ROC AUC, recall at 2 % and 5 %
 false positives on shoppers (the bar is 90 % at 2 %), and the false-positive rate and recall at
 the validation operating point. A configuration is one knob of the recipe: the rule set
@@ -24,7 +24,7 @@ and the shipped combination (either of the primary and the second opinion flags)
 Nothing here chooses the shipped detector: it measures the family's ceiling on human-written
 text, and the fresh reads stay the judge.
 
-    python bench/assistant_injection_cv.py            # about 8 minutes on two cores
+    python bench/assistant_injection_cv.py            # about 11 minutes on two cores
 
 Writes ``bench/results/assistant_injection_cv.md`` and ``assistant_injection_cv.png``.
 """
@@ -61,9 +61,9 @@ from shopguard.assistant.validation import VAL_HARD_BENIGN
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FOLDS = 8
-NEWER = tuple(f"AUDIT{k}" for k in range(14, 22))
+NEWER = tuple(f"AUDIT{k}" for k in range(14, 28))
 #: Sets written for a read that has not happened yet: never read here.
-FRESH: tuple[str, ...] = ("AUDIT27_",)
+FRESH: tuple[str, ...] = ()
 C_DEFAULT = 32.0
 
 
@@ -76,6 +76,8 @@ class Config:
     handwritten: float = HANDWRITTEN_WEIGHT
     C: float = C_DEFAULT
     generated: float = 1.0
+    deepset: float = DEEPSET_WEIGHT
+    reviews: float = 1.0
     rules: bool = True
     encoder: float = 0.0
     either: bool = False  # the shipped combination: primary (no hand-written rows) or this
@@ -95,6 +97,13 @@ CONFIGS = (
     Config("C = 128", C=128.0),
     Config("no keyword-rule features", rules=False),
     Config("sentence encoder appended (weight 0.5)", encoder=0.5),
+    Config(
+        "round 32's weights (human-written 256, deepset 1,024, reviews 256, generated 16)",
+        handwritten=16 * HANDWRITTEN_WEIGHT,
+        deepset=64 * HANDWRITTEN_WEIGHT,
+        reviews=16 * HANDWRITTEN_WEIGHT,
+        generated=16.0,
+    ),
 )
 
 
@@ -112,7 +121,8 @@ class Study:
     def __init__(self, data: Path) -> None:
         self.texts, labels, groups = training_groups(data, languages=True)
         self.y_train = np.asarray(labels)
-        self.w_train = np.where([g.startswith("deepset:") for g in groups], DEEPSET_WEIGHT, 1.0)
+        self.deepset_rows = np.array([g.startswith("deepset:") for g in groups])
+        self.review_rows = np.array([g.startswith("doc:") for g in groups])
         rows, y, sets = [], [], []
         for name in heldout.__all__:
             if name.startswith(FRESH):
@@ -161,7 +171,9 @@ class Study:
             X = (X @ sp.diags(keep)).tocsr()
         n, m = len(self.texts), len(self.hand)
         Xt, Xh, Xv = X[:n], X[n : n + m], X[n + m :]
-        w_train = np.where(self.w_train == 1.0, cfg.generated, self.w_train)
+        w_train = np.select(
+            [self.deepset_rows, self.review_rows], [cfg.deepset, cfg.reviews], cfg.generated
+        )
         margin = np.zeros(m)
         for k in range(FOLDS) if cfg.handwritten else [None]:
             train = self.fold != k if k is not None else np.zeros(m, dtype=bool)
@@ -232,9 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     study = Study(args.data)
     slices = {
         "all spent sets": np.ones(len(study.hand), dtype=bool),
-        "AUDIT14-21": study.newer,
-        "AUDIT14-21 English": study.newer & study.english,
-        "AUDIT14-21 other languages": study.newer & ~study.english,
+        "AUDIT14-27": study.newer,
+        "AUDIT14-27 English": study.newer & study.english,
+        "AUDIT14-27 other languages": study.newer & ~study.english,
     }
     cache: dict[Config, np.ndarray] = {}
     rows = []
@@ -280,7 +292,7 @@ def write(
                 f"| {cfg.name} | {r['auc']:.3f} | {r['r2']:.2f} | {r['r5']:.2f} | {r['fp']:.3f} | {r['rec']:.2f} |"
             )
         lines.append("")
-    lines += ["![ROC on AUDIT14-21, held out by set](assistant_injection_cv.png)", ""]
+    lines += ["![ROC on AUDIT14-27, held out by set](assistant_injection_cv.png)", ""]
     out.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -297,7 +309,7 @@ def plot(out: Path, curves: dict[str, Any]) -> None:
     ax.axvline(0.02, color="grey", ls=":")
     ax.axhline(0.90, color="grey", ls=":")
     ax.set_xlim(0, 0.2)
-    ax.set_xlabel("shoppers flagged (AUDIT14-21, held out by set)")
+    ax.set_xlabel("shoppers flagged (AUDIT14-27, held out by set)")
     ax.set_ylabel("attacks caught")
     ax.set_title("Leave-sets-out ROC; the bar is the dotted corner")
     ax.legend(fontsize=7, loc="lower right")

@@ -3,17 +3,13 @@
 Once read, a set is spent: the shipped default's second opinion (round 19) trains on every
 set up to ``AUDIT13_*`` (the unshipped candidates of rounds 14 to 16 trained on the sets read
 before them, those of rounds 20 to 25 on round 19's, round 26's on ``AUDIT15_*`` to
-``AUDIT20_*`` too). Each set has been read by the benchmarks and has steered a decision, so
-none is fresh any more but ``AUDIT27_*`` (80 + 80, a natural mix), written for round 32
-and fresh until its read: ``AUDIT26_*`` (80 + 80) judged round 31, ``AUDIT25_*`` (80 + 80)
-round 30, ``AUDIT24_*`` (80 + 80)
-round 29, ``AUDIT23_*`` (80 + 80)
-round 28, ``AUDIT22_*`` (80 + 80)
-round 27 and ``AUDIT21_*`` (80 + 80) round 26, all natural mixes;
-``AUDIT15_*`` to ``AUDIT20_*`` (50 + 50 each, mostly in other languages) judged rounds 20 to
-25, none of which shipped; ``AUDIT14_*`` judged round 19 and, trained on by no shipped
-detector, are the benchmark's held-out rows;
-``AUDIT11_HARD_BENIGN``
+``AUDIT20_*`` too, and the one-model candidates of rounds 27 to 32 on every set read before
+them but ``AUDIT14_*``). Each set has been read by the benchmarks and has steered a decision,
+so none is fresh any more: ``AUDIT21_*`` to ``AUDIT27_*`` (80 + 80 each, natural mixes)
+judged rounds 26 to 32, none of which shipped; ``AUDIT15_*`` to ``AUDIT20_*`` (50 + 50 each,
+mostly in other languages) judged rounds 20 to 25, none of which shipped either;
+``AUDIT14_*`` judged round 19 and, trained on by no shipped or candidate detector, are the
+benchmark's held-out rows; ``AUDIT11_HARD_BENIGN``
 (50) and ``AUDIT11_JAILBREAKS`` (47) judged round 16; ``AUDIT10_HARD_BENIGN`` (55) and
 ``AUDIT10_JAILBREAKS`` (50) round 15; ``AUDIT9_HARD_BENIGN`` (60) and
 ``AUDIT9_JAILBREAKS`` (50) round 14; ``AUDIT8_HARD_BENIGN`` (60) and
