@@ -207,6 +207,16 @@ DEEPSET_WEIGHT_31 = 4 * HANDWRITTEN_WEIGHT_27
 #: human-written rows outweigh them 16 to 1 as in round 19's recipe.
 SPENT_SETS_32: tuple[str, ...] = (*SPENT_SETS_31, "AUDIT26_HARD_BENIGN", "AUDIT26_JAILBREAKS")
 GENERATED_WEIGHT_32 = HANDWRITTEN_WEIGHT_27 / HANDWRITTEN_WEIGHT
+#: Rounds 27 to 32, one model each: the weights of deepset's, the hand-written, the review
+#: and the generated training rows (:func:`_weights`' order).
+ONE_MODEL_WEIGHTS: dict[int, tuple[float, float, float, float]] = {
+    27: (DEEPSET_WEIGHT, HANDWRITTEN_WEIGHT_27, 1.0, 1.0),
+    28: (DEEPSET_WEIGHT, HANDWRITTEN_WEIGHT_27, 1.0, 1.0),
+    29: (HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, 1.0, 1.0),
+    30: (HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, 1.0),
+    31: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, 1.0),
+    32: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, GENERATED_WEIGHT_32),
+}
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
 #: held-out prompts (which steered nothing in the generator). Round 5 reads the threshold
@@ -735,7 +745,7 @@ def main(argv: list[str] | None = None) -> int:
         31: HANDWRITTEN_OOF_FPR_16,
         32: HANDWRITTEN_OOF_FPR_16,
     }
-    one_model = handwritten in (27, 28, 29, 30, 31, 32)
+    one_model = handwritten in ONE_MODEL_WEIGHTS
     if args.gloss_opinion_on is not None:
         if args.out is None or any((*rounds, *later, *newer)):
             parser.error("--gloss-opinion-on goes with --out and no other round")
@@ -768,18 +778,10 @@ def main(argv: list[str] | None = None) -> int:
         requests=requests,
         bulk=bulk,
     )
-    weights = _weights(
-        groups,
-        DEEPSET_WEIGHT_31
-        if handwritten in (31, 32)
-        else HANDWRITTEN_WEIGHT_27
-        if handwritten in (29, 30)
-        else DEEPSET_WEIGHT_16
-        if args.round16
-        else DEEPSET_WEIGHT,
-        HANDWRITTEN_WEIGHT_27 if one_model else None,
-        HANDWRITTEN_WEIGHT_27 if handwritten in (30, 31, 32) else 1.0,
-        GENERATED_WEIGHT_32 if args.round32 else 1.0,
+    weights = (
+        _weights(groups, *ONE_MODEL_WEIGHTS[handwritten])
+        if handwritten in ONE_MODEL_WEIGHTS
+        else _weights(groups, DEEPSET_WEIGHT_16 if args.round16 else DEEPSET_WEIGHT)
     )
     det = PromptInjectionDetector(
         learner="svm" if args.round7 else "logistic",
