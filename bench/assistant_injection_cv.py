@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from rich.progress import track
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
 
@@ -233,13 +234,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument("--out", type=Path, default=RESULTS / "assistant_injection_cv.md")
     args = parser.parse_args(argv)
-    try:
-        from rich.progress import track
-    except ImportError:  # pragma: no cover - rich is a dependency
-
-        def track(seq: Any, description: str = "") -> Any:
-            return seq
-
     t0 = time.time()
     study = Study(args.data)
     slices = {
