@@ -55,6 +55,7 @@ from shopguard.assistant.train import (
     SHARED_DATA,
     VAL_FPR,
     VAL_REVIEW_FPR,
+    _weights,
     training_groups,
     validation_reviews,
 )
@@ -122,8 +123,7 @@ class Study:
     def __init__(self, data: Path) -> None:
         self.texts, labels, groups = training_groups(data, languages=True)
         self.y_train = np.asarray(labels)
-        self.deepset_rows = np.array([g.startswith("deepset:") for g in groups])
-        self.review_rows = np.array([g.startswith("doc:") for g in groups])
+        self.groups = groups
         rows, y, sets = [], [], []
         for name in heldout.__all__:
             if name.startswith(FRESH):
@@ -172,9 +172,7 @@ class Study:
             X = (X @ sp.diags(keep)).tocsr()
         n, m = len(self.texts), len(self.hand)
         Xt, Xh, Xv = X[:n], X[n : n + m], X[n + m :]
-        w_train = np.select(
-            [self.deepset_rows, self.review_rows], [cfg.deepset, cfg.reviews], cfg.generated
-        )
+        w_train = _weights(self.groups, cfg.deepset, cfg.handwritten, cfg.reviews, cfg.generated)
         margin = np.zeros(m)
         for k in range(FOLDS) if cfg.handwritten else [None]:
             train = self.fold != k if k is not None else np.zeros(m, dtype=bool)
