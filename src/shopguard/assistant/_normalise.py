@@ -42,6 +42,10 @@ _HOMOGLYPHS = str.maketrans(
         "ı": "i", "ɑ": "a", "ɩ": "i", "ʏ": "y", "ᴀ": "a", "ᴇ": "e",
     }
 )  # fmt: skip
+# The look-alikes the ``homoglyph`` signal counts with ``turkish_i`` (rule set 33 on): the
+# Turkish and Azerbaijani dotless ı is a Latin letter of those languages, not a letter from
+# another script, so a Turkish word is not a homoglyph attack. The text still maps it to i.
+_LOOKALIKES_33 = {k: v for k, v in _HOMOGLYPHS.items() if k != ord("ı")}
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
@@ -123,26 +127,29 @@ def _hex_views(text: str) -> list[str]:
     return out
 
 
-def _mixed_script(text: str) -> bool:
-    """A word mixing Latin letters with Cyrillic/Greek look-alikes (a homoglyph attack)."""
-    if text.isascii() or text.translate(_HOMOGLYPHS) == text:
+def _mixed_script(text: str, turkish_i: bool = False) -> bool:
+    """A word mixing Latin letters with Cyrillic/Greek look-alikes (a homoglyph attack); with
+    ``turkish_i``, the dotless ı is a letter, not a look-alike."""
+    table = _LOOKALIKES_33 if turkish_i else _HOMOGLYPHS
+    if text.isascii() or text.translate(table) == text:
         return False
     for m in _MIXED_WORD.finditer(text):
         word = m.group(0)
         if not _LATIN.search(word):
             continue
-        if word.translate(_HOMOGLYPHS) != word:
+        if word.translate(table) != word:
             return True
     return False
 
 
-def normalise(text: str) -> Normalised:
+def normalise(text: str, *, turkish_i: bool = False) -> Normalised:
     """Clean ``text`` and decode what is hidden in it.
 
     Returns the cleaned text (NFKC, invisible characters removed, homoglyphs
     mapped), up to eight decoded views, and the names of the obfuscations seen:
     ``zero_width``, ``tag_chars``, ``homoglyph``, ``spaced``, ``leet``,
-    ``base64``, ``hex``, ``url_encoded``, ``rot13``.
+    ``base64``, ``hex``, ``url_encoded``, ``rot13``. With ``turkish_i`` (rule set 33
+    on) the Turkish dotless ı does not raise ``homoglyph``; the text is the same.
     """
     signals: set[str] = set()
     views: list[str] = []
@@ -156,7 +163,7 @@ def normalise(text: str) -> Normalised:
         signals.add("zero_width")
         text = _INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFKC", text)
-    if _mixed_script(text):
+    if _mixed_script(text, turkish_i):
         signals.add("homoglyph")
     text = text.translate(_HOMOGLYPHS)
     # Joining spaced letters and undoing leetspeak are views, not rewrites: ordinary text

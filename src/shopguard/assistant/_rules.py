@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-__all__ = ["RULES", "RULE_SETS", "keyword_score", "rule_hits"]
+__all__ = ["RULES", "RULE_SETS", "TURKISH_I_FROM", "keyword_score", "rule_hits"]
 
 _IGNORE = (
     r"(ignore|disregard|forget|skip|override|bypass|drop|overwrite|neglect)\b[^.\n]{0,40}?"
@@ -350,12 +350,17 @@ RULE_SETS: dict[int, dict[str, _Matcher]] = {
     },
 }
 RULE_SETS[23] = RULE_SETS[22] | {"reveal": re.compile(_REVEAL_23, re.IGNORECASE | re.MULTILINE)}
+#: Rule set 33 (round 33) has round 23's rules; a detector with it also reads the Turkish
+#: dotless ı as a letter when it looks for homoglyphs (:func:`._normalise.normalise`).
+RULE_SETS[33] = dict(RULE_SETS[23])
+#: The first rule set whose detectors read the dotless ı as a letter.
+TURKISH_I_FROM = 33
 
 
 def rule_hits(text: str, rule_set: int = 11) -> list[str]:
     """Names of the rules that match ``text`` (already normalised and lower-cased), by the
     rules of ``rule_set`` (:data:`RULE_SETS`: round 11's, round 22's narrowed two, or round
-    23's with the assistant named after the instructions too).
+    23's with the assistant named after the instructions too; 33 has 23's rules).
 
     On long texts each rule runs only over windows of 150 characters around its trigger
     words (every rule's match lies within such a window), so long benign texts stay cheap.

@@ -55,7 +55,7 @@ from shopguard.assistant._gloss import concepts, gloss_rule, gloss_terms, lexico
 from shopguard.assistant._gloss import gloss as gloss_of
 from shopguard.assistant._normalise import normalise
 from shopguard.assistant._respell import respell, respell_version
-from shopguard.assistant._rules import RULE_SETS, RULES, rule_hits
+from shopguard.assistant._rules import RULE_SETS, RULES, TURKISH_I_FROM, rule_hits
 from shopguard.core.errors import ConfigError, DataValidationError, ModelError
 
 __all__ = [
@@ -212,8 +212,9 @@ def _prepare(
     """The normalised text with its decoded views (with ``gloss``, the English gloss of its
     words in other languages, :mod:`._gloss`, read sentence by sentence with
     ``by_sentence``; with ``respelt``, its sentences with misspelt injection words respelt,
-    :mod:`._respell`), its tail, and the rules and obfuscation signals that fired."""
-    norm = normalise(text)
+    :mod:`._respell`), its tail, and the rules and obfuscation signals that fired (from rule
+    set :data:`._rules.TURKISH_I_FROM` on, the Turkish dotless ı is no homoglyph)."""
+    norm = normalise(text, turkish_i=rule_set >= TURKISH_I_FROM)
     views = list(norm.views)
     if gloss:
         english = gloss_of(text, lexicon, by_sentence)
@@ -426,7 +427,8 @@ class PromptInjectionDetector:
         self.respell = respell
         if rule_set not in RULE_SETS:
             raise ConfigError(f"rule_set must be one of {sorted(RULE_SETS)}")
-        #: round 22: the keyword rules' set (:data:`._rules.RULE_SETS`), 22 with two narrowed
+        #: round 22: the keyword rules' set (:data:`._rules.RULE_SETS`), 22 with two narrowed;
+        #: from 33 on the dotless ı is a letter to the homoglyph signal
         self.rule_set = rule_set
         self.encoder_weight = encoder_weight
         self.learner = learner

@@ -101,7 +101,9 @@ every other human-written row; ``--round31 --out FILE`` is round 30 with ``AUDIT
 (:data:`SPENT_SETS_31`) and deepset's rows weighted :data:`DEEPSET_WEIGHT_31`, four times the
 other human-written rows; ``--round32 --out FILE`` is round 31 with ``AUDIT26_*`` too
 (:data:`SPENT_SETS_32`) and the generated texts weighted :data:`GENERATED_WEIGHT_32`, so the
-human-written rows outweigh them 16 to 1 as in round 19's recipe.
+human-written rows outweigh them 16 to 1 as in round 19's recipe; ``--round33 --out FILE`` is
+round 32 with ``AUDIT27_*`` too (:data:`SPENT_SETS_33`) and rule set 33, whose homoglyph
+signal reads the Turkish dotless ı as a letter.
 """
 
 from __future__ import annotations
@@ -207,7 +209,9 @@ DEEPSET_WEIGHT_31 = 4 * HANDWRITTEN_WEIGHT_27
 #: human-written rows outweigh them 16 to 1 as in round 19's recipe.
 SPENT_SETS_32: tuple[str, ...] = (*SPENT_SETS_31, "AUDIT26_HARD_BENIGN", "AUDIT26_JAILBREAKS")
 GENERATED_WEIGHT_32 = HANDWRITTEN_WEIGHT_27 / HANDWRITTEN_WEIGHT
-#: Rounds 27 to 32, one model each: the weights of deepset's, the hand-written, the review
+#: Round 33: round 32's sets and ``AUDIT27_*`` (which judged round 32), with rule set 33.
+SPENT_SETS_33: tuple[str, ...] = (*SPENT_SETS_32, "AUDIT27_HARD_BENIGN", "AUDIT27_JAILBREAKS")
+#: Rounds 27 to 33, one model each: the weights of deepset's, the hand-written, the review
 #: and the generated training rows (:func:`_weights`' order).
 ONE_MODEL_WEIGHTS: dict[int, tuple[float, float, float, float]] = {
     27: (DEEPSET_WEIGHT, HANDWRITTEN_WEIGHT_27, 1.0, 1.0),
@@ -216,6 +220,7 @@ ONE_MODEL_WEIGHTS: dict[int, tuple[float, float, float, float]] = {
     30: (HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, 1.0),
     31: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, 1.0),
     32: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, GENERATED_WEIGHT_32),
+    33: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, GENERATED_WEIGHT_32),
 }
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
@@ -685,6 +690,12 @@ def main(argv: list[str] | None = None) -> int:
         "weighted 16 (round 19's ratio to the human-written rows)",
     )
     parser.add_argument(
+        "--round33",
+        action="store_true",
+        help="build round 33's candidate: round 32 with AUDIT27 too and rule set 33 (the "
+        "Turkish dotless i is a letter, not a homoglyph)",
+    )
+    parser.add_argument(
         "--gloss-opinion-on",
         type=Path,
         default=None,
@@ -704,13 +715,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    newer = tuple(getattr(args, f"round{k}") for k in range(17, 33))
+    newer = tuple(getattr(args, f"round{k}") for k in range(17, 34))
     if sum((*rounds, *later, *newer)) > 1:
-        parser.error("--round5 to --round32 are different detectors; pick one")
+        parser.error("--round5 to --round33 are different detectors; pick one")
     requests = args.round21 or args.round22 or args.round23 or args.round24
     bulk = 24 if args.round24 else 23 if args.round23 else 0
     rule_set = (
-        23 if any(getattr(args, f"round{k}") for k in range(23, 33)) else 22 if args.round22 else 11
+        33
+        if args.round33
+        else 23
+        if any(getattr(args, f"round{k}") for k in range(23, 33))
+        else 22
+        if args.round22
+        else 11
     )
     # round 17 (round 11 with two more views) is the shipped default; rounds 11 to 17 have
     # text in other languages and the gloss, rounds 12 to 16 are round 11 with changes,
@@ -720,10 +737,11 @@ def main(argv: list[str] | None = None) -> int:
     lexicon12 = args.round12 or args.round13
     # rounds 14 to 16 train on the spent hand-written sets; 15 and 16 let them hold the
     # threshold by their out-of-fold scores too
-    # rounds 27 to 32 are one model trained on every spent set but AUDIT14, 28 with round
-    # 15's constraint, 29 to 32 with round 16's
+    # rounds 27 to 33 are one model trained on every spent set but AUDIT14, 28 with round
+    # 15's constraint, 29 to 33 with round 16's
     handwritten = next(
-        (k for k in (14, 15, 16, 27, 28, 29, 30, 31, 32) if getattr(args, f"round{k}")), None
+        (k for k in (14, 15, 16, 27, 28, 29, 30, 31, 32, 33) if getattr(args, f"round{k}")),
+        None,
     )
     spent_sets = {
         14: SPENT_SETS,
@@ -735,6 +753,7 @@ def main(argv: list[str] | None = None) -> int:
         30: SPENT_SETS_30,
         31: SPENT_SETS_31,
         32: SPENT_SETS_32,
+        33: SPENT_SETS_33,
     }
     oof_share = {
         15: HANDWRITTEN_OOF_FPR,
@@ -744,6 +763,7 @@ def main(argv: list[str] | None = None) -> int:
         30: HANDWRITTEN_OOF_FPR_16,
         31: HANDWRITTEN_OOF_FPR_16,
         32: HANDWRITTEN_OOF_FPR_16,
+        33: HANDWRITTEN_OOF_FPR_16,
     }
     one_model = handwritten in ONE_MODEL_WEIGHTS
     if args.gloss_opinion_on is not None:
@@ -812,7 +832,7 @@ def main(argv: list[str] | None = None) -> int:
             if handwritten in oof_share
             else (),
         )
-    # round 19, the default, and the rounds built on it; rounds 27 to 29 are one model
+    # round 19, the default, and the rounds built on it; rounds 27 to 33 are one model
     if round17 and not (args.round17 or args.round18 or one_model):
         det.attach_second(
             second_opinion(

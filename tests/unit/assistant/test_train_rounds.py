@@ -1,5 +1,5 @@
-"""Session 16's candidates (rounds 26 to 32): which hand-written sets each trains on, how its
-rows are weighted, and what the one-model recipe builds."""
+"""Sessions 16 and 17's candidates (rounds 26 to 33): which hand-written sets each trains on,
+how its rows are weighted, round 33's Turkish fix, and what the one-model recipe builds."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from shopguard.assistant import heldout, train
-from shopguard.assistant.detector import PromptInjectionDetector
+from shopguard.assistant.detector import PromptInjectionDetector, _prepare
 
 _BENCH = Path(__file__).resolve().parents[3] / "bench" / "assistant_injection_cv.py"
 
@@ -20,18 +20,28 @@ def _audit(k: int) -> set[str]:
     return {f"AUDIT{k}_HARD_BENIGN", f"AUDIT{k}_JAILBREAKS"}
 
 
-def test_spent_sets_when_rounds_26_to_32_then_each_adds_only_the_sets_read_before_it() -> None:
+def test_spent_sets_when_rounds_26_to_33_then_each_adds_only_the_sets_read_before_it() -> None:
     # a candidate may train on the sets that judged earlier rounds, never on the set that
     # judges it, and never on AUDIT14 (the benchmark's held-out rows)
-    rounds = {k: set(getattr(train, f"SPENT_SETS_{k}")) for k in range(26, 33)}
+    rounds = {k: set(getattr(train, f"SPENT_SETS_{k}")) for k in range(26, 34)}
     assert rounds[26] - set(train.SPENT_SETS_19) == set().union(*(_audit(k) for k in range(15, 21)))
-    for k in range(27, 33):
+    for k in range(27, 34):
         # round k was judged by AUDIT{k-5}; it adds the set that judged round k-1
         assert rounds[k] - rounds[k - 1] == _audit(k - 6)
         assert not rounds[k] & _audit(k - 5)
     for sets in rounds.values():
         assert not sets & _audit(14)
         assert sets <= set(heldout.__all__)
+
+
+def test_prepare_when_rule_set_33_then_a_turkish_message_raises_no_homoglyph_signal() -> None:
+    # round 33's one change to the features: the same Turkish shopper's message raises the
+    # homoglyph signal under rule set 23 and not under 33; the rules that fire are the same
+    turkish = "Sipariş ettiğim ayakkabıyı bir numara büyükle değiştirebilir miyim?"
+    old, new = _prepare(turkish, rule_set=23), _prepare(turkish, rule_set=33)
+    assert "homoglyph" in old[3] and "homoglyph" not in new[3]
+    assert old[:3] == new[:3]
+    assert train.ONE_MODEL_WEIGHTS[33] == train.ONE_MODEL_WEIGHTS[32]
 
 
 def test_weights_when_reviews_and_generated_weighted_then_each_kind_of_row_gets_its_own() -> None:
@@ -47,6 +57,8 @@ def test_weights_when_reviews_and_generated_weighted_then_each_kind_of_row_gets_
         ["--round32"],  # a candidate that is not shipped needs --out
         ["--round31", "--round32", "--out", "x.npz"],
         ["--round27", "--round19", "--out", "x.npz"],
+        ["--round33"],
+        ["--round32", "--round33", "--out", "x.npz"],
     ],
 )
 def test_train_when_one_model_round_flags_misused_then_exit_2(argv: list[str]) -> None:
