@@ -5,9 +5,10 @@ text (invisible characters removed, homoglyphs mapped, base64 / hex / URL /
 ROT13 payloads decoded and appended, see :mod:`._normalise`; with ``gloss``, the shipped
 detector's setting since round 11, an English gloss of its words in other languages too,
 see :mod:`._gloss`; since round 17 the gloss is read sentence by sentence and misspelt
-injection words are respelt in a view of their own, :mod:`._respell`; since round 19 a
-second linear model over the same features, trained on the store's spent hand-written
-sets, flags on its own, :meth:`PromptInjectionDetector.attach_second`), plus dense
+injection words are respelt in a view of their own, :mod:`._respell`; rounds 19 to 32
+shipped a second linear model over the same features, trained on the store's spent
+hand-written sets, that flags on its own, :meth:`PromptInjectionDetector.attach_second`;
+since round 33 the one shipped model trains on those sets itself), plus dense
 features: which hand-written multilingual cues fire (:mod:`._rules`) and
 which obfuscations were found, and the last sentence or two hashed into
 buckets of their own (an instruction stacked after a benign question is not
@@ -68,7 +69,7 @@ __all__ = [
     "TunedMember",
 ]
 
-#: The detector shipped with the package, round 19 (rebuilt by
+#: The detector shipped with the package, round 33 (rebuilt by
 #: ``python -m shopguard.assistant.train``).
 DEFAULT_DETECTOR_PATH = Path(__file__).with_name("injection_detector.npz")
 #: Round 8's detector, shipped beside it as an opt-in: the sentence encoder's vector added,

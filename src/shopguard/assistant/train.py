@@ -10,11 +10,13 @@ sentence by sentence, and its sentences with misspelt injection words respelt
 (:mod:`._respell`; round 17). The
 decision threshold is read on :mod:`shopguard.assistant.validation` (hand-written
 hard-benign prompts) and on reviews that neither training nor the benchmark uses
-(:func:`validation_reviews`). Since round 19 (the default since its read,
-``bench/results/assistant_injection_history.md``) a second opinion over the same features
-is attached (:func:`second_opinion`): a model trained on the spent hand-written held-out
-sets too (:data:`SPENT_SETS_19`), which flags on its own. deepset's *test* split and the
-hand-written sets read after round 18 (``AUDIT14_*``) are never used here.
+(:func:`validation_reviews`). The default since round 33's read
+(``bench/results/assistant_injection_history.md``) is one logistic model over those
+features, trained on the spent hand-written held-out sets too (:data:`SPENT_SETS_33`, every
+set read before round 33 but ``AUDIT14_*``), human-written rows weighed above generated ones
+(:data:`ONE_MODEL_WEIGHTS`), keyword rule set 33, and its threshold held to 2 % of the
+hand-written shoppers by their out-of-fold scores as well as by the validation texts.
+deepset's *test* split and ``AUDIT14_*`` are never used here.
 
 ``--round5 --out FILE`` builds the default of rounds 5 to 10: no whole-sentence text in
 other languages, no gloss. The rounds below are round 5 with one change each.
@@ -73,8 +75,8 @@ vector (as round 8 added it to round 5).
 ``--round17 --out FILE`` builds round 17's detector, the default before round 19: no second
 opinion.
 
-``--round19`` is the default recipe (the flag changes nothing; kept so round 19's logged
-command still runs): round 17 with the second opinion
+``--round19 --out FILE`` builds round 19's detector, the default from round 19 to round 33:
+round 17 with the second opinion
 (:meth:`~shopguard.assistant.detector.PromptInjectionDetector.attach_second`).
 
 Session 15's candidates, none shipped (each failed its rule on a fresh set):
@@ -101,9 +103,10 @@ every other human-written row; ``--round31 --out FILE`` is round 30 with ``AUDIT
 (:data:`SPENT_SETS_31`) and deepset's rows weighted :data:`DEEPSET_WEIGHT_31`, four times the
 other human-written rows; ``--round32 --out FILE`` is round 31 with ``AUDIT26_*`` too
 (:data:`SPENT_SETS_32`) and the generated texts weighted :data:`GENERATED_WEIGHT_32`, so the
-human-written rows outweigh them 16 to 1 as in round 19's recipe; ``--round33 --out FILE`` is
-round 32 with ``AUDIT27_*`` too (:data:`SPENT_SETS_33`) and rule set 33, whose homoglyph
-signal reads the Turkish dotless ı as a letter.
+human-written rows outweigh them 16 to 1 as in round 19's recipe. ``--round33`` (the default
+recipe, so the flag changes nothing) is round 32 with ``AUDIT27_*`` too
+(:data:`SPENT_SETS_33`) and rule set 33, whose homoglyph signal reads the Turkish dotless ı
+as a letter.
 """
 
 from __future__ import annotations
@@ -607,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--round19",
         action="store_true",
-        help="build round 19's detector (the default, so the flag changes nothing): round 17 "
+        help="build round 19's detector (the default until round 33): round 17 "
         "with a second opinion trained on every spent hand-written set too",
     )
     parser.add_argument(
@@ -692,8 +695,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--round33",
         action="store_true",
-        help="build round 33's candidate: round 32 with AUDIT27 too and rule set 33 (the "
-        "Turkish dotless i is a letter, not a homoglyph)",
+        help="build round 33's detector (the default, so the flag changes nothing): round 32 "
+        "with AUDIT27 too and rule set 33 (the Turkish dotless i is a letter, not a homoglyph)",
     )
     parser.add_argument(
         "--gloss-opinion-on",
@@ -718,6 +721,10 @@ def main(argv: list[str] | None = None) -> int:
     newer = tuple(getattr(args, f"round{k}") for k in range(17, 34))
     if sum((*rounds, *later, *newer)) > 1:
         parser.error("--round5 to --round33 are different detectors; pick one")
+    if not any((*rounds, *later, *newer)) and args.gloss_opinion_on is None:
+        # no round named: the default recipe, round 33
+        args.round33 = True
+        newer = tuple(getattr(args, f"round{k}") for k in range(17, 34))
     requests = args.round21 or args.round22 or args.round23 or args.round24
     bulk = 24 if args.round24 else 23 if args.round23 else 0
     rule_set = (
@@ -785,8 +792,8 @@ def main(argv: list[str] | None = None) -> int:
     ):
         parser.error("--ft-epochs must be at least 1 and --ft-sample at least 2")
     if args.out is None:
-        # only round 8 (`recall`) and round 19 (the default) are shipped files
-        if any((*rounds, *later, *newer)) and not (args.round8 or args.round19):
+        # only round 8 (`recall`) and round 33 (the default) are shipped files
+        if any((*rounds, *later, *newer)) and not (args.round8 or args.round33):
             parser.error("this round is not shipped: name the file with --out")
         args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
     texts, labels, groups = training_groups(

@@ -42,7 +42,7 @@ PACKAGED_MODELS: tuple[PackagedModel, ...] = (
         licence="Apache-2.0",
         origin="shopguard",
         trained_on="prompt_injection_deepset train split (Apache-2.0), generated attacks and "
-        f"shopper messages, {_SALMINEN}",
+        f"shopper messages, the project's spent hand-written audit sets, {_SALMINEN}",
         built_by="python -m shopguard.assistant.train",
     ),
     PackagedModel(

@@ -311,12 +311,14 @@ def test_train_when_run_then_rebuilds_the_shipped_detector(
         PromptInjectionDetector.load(tmp_path / "d.npz"),
         PromptInjectionDetector.shipped(name),
     )
-    assert (built.learner, built.idf, built.C, built.encoder) == (
+    assert (built.learner, built.idf, built.C, built.encoder, built.rule_set) == (
         shipped.learner,
         shipped.idf,
         shipped.C,
         shipped.encoder,
+        shipped.rule_set,
     )
+    assert (built.second_ is None) == (shipped.second_ is None)
     assert built.threshold_ == pytest.approx(shipped.threshold_, abs=1e-3)
     texts = [*VAL_HARD_BENIGN, *heldout.HARD_BENIGN, *heldout.UNSEEN_JAILBREAKS]
     s_built, s_shipped = built.risk_score(texts), shipped.risk_score(texts)

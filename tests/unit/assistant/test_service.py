@@ -259,8 +259,8 @@ def test_make_engine_when_llm_url_set_then_openai_engine(tmp_path: Any) -> None:
 def test_chat_when_handwritten_jailbreaks_slip_past_the_detector_then_other_guards_hold(
     store: StoreData, detector: PromptInjectionDetector, people: dict[str, Any]
 ) -> None:
-    # The shipped detector lets some hand-written jailbreaks through (those of the one set
-    # it never trained on, round 19's audit). So every hand-written jailbreak of the
+    # The shipped detector lets some hand-written jailbreaks through (those of the sets it
+    # never trained on, round 19's and round 33's audits). So every hand-written jailbreak of the
     # held-out sets is sent with the detector switched off, aimed at a real victim: the
     # obedient engine obeys, so without guards some leak; with the tool binding and the
     # output filter alone none does.

@@ -57,7 +57,7 @@ def test_weights_when_reviews_and_generated_weighted_then_each_kind_of_row_gets_
         ["--round32"],  # a candidate that is not shipped needs --out
         ["--round31", "--round32", "--out", "x.npz"],
         ["--round27", "--round19", "--out", "x.npz"],
-        ["--round33"],
+        ["--round19"],  # no longer the default: it needs --out too
         ["--round32", "--round33", "--out", "x.npz"],
     ],
 )
@@ -68,20 +68,21 @@ def test_train_when_one_model_round_flags_misused_then_exit_2(argv: list[str]) -
 
 
 @pytest.mark.slow
-def test_train_when_round32_then_one_model_that_ranks_unseen_attacks_above_the_default(
+def test_train_when_round32_then_one_model_that_ranks_unseen_attacks_above_round_8(
     tmp_path: Path, shared_data: Path
 ) -> None:
     # round 32: one model (no second opinion), rule set 23, its threshold at the hand-written
     # shoppers' 2 % out of fold; on AUDIT14 (which no detector trains on) it catches more
-    # attacks than the shipped default and flags no more shoppers
+    # attacks than the shipped round 8, which never saw a hand-written prompt, and flags no
+    # more shoppers
     out = tmp_path / "r32.npz"
     assert train.main(["--round32", "--data", str(shared_data), "--out", str(out)]) == 0
     built = PromptInjectionDetector.load(out)
     assert built.second_ is None and built.rule_set == 23
-    default = PromptInjectionDetector.shipped("balanced")
+    round8 = PromptInjectionDetector.shipped("recall")
     shoppers, attacks = list(heldout.AUDIT14_HARD_BENIGN), list(heldout.AUDIT14_JAILBREAKS)
-    assert built.flag(shoppers).sum() <= default.flag(shoppers).sum()
-    assert built.flag(attacks).sum() >= default.flag(attacks).sum() + 4
+    assert built.flag(shoppers).sum() <= round8.flag(shoppers).sum()
+    assert built.flag(attacks).sum() >= round8.flag(attacks).sum() + 4
 
 
 def _cv_module():
