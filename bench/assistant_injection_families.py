@@ -8,13 +8,16 @@ For each family of the store's generated attacks (override, extraction, exfiltra
 abuse, role-play, planted reviews, translations, persona hijacks, stacked tasks, forced
 phrases, fiction frames) a model is trained on the shipped training set *without that
 family* (its obfuscated variants included) and scored on it. The threshold is the shipped
-one (1 % FPR on grouped out-of-fold benign training texts); refitting per family only moves
-the weights. Features are computed once, so the run takes minutes, not an hour.
+one (read on validation texts and the hand-written shoppers' out-of-fold scores); refitting
+per family only moves the weights. Features are computed once, so the run takes minutes, not
+an hour. The training set and row weights are the shipped recipe's (round 33: the spent
+hand-written sets in, one group per set, human-written rows weighed above generated ones).
 
 The same script reports grouped 5-fold cross-validation (folds never split a generator
 template) on deepset's *train* split and on the generated hard-benign families: the
 development figures the model was chosen on. deepset's test split and the hand-written
-held-out sets are not touched here.
+sets the shipped detector does not train on (``AUDIT14_*``, ``AUDIT28_*``) are not touched
+here.
 """
 
 from __future__ import annotations
@@ -36,10 +39,12 @@ from sklearn.model_selection import StratifiedGroupKFold  # noqa: E402
 from shopguard.assistant.corpus import generated_attacks, generated_benign  # noqa: E402
 from shopguard.assistant.detector import PromptInjectionDetector  # noqa: E402
 from shopguard.assistant.train import (  # noqa: E402
-    DEEPSET_WEIGHT,
     N_ATTACKS,
     N_BENIGN,
+    ONE_MODEL_WEIGHTS,
     SHARED_DATA,
+    SPENT_SETS_33,
+    _weights,
     training_groups,
 )
 
@@ -57,9 +62,9 @@ HARD_FAMILIES = (
 def main() -> int:
     t_start = time.perf_counter()
     shipped = PromptInjectionDetector.load()
-    # the shipped recipe (round 17): generated text in 25 languages, with the gloss (read
-    # sentence by sentence) and the respelling
-    texts, labels, groups = training_groups(SHARED_DATA, languages=True)
+    # the shipped recipe (round 33): generated text in 25 languages, with the gloss (read
+    # sentence by sentence) and the respelling, and the spent hand-written sets
+    texts, labels, groups = training_groups(SHARED_DATA, languages=True, spent_sets=SPENT_SETS_33)
     y = np.asarray(labels)
     attacks = generated_attacks(N_ATTACKS, languages=True)
     benign = generated_benign(N_BENIGN, random_state=1, languages=True)
@@ -71,11 +76,13 @@ def main() -> int:
             if g.startswith("deepset:")
             else "review"
             if g.startswith("doc:")
+            else "handwritten"
+            if g.startswith("handwritten:")
             else by_text[t]
             for t, g in zip(texts, groups, strict=True)
         ]
     )
-    w = np.where(family == "deepset", DEEPSET_WEIGHT, 1.0)
+    w = _weights(groups, *ONE_MODEL_WEIGHTS[33])
     det = PromptInjectionDetector(
         C=shipped.C,
         n_features=shipped.n_features,
@@ -83,6 +90,7 @@ def main() -> int:
         gloss=shipped.gloss,
         gloss_by_sentence=shipped.gloss_by_sentence,
         respell=shipped.respell,
+        rule_set=shipped.rule_set,
     )
     X, *_ = det._features(texts)
 
@@ -106,9 +114,16 @@ def main() -> int:
         cv_rows.append((f"generated benign '{fam}', FPR", f"{(oof[s] >= thr).mean():.3f}"))
     s = (family == "review") & (y == 0)
     cv_rows.append(("reviews (benign documents), FPR", f"{(oof[s] >= thr).mean():.3f}"))
+    h = family == "handwritten"
+    cv_rows.append(
+        ("hand-written shoppers (spent sets), FPR", f"{(oof[h & (y == 0)] >= thr).mean():.3f}")
+    )
+    cv_rows.append(
+        ("hand-written attacks (spent sets), recall", f"{(oof[h & (y == 1)] >= thr).mean():.3f}")
+    )
 
     lofo = []
-    for fam in sorted(set(family[(y == 1) & (family != "deepset")])):
+    for fam in sorted(set(family[(y == 1) & ~np.isin(family, ("deepset", "handwritten"))])):
         out = np.flatnonzero((family == fam) & (y == 1))
         keep = np.setdiff1d(np.arange(len(y)), out)
         m = det._model().fit(X[keep], y[keep], sample_weight=w[keep])
@@ -126,20 +141,16 @@ def main() -> int:
         f"Python {platform.python_version()}; load average at the end {os.getloadavg()[0]:.1f}; "
         f"run took {time.perf_counter() - t_start:.0f} s.",
         "",
-        f"Threshold: the shipped one, {thr:.4f}. Training set: deepset train (weight "
-        f"{DEEPSET_WEIGHT:g}), {N_ATTACKS} generated attacks, {N_BENIGN} generated benign "
-        "messages (some written wholly in one of 25 languages), 1,500 reviews, exact "
-        "duplicates dropped; each text with the shipped detector's views"
+        f"Threshold: the shipped one, {thr:.4f}. Training set (round 33's): deepset train "
+        f"(weight {ONE_MODEL_WEIGHTS[33][0]:g}), the spent hand-written sets (weight "
+        f"{ONE_MODEL_WEIGHTS[33][1]:g}), {N_ATTACKS} generated attacks and {N_BENIGN} generated "
+        f"benign messages (some written wholly in one of 25 languages; weight "
+        f"{ONE_MODEL_WEIGHTS[33][3]:g}), 1,500 reviews (weight {ONE_MODEL_WEIGHTS[33][2]:g}), "
+        "exact duplicates dropped; each text with the shipped detector's views"
         + (" (English gloss" if shipped.gloss else " (no gloss")
         + (", read sentence by sentence" if shipped.gloss_by_sentence else "")
         + (", misspelt injection words respelt)" if shipped.respell else ")")
-        + f" ({len(y)} texts, {int(y.sum())} injections)."
-        + (
-            " The shipped detector's second opinion (round 19, trained on the spent hand-written"
-            " sets too) is not part of these figures: they are its first model's."
-            if shipped.second_ is not None
-            else ""
-        ),
+        + f" ({len(y)} texts, {int(y.sum())} injections).",
         "",
         "## Grouped 5-fold cross-validation (development figures)",
         "",
