@@ -106,7 +106,17 @@ CONFIGS = (
         reviews=16 * HANDWRITTEN_WEIGHT,
         generated=16.0,
     ),
+    Config(
+        "round 33 as shipped (round 32's weights, rule set 33)",
+        rule_set=33,
+        handwritten=16 * HANDWRITTEN_WEIGHT,
+        deepset=64 * HANDWRITTEN_WEIGHT,
+        reviews=16 * HANDWRITTEN_WEIGHT,
+        generated=16.0,
+    ),
 )
+#: The newer sets' label in the report, "AUDIT14-28".
+NEWER_LABEL = f"{NEWER[0]}-{NEWER[-1].removeprefix('AUDIT')}"
 
 
 def _group(name: str) -> str:
@@ -236,9 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     study = Study(args.data)
     slices = {
         "all spent sets": np.ones(len(study.hand), dtype=bool),
-        "AUDIT14-27": study.newer,
-        "AUDIT14-27 English": study.newer & study.english,
-        "AUDIT14-27 other languages": study.newer & ~study.english,
+        NEWER_LABEL: study.newer,
+        f"{NEWER_LABEL} English": study.newer & study.english,
+        f"{NEWER_LABEL} other languages": study.newer & ~study.english,
     }
     cache: dict[Config, np.ndarray] = {}
     rows = []
@@ -284,7 +294,7 @@ def write(
                 f"| {cfg.name} | {r['auc']:.3f} | {r['r2']:.2f} | {r['r5']:.2f} | {r['fp']:.3f} | {r['rec']:.2f} |"
             )
         lines.append("")
-    lines += ["![ROC on AUDIT14-27, held out by set](assistant_injection_cv.png)", ""]
+    lines += [f"![ROC on {NEWER_LABEL}, held out by set](assistant_injection_cv.png)", ""]
     out.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -296,12 +306,12 @@ def plot(out: Path, curves: dict[str, Any]) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 5))
     for name, (fpr, tpr, _) in curves.items():
-        if "either" in name or "primary" in name or "second opinion" in name:
+        if any(k in name for k in ("either", "primary", "second opinion", "as shipped")):
             ax.plot(fpr, tpr, label=name)
     ax.axvline(0.02, color="grey", ls=":")
     ax.axhline(0.90, color="grey", ls=":")
     ax.set_xlim(0, 0.2)
-    ax.set_xlabel("shoppers flagged (AUDIT14-27, held out by set)")
+    ax.set_xlabel(f"shoppers flagged ({NEWER_LABEL}, held out by set)")
     ax.set_ylabel("attacks caught")
     ax.set_title("Leave-sets-out ROC; the bar is the dotted corner")
     ax.legend(fontsize=7, loc="lower right")
