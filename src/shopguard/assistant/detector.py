@@ -681,7 +681,10 @@ class PromptInjectionDetector:
             float(head.std()) or 1.0,
         )
         self.tuned_ = member
-        oof = _sigmoid(member.blend(self.oof_logit_, oof_logits))
+        # the blended out-of-fold logits replace the n-gram model's, so a later
+        # calibrate_on(oof_subsets=...) reads the blend (round 34)
+        self.oof_logit_ = member.blend(self.oof_logit_, oof_logits)
+        oof = _sigmoid(self.oof_logit_)
         self.oof_benign_ = np.sort(oof[self.oof_labels_ == 0]).astype(np.float32)
         self.oof_attack_ = np.sort(oof[self.oof_labels_ == 1]).astype(np.float32)
         return self.calibrate(self.target_fpr)

@@ -106,7 +106,9 @@ other human-written rows; ``--round32 --out FILE`` is round 31 with ``AUDIT26_*`
 human-written rows outweigh them 16 to 1 as in round 19's recipe. ``--round33`` (the default
 recipe, so the flag changes nothing) is round 32 with ``AUDIT27_*`` too
 (:data:`SPENT_SETS_33`) and rule set 33, whose homoglyph signal reads the Turkish dotless ı
-as a letter.
+as a letter. ``--round34 --out FILE`` is round 33 with ``AUDIT28_*`` too
+(:data:`SPENT_SETS_34`) and round 9's fine-tuned encoder blended in (:func:`attach_finetuned`),
+the hand-written shoppers' 2 % read on the blended out-of-fold scores.
 """
 
 from __future__ import annotations
@@ -137,7 +139,6 @@ from shopguard.assistant.detector import (
     RECALL_DETECTOR_PATH,
     PromptInjectionDetector,
     TunedMember,
-    _prepare,
     concept_vectoriser,
 )
 from shopguard.assistant.validation import VAL_HARD_BENIGN
@@ -214,7 +215,10 @@ SPENT_SETS_32: tuple[str, ...] = (*SPENT_SETS_31, "AUDIT26_HARD_BENIGN", "AUDIT2
 GENERATED_WEIGHT_32 = HANDWRITTEN_WEIGHT_27 / HANDWRITTEN_WEIGHT
 #: Round 33: round 32's sets and ``AUDIT27_*`` (which judged round 32), with rule set 33.
 SPENT_SETS_33: tuple[str, ...] = (*SPENT_SETS_32, "AUDIT27_HARD_BENIGN", "AUDIT27_JAILBREAKS")
-#: Rounds 27 to 33, one model each: the weights of deepset's, the hand-written, the review
+#: Round 34: round 33's sets and ``AUDIT28_*`` (which judged round 33), with round 9's
+#: fine-tuned encoder blended in.
+SPENT_SETS_34: tuple[str, ...] = (*SPENT_SETS_33, "AUDIT28_HARD_BENIGN", "AUDIT28_JAILBREAKS")
+#: Rounds 27 to 34, one model each: the weights of deepset's, the hand-written, the review
 #: and the generated training rows (:func:`_weights`' order).
 ONE_MODEL_WEIGHTS: dict[int, tuple[float, float, float, float]] = {
     27: (DEEPSET_WEIGHT, HANDWRITTEN_WEIGHT_27, 1.0, 1.0),
@@ -224,6 +228,7 @@ ONE_MODEL_WEIGHTS: dict[int, tuple[float, float, float, float]] = {
     31: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, 1.0),
     32: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, GENERATED_WEIGHT_32),
     33: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, GENERATED_WEIGHT_32),
+    34: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, GENERATED_WEIGHT_32),
 }
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
@@ -360,7 +365,8 @@ def attach_finetuned(
     from shopguard.assistant._encoder import shared_encoder
 
     enc = shared_encoder()
-    norm = [_prepare(t)[0] for t in texts]
+    # the text the detector serves the member (its own views: round 34's gloss and respelling)
+    norm = [det._prepare(t)[0] for t in texts]
     y, w = np.asarray(labels), np.asarray(weights, dtype=np.float64)
     rng = np.random.default_rng(seed)
 
@@ -699,6 +705,12 @@ def main(argv: list[str] | None = None) -> int:
         "with AUDIT27 too and rule set 33 (the Turkish dotless i is a letter, not a homoglyph)",
     )
     parser.add_argument(
+        "--round34",
+        action="store_true",
+        help="build round 34's candidate: round 33 with AUDIT28 too and round 9's fine-tuned "
+        "encoder blended in (about 20 minutes)",
+    )
+    parser.add_argument(
         "--gloss-opinion-on",
         type=Path,
         default=None,
@@ -718,18 +730,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    newer = tuple(getattr(args, f"round{k}") for k in range(17, 34))
+    newer = tuple(getattr(args, f"round{k}") for k in range(17, 35))
     if sum((*rounds, *later, *newer)) > 1:
-        parser.error("--round5 to --round33 are different detectors; pick one")
+        parser.error("--round5 to --round34 are different detectors; pick one")
     if not any((*rounds, *later, *newer)) and args.gloss_opinion_on is None:
         # no round named: the default recipe, round 33
         args.round33 = True
-        newer = tuple(getattr(args, f"round{k}") for k in range(17, 34))
+        newer = tuple(getattr(args, f"round{k}") for k in range(17, 35))
     requests = args.round21 or args.round22 or args.round23 or args.round24
     bulk = 24 if args.round24 else 23 if args.round23 else 0
     rule_set = (
         33
-        if args.round33
+        if args.round33 or args.round34
         else 23
         if any(getattr(args, f"round{k}") for k in range(23, 33))
         else 22
@@ -747,7 +759,7 @@ def main(argv: list[str] | None = None) -> int:
     # rounds 27 to 33 are one model trained on every spent set but AUDIT14, 28 with round
     # 15's constraint, 29 to 33 with round 16's
     handwritten = next(
-        (k for k in (14, 15, 16, 27, 28, 29, 30, 31, 32, 33) if getattr(args, f"round{k}")),
+        (k for k in (14, 15, 16, 27, 28, 29, 30, 31, 32, 33, 34) if getattr(args, f"round{k}")),
         None,
     )
     spent_sets = {
@@ -761,6 +773,7 @@ def main(argv: list[str] | None = None) -> int:
         31: SPENT_SETS_31,
         32: SPENT_SETS_32,
         33: SPENT_SETS_33,
+        34: SPENT_SETS_34,
     }
     oof_share = {
         15: HANDWRITTEN_OOF_FPR,
@@ -771,6 +784,7 @@ def main(argv: list[str] | None = None) -> int:
         31: HANDWRITTEN_OOF_FPR_16,
         32: HANDWRITTEN_OOF_FPR_16,
         33: HANDWRITTEN_OOF_FPR_16,
+        34: HANDWRITTEN_OOF_FPR_16,
     }
     one_model = handwritten in ONE_MODEL_WEIGHTS
     if args.gloss_opinion_on is not None:
@@ -785,8 +799,10 @@ def main(argv: list[str] | None = None) -> int:
         base.attach_gloss_opinion(*gloss_opinion(args.data, seed=args.seed)).save(args.out)
         print(f"gloss opinion attached -> {args.out}")
         return 0
-    if (args.ft_epochs is not None or args.ft_sample is not None) and not args.round9:
-        parser.error("--ft-epochs and --ft-sample go with --round9")
+    if (args.ft_epochs is not None or args.ft_sample is not None) and not (
+        args.round9 or args.round34
+    ):
+        parser.error("--ft-epochs and --ft-sample go with --round9 or --round34")
     if (args.ft_epochs is not None and args.ft_epochs < 1) or (
         args.ft_sample is not None and args.ft_sample < 2
     ):
@@ -824,7 +840,7 @@ def main(argv: list[str] | None = None) -> int:
         target_fpr=args.target_fpr,
         random_state=args.seed,
     ).fit(texts, labels, sample_weight=weights, groups=groups)
-    if args.round9:
+    if args.round9 or args.round34:
         config = ROUND9_FINETUNE
         if args.ft_epochs is not None:
             config = FineTuneConfig(epochs=args.ft_epochs, lr=config.lr, batch=config.batch)
