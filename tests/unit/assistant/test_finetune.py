@@ -98,6 +98,24 @@ def test_tuned_detector_when_saved_and_loaded_then_scores_and_verdicts_agree(
     assert back.oof_fpr_ <= back.target_fpr
 
 
+def test_tuned_detector_when_oof_subset_calibrated_then_reads_the_blended_scores(
+    tuned: tuple[PromptInjectionDetector, Path],
+) -> None:
+    # round 34: the hand-written shoppers' constraint is read on the blended out-of-fold
+    # scores; before, calibrate_on(oof_subsets=...) read the n-gram model's alone
+    det, _ = tuned
+    benign = det.oof_labels_ == 0
+    np.testing.assert_allclose(
+        np.sort(1 / (1 + np.exp(-det.oof_logit_[benign]))), det.oof_benign_, rtol=1e-5
+    )
+    kept = det.threshold_
+    try:
+        det.calibrate_on([(["Is the kettle blue?"], 0.0)], oof_subsets=[(benign, 0.0)])
+        assert det.oof_fpr_ == 0.0  # no blended out-of-fold benign score reaches it
+    finally:
+        det.threshold_ = kept
+
+
 def test_tuned_detector_when_head_is_constant_then_ranks_as_the_ngram_model(
     tuned: tuple[PromptInjectionDetector, Path],
 ) -> None:

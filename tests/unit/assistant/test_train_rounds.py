@@ -1,4 +1,4 @@
-"""Sessions 16 and 17's candidates (rounds 26 to 33): which hand-written sets each trains on,
+"""Sessions 16 and 17's candidates (rounds 26 to 34): which hand-written sets each trains on,
 how its rows are weighted, round 33's Turkish fix, and what the one-model recipe builds."""
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ def _audit(k: int) -> set[str]:
     return {f"AUDIT{k}_HARD_BENIGN", f"AUDIT{k}_JAILBREAKS"}
 
 
-def test_spent_sets_when_rounds_26_to_33_then_each_adds_only_the_sets_read_before_it() -> None:
+def test_spent_sets_when_rounds_26_to_34_then_each_adds_only_the_sets_read_before_it() -> None:
     # a candidate may train on the sets that judged earlier rounds, never on the set that
     # judges it, and never on AUDIT14 (the benchmark's held-out rows)
-    rounds = {k: set(getattr(train, f"SPENT_SETS_{k}")) for k in range(26, 34)}
+    rounds = {k: set(getattr(train, f"SPENT_SETS_{k}")) for k in range(26, 35)}
     assert rounds[26] - set(train.SPENT_SETS_19) == set().union(*(_audit(k) for k in range(15, 21)))
-    for k in range(27, 34):
+    for k in range(27, 35):
         # round k was judged by AUDIT{k-5}; it adds the set that judged round k-1
         assert rounds[k] - rounds[k - 1] == _audit(k - 6)
         assert not rounds[k] & _audit(k - 5)
@@ -59,6 +59,8 @@ def test_weights_when_reviews_and_generated_weighted_then_each_kind_of_row_gets_
         ["--round27", "--round19", "--out", "x.npz"],
         ["--round19"],  # no longer the default: it needs --out too
         ["--round32", "--round33", "--out", "x.npz"],
+        ["--round34"],  # a candidate: it needs --out
+        ["--round33", "--ft-epochs", "1", "--out", "x.npz"],  # fine-tuning goes with 9 or 34
     ],
 )
 def test_train_when_one_model_round_flags_misused_then_exit_2(argv: list[str]) -> None:
