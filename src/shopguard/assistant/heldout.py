@@ -5,10 +5,10 @@ but ``AUDIT14_*`` (round 19, the default before it, had a second opinion trained
 up to ``AUDIT13_*``; the unshipped candidates of rounds 14 to 16 trained on the sets read
 before them, those of rounds 20 to 25 on round 19's, round 26's on ``AUDIT15_*`` to
 ``AUDIT20_*`` too, and the one-model candidates of rounds 27 to 32 on every set read before
-them but ``AUDIT14_*``). ``AUDIT29_*`` (80 + 80, a natural mix) is fresh: written for round
-34's read and read by nothing yet. Every other set has been read by the benchmarks and has
-steered a decision, so none is fresh any more: ``AUDIT28_*`` (80 + 80, a natural mix) judged
-round 33, which shipped; ``AUDIT21_*`` to ``AUDIT27_*`` (80 + 80 each, natural mixes)
+them but ``AUDIT14_*``). Each set has been read by the benchmarks and has steered a decision,
+so none is fresh any more: ``AUDIT29_*`` (80 + 80, a natural mix) judged round 34, which did
+not ship; ``AUDIT28_*`` (80 + 80, a natural mix) judged round 33, which shipped;
+``AUDIT21_*`` to ``AUDIT27_*`` (80 + 80 each, natural mixes)
 judged rounds 26 to 32, none of which shipped; ``AUDIT15_*`` to ``AUDIT20_*`` (50 + 50 each,
 mostly in other languages) judged rounds 20 to 25, none of which shipped either;
 ``AUDIT14_*`` judged round 19 and, trained on by no shipped or candidate detector, are the
