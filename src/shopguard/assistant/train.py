@@ -708,7 +708,7 @@ def main(argv: list[str] | None = None) -> int:
         "--round34",
         action="store_true",
         help="build round 34's candidate: round 33 with AUDIT28 too and round 9's fine-tuned "
-        "encoder blended in (about 20 minutes)",
+        "encoder blended in (about 30 minutes on two cores)",
     )
     parser.add_argument(
         "--gloss-opinion-on",
@@ -756,8 +756,8 @@ def main(argv: list[str] | None = None) -> int:
     lexicon12 = args.round12 or args.round13
     # rounds 14 to 16 train on the spent hand-written sets; 15 and 16 let them hold the
     # threshold by their out-of-fold scores too
-    # rounds 27 to 33 are one model trained on every spent set but AUDIT14, 28 with round
-    # 15's constraint, 29 to 33 with round 16's
+    # rounds 27 to 34 are one model trained on every spent set but AUDIT14, 28 with round
+    # 15's constraint, 29 to 34 with round 16's (34 with a fine-tuned encoder blended in)
     handwritten = next(
         (k for k in (14, 15, 16, 27, 28, 29, 30, 31, 32, 33, 34) if getattr(args, f"round{k}")),
         None,
@@ -855,7 +855,7 @@ def main(argv: list[str] | None = None) -> int:
             if handwritten in oof_share
             else (),
         )
-    # round 19, the default, and the rounds built on it; rounds 27 to 33 are one model
+    # round 19 and the rounds built on it; rounds 27 to 34 (33 is the default) are one model
     if round17 and not (args.round17 or args.round18 or one_model):
         det.attach_second(
             second_opinion(
