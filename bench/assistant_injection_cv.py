@@ -52,6 +52,7 @@ from shopguard.assistant.detector import _RULE_NAMES, PromptInjectionDetector
 from shopguard.assistant.train import (
     DEEPSET_WEIGHT,
     HANDWRITTEN_WEIGHT,
+    ONE_MODEL_WEIGHTS,
     SHARED_DATA,
     VAL_FPR,
     VAL_REVIEW_FPR,
@@ -85,6 +86,17 @@ class Config:
     either: bool = False  # the shipped combination: primary (no hand-written rows) or this
 
 
+def _one_model(round_: int) -> dict[str, float]:
+    """A one-model round's row weights (:data:`train.ONE_MODEL_WEIGHTS`) as a config's knobs."""
+    deepset, handwritten, reviews, generated = ONE_MODEL_WEIGHTS[round_]
+    return {
+        "deepset": deepset,
+        "handwritten": handwritten,
+        "reviews": reviews,
+        "generated": generated,
+    }
+
+
 CONFIGS = (
     Config("rule set 11, primary (round 19's first model)", rule_set=11, handwritten=0.0),
     Config("rule set 11, second opinion (round 19's recipe)", rule_set=11),
@@ -101,21 +113,11 @@ CONFIGS = (
     Config("sentence encoder appended (weight 0.5)", encoder=0.5),
     Config(
         "round 32's weights (human-written 256, deepset 1,024, reviews 256, generated 16)",
-        handwritten=16 * HANDWRITTEN_WEIGHT,
-        deepset=64 * HANDWRITTEN_WEIGHT,
-        reviews=16 * HANDWRITTEN_WEIGHT,
-        generated=16.0,
+        **_one_model(32),
     ),
-    Config(
-        "round 33 as shipped (round 32's weights, rule set 33)",
-        rule_set=33,
-        handwritten=16 * HANDWRITTEN_WEIGHT,
-        deepset=64 * HANDWRITTEN_WEIGHT,
-        reviews=16 * HANDWRITTEN_WEIGHT,
-        generated=16.0,
-    ),
+    Config("round 33 as shipped (round 32's weights, rule set 33)", rule_set=33, **_one_model(33)),
 )
-#: The newer sets' label in the report, "AUDIT14-28".
+#: The newer sets' label in the report, e.g. "AUDIT14-29".
 NEWER_LABEL = f"{NEWER[0]}-{NEWER[-1].removeprefix('AUDIT')}"
 
 
