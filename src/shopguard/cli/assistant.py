@@ -9,8 +9,9 @@ from pathlib import Path
 import typer
 
 from shopguard.cli import app
-from shopguard.cli._common import err_console, progress, require_file
+from shopguard.cli._common import err_console, progress, require_file, settings
 from shopguard.core.errors import ConfigError, DataValidationError
+from shopguard.core.threads import hold_blas_threads
 
 __all__ = ["assistant_app"]
 
@@ -61,6 +62,7 @@ def score_prompts(
         raise DataValidationError("output directory does not exist", file=str(out))
     with infile.open("rb") as fh:
         total = sum(1 for _ in fh)
+    hold_blas_threads(settings().blas_threads)
     detector = (
         PromptInjectionDetector.load(model)
         if model is not None

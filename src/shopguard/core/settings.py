@@ -138,6 +138,14 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", description="Model name sent to llm_url.")
     llm_api_key: SecretStr | None = Field(default=None, description="Bearer key for llm_url.")
     llm_timeout_s: float = Field(default=20.0, gt=0, le=120)
+    blas_threads: int = Field(
+        default=1,
+        ge=0,
+        le=256,
+        description="Threads numpy's BLAS may use in a serving process (the gateway, "
+        "score-prompts): per-request matrix products are small, and a second thread costs "
+        "more CPU than it saves time (BENCHMARKS.md). 0 = numpy's default (one per core).",
+    )
     assistant_max_message_chars: int = Field(default=4000, ge=100, le=32_000)
     assistant_refund_auto_limit: float = Field(
         default=100.0, ge=0, description="Refunds above this wait for a person."

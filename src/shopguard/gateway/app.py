@@ -32,6 +32,7 @@ from shopguard.console import install_console
 from shopguard.core.errors import ConfigError, ModelError, NotFoundError, ShopguardError
 from shopguard.core.runtime import Runtime
 from shopguard.core.settings import Settings
+from shopguard.core.threads import hold_blas_threads
 from shopguard.fairness.explain import fraud_reasons
 from shopguard.fairness.review import issue_decision_id
 from shopguard.fairness.serving import LiveFairness
@@ -158,6 +159,7 @@ def create_app(
     the port answers), so the first caller does not wait for them; a tenant without a store
     is left to answer its requests as it would anyway.
     """
+    hold_blas_threads(settings.blas_threads)
     rt = runtime or Runtime.open(settings)
     owns_runtime = runtime is None
     stores = TenantStores(settings.home, rt.engine, preloaded=services)
