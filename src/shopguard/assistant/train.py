@@ -10,13 +10,17 @@ sentence by sentence, and its sentences with misspelt injection words respelt
 (:mod:`._respell`; round 17). The
 decision threshold is read on :mod:`shopguard.assistant.validation` (hand-written
 hard-benign prompts) and on reviews that neither training nor the benchmark uses
-(:func:`validation_reviews`). The default since round 33's read
+(:func:`validation_reviews`). The default since round 36's read
 (``bench/results/assistant_injection_history.md``) is one logistic model over those
-features, trained on the spent hand-written held-out sets too (:data:`SPENT_SETS_33`, every
-set read before round 33 but ``AUDIT14_*``), human-written rows weighed above generated ones
-(:data:`ONE_MODEL_WEIGHTS`), keyword rule set 33, and its threshold held to 2 % of the
-hand-written shoppers by their out-of-fold scores as well as by the validation texts.
-deepset's *test* split and ``AUDIT14_*`` are never used here.
+features, trained on the spent hand-written held-out sets too (:data:`SPENT_SETS_36`, every
+set read before round 36 but ``AUDIT14_*``), human-written rows weighed above generated ones
+(:data:`ONE_MODEL_WEIGHTS`), keyword rule set 33, blended with the packaged sentence encoder
+fine-tuned on the same rows (round 9's member, :func:`attach_finetuned`; torch at build time
+only, about 27 minutes on two cores; scoring runs the encoder in numpy), and its threshold,
+read on the blended scores, held to 2 % of the hand-written shoppers by their out-of-fold
+scores as well as by the validation texts. Round 33 (the default before it, the same model
+without the encoder, under a minute) is ``--round33 --out FILE``. deepset's *test* split and
+``AUDIT14_*`` are never used here.
 
 ``--round5 --out FILE`` builds the default of rounds 5 to 10: no whole-sentence text in
 other languages, no gloss. The rounds below are round 5 with one change each.
@@ -103,8 +107,8 @@ every other human-written row; ``--round31 --out FILE`` is round 30 with ``AUDIT
 (:data:`SPENT_SETS_31`) and deepset's rows weighted :data:`DEEPSET_WEIGHT_31`, four times the
 other human-written rows; ``--round32 --out FILE`` is round 31 with ``AUDIT26_*`` too
 (:data:`SPENT_SETS_32`) and the generated texts weighted :data:`GENERATED_WEIGHT_32`, so the
-human-written rows outweigh them 16 to 1 as in round 19's recipe. ``--round33`` (the default
-recipe, so the flag changes nothing) is round 32 with ``AUDIT27_*`` too
+human-written rows outweigh them 16 to 1 as in round 19's recipe. ``--round33 --out FILE`` (the
+default from round 33's read to round 36's) is round 32 with ``AUDIT27_*`` too
 (:data:`SPENT_SETS_33`) and rule set 33, whose homoglyph signal reads the Turkish dotless ı
 as a letter. ``--round34 --out FILE`` is round 33 with ``AUDIT28_*`` too
 (:data:`SPENT_SETS_34`) and round 9's fine-tuned encoder blended in (:func:`attach_finetuned`),
@@ -709,8 +713,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--round33",
         action="store_true",
-        help="build round 33's detector (the default, so the flag changes nothing): round 32 "
-        "with AUDIT27 too and rule set 33 (the Turkish dotless i is a letter, not a homoglyph)",
+        help="build round 33's detector (the default before round 36): round 32 with AUDIT27 "
+        "too and rule set 33 (the Turkish dotless i is a letter, not a homoglyph)",
     )
     parser.add_argument(
         "--round34",
@@ -727,8 +731,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--round36",
         action="store_true",
-        help="build round 36's candidate: round 35 with AUDIT30 too (about 30 minutes on two "
-        "cores)",
+        help="build round 36's detector (the default, so the flag changes nothing): round 35 "
+        "with AUDIT30 too (about 27 minutes on two cores)",
     )
     parser.add_argument(
         "--gloss-opinion-on",
@@ -754,8 +758,8 @@ def main(argv: list[str] | None = None) -> int:
     if sum((*rounds, *later, *newer)) > 1:
         parser.error("--round5 to --round36 are different detectors; pick one")
     if not any((*rounds, *later, *newer)) and args.gloss_opinion_on is None:
-        # no round named: the default recipe, round 33
-        args.round33 = True
+        # no round named: the default recipe, round 36
+        args.round36 = True
         newer = tuple(getattr(args, f"round{k}") for k in range(17, 37))
     requests = args.round21 or args.round22 or args.round23 or args.round24
     bulk = 24 if args.round24 else 23 if args.round23 else 0
@@ -832,8 +836,8 @@ def main(argv: list[str] | None = None) -> int:
     ):
         parser.error("--ft-epochs must be at least 1 and --ft-sample at least 2")
     if args.out is None:
-        # only round 8 (`recall`) and round 33 (the default) are shipped files
-        if any((*rounds, *later, *newer)) and not (args.round8 or args.round33):
+        # only round 8 (`recall`) and round 36 (the default) are shipped files
+        if any((*rounds, *later, *newer)) and not (args.round8 or args.round36):
             parser.error("this round is not shipped: name the file with --out")
         args.out = RECALL_DETECTOR_PATH if args.round8 else DEFAULT_DETECTOR_PATH
     texts, labels, groups = training_groups(

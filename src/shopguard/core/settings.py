@@ -164,9 +164,9 @@ class Settings(BaseSettings):
     assistant_injection_detector: Literal["balanced", "recall"] = Field(
         default="balanced",
         description="Which shipped prompt-injection detector screens messages: 'balanced' "
-        "(n-grams; fewer shoppers flagged) or 'recall' (n-grams plus a small sentence "
-        "encoder: catches more jailbreaks, flags about two more hard-benign shoppers in a "
-        "hundred, about 2.5x the CPU per message). Measured in BENCHMARKS.md.",
+        "(the default, round 36: n-grams blended with a fine-tuned sentence encoder) or "
+        "'recall' (round 8: n-grams with the encoder's raw vector; a little more of the "
+        "public attack sets, far fewer fresh hand-written ones). Measured in BENCHMARKS.md.",
     )
     assistant_injection_detector_file: Path | None = Field(
         default=None,

@@ -296,12 +296,55 @@ def test_detector_when_saved_then_tail_and_calibration_round_trip(tmp_path: Path
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "flags"), [("balanced", []), ("recall", ["--round8"])])
+def test_train_when_trial_build_then_the_default_model_is_rebuilt_and_a_member_blended_in(
+    tmp_path: Path, shared_data
+) -> None:
+    # the default (round 36) is the one n-gram model blended with a fine-tuned encoder; the
+    # full build fine-tunes for about 27 minutes, too long for CI, so this builds it with one
+    # epoch on 64 texts per fine-tune: the n-gram model, fitted before the member, must come
+    # out as shipped, and a member of the shipped shape must be blended in
+    import copy
+
+    from shopguard.assistant import heldout
+    from shopguard.assistant.train import main
+    from shopguard.assistant.validation import VAL_HARD_BENIGN
+
+    argv = ["--data", str(shared_data), "--ft-epochs", "1", "--ft-sample", "64"]
+    assert main([*argv, "--out", str(tmp_path / "d.npz")]) == 0
+    built, shipped = (
+        PromptInjectionDetector.load(tmp_path / "d.npz"),
+        PromptInjectionDetector.shipped(),
+    )
+    assert built.tuned_ is not None and shipped.tuned_ is not None
+    assert (built.learner, built.C, built.encoder, built.rule_set, built.second_) == (
+        shipped.learner,
+        shipped.C,
+        shipped.encoder,
+        shipped.rule_set,
+        shipped.second_,
+    )
+    assert {k: v.shape for k, v in built.tuned_.layers.items()} == {
+        k: v.shape for k, v in shipped.tuned_.layers.items()
+    }
+    assert built.tuned_.head_w.shape == shipped.tuned_.head_w.shape
+    texts = [*VAL_HARD_BENIGN, *heldout.HARD_BENIGN, *heldout.UNSEEN_JAILBREAKS]
+    ngram_built, ngram_shipped = copy.copy(built), copy.copy(shipped)
+    ngram_built.tuned_ = ngram_shipped.tuned_ = None
+    np.testing.assert_allclose(
+        ngram_built.risk_score(texts), ngram_shipped.risk_score(texts), atol=5e-3
+    )
+    # the blend moves the scores: the member is used, not carried
+    assert np.abs(built.risk_score(texts) - ngram_built.risk_score(texts)).max() > 0.05
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "flags"), [("recall", ["--round8"])])
 def test_train_when_run_then_rebuilds_the_shipped_detector(
     tmp_path: Path, shared_data, name: str, flags: list[str]
 ) -> None:
-    # the shipped arrays are what `python -m shopguard.assistant.train [--round8]` builds
-    # (bit for bit with the library versions they were built with; to rounding with others)
+    # the shipped arrays are what `python -m shopguard.assistant.train --round8` builds (bit
+    # for bit with the library versions they were built with; to rounding with others); the
+    # default's n-gram model is rebuilt by the trial build above
     from shopguard.assistant import heldout
     from shopguard.assistant.train import main
     from shopguard.assistant.validation import VAL_HARD_BENIGN

@@ -171,7 +171,7 @@ def test_attach_tuned_when_detector_not_fitted_here_or_logits_miscount_then_refu
 @pytest.mark.parametrize(
     "argv",
     [
-        ["--ft-epochs", "1", "--out", "x.npz"],  # fine-tuning flags without --round9
+        ["--round33", "--ft-epochs", "1", "--out", "x.npz"],  # fine-tuning flags, no member
         ["--round9"],  # a candidate that is not shipped needs --out
         ["--round9", "--round8", "--out", "x.npz"],
         ["--round9", "--ft-sample", "1", "--out", "x.npz"],
