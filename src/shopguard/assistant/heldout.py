@@ -1,13 +1,14 @@
 """Hand-written evaluation sets, each kept out of training until a read has spent it.
 
-Once read, a set is spent: the shipped default (round 33) trains on every set read before it
-but ``AUDIT14_*`` (round 19, the default before it, had a second opinion trained on every set
-up to ``AUDIT13_*``; the unshipped candidates of rounds 14 to 16 trained on the sets read
+Once read, a set is spent: the shipped default (round 36) trains on every set read before it
+but ``AUDIT14_*`` (round 33, the default in session 17, on every set before ``AUDIT28_*``
+but ``AUDIT14_*``; round 19, the default before that, had a second opinion trained on every
+set up to ``AUDIT13_*``; the unshipped candidates of rounds 14 to 16 trained on the sets read
 before them, those of rounds 20 to 25 on round 19's, round 26's on ``AUDIT15_*`` to
-``AUDIT20_*`` too, and the one-model candidates of rounds 27 to 32 on every set read before
-them but ``AUDIT14_*``). Each set has been read by the benchmarks and has steered a decision,
-so none is fresh any more but ``AUDIT31_*`` (80 + 80, a natural mix), written for round 36's
-read and read by nothing before it; ``AUDIT30_*`` (80 + 80, a natural mix) judged round 35,
+``AUDIT20_*`` too, and the one-model candidates of rounds 27 to 32, 34 and 35 on every set
+read before them but ``AUDIT14_*``). Each set has been read by the benchmarks and has steered a decision,
+so none is fresh any more: ``AUDIT31_*`` (80 + 80, a natural mix) judged round 36, which
+shipped; ``AUDIT30_*`` (80 + 80, a natural mix) judged round 35,
 which did not ship; ``AUDIT29_*`` (80 + 80, a natural mix) judged round 34, which did
 not ship; ``AUDIT28_*`` (80 + 80, a natural mix) judged round 33, which shipped;
 ``AUDIT21_*`` to ``AUDIT27_*`` (80 + 80 each, natural mixes)
