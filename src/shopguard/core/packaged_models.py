@@ -42,7 +42,9 @@ PACKAGED_MODELS: tuple[PackagedModel, ...] = (
         licence="Apache-2.0",
         origin="shopguard",
         trained_on="prompt_injection_deepset train split (Apache-2.0), generated attacks and "
-        f"shopper messages, the project's spent hand-written audit sets, {_SALMINEN}",
+        f"shopper messages, the project's spent hand-written audit sets, {_SALMINEN}; its "
+        "blended member is assistant.use_lite_encoder's layers fine-tuned on the same rows "
+        "(third-party Apache-2.0 weights, changed)",
         built_by="python -m shopguard.assistant.train",
     ),
     PackagedModel(
