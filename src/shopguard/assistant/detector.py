@@ -788,7 +788,10 @@ class PromptInjectionDetector:
                 raise ConfigError("oof_subsets need this process's fit and a row mask over it")
             if not 0.0 <= max_fpr < 0.5:
                 raise ConfigError("each out-of-fold subset needs a max_fpr in [0, 0.5)")
-            scores = np.sort(_sigmoid(logits[rows]))[::-1]
+            # rounded as the saved out-of-fold scores are (float32), so the rates reported
+            # below, and :meth:`calibrate` after a reload, count the same rows: a benign score
+            # just under a float64 cut could otherwise round up onto it
+            scores = np.sort(_sigmoid(logits[rows]).astype(np.float32).astype(np.float64))[::-1]
             k = math.floor(max_fpr * len(scores))
             cut = max(cut, float(np.nextafter(np.float64(scores[k]), 1.0)))
         for texts, max_fpr in benign_sets:
@@ -798,22 +801,11 @@ class PromptInjectionDetector:
             k = math.floor(max_fpr * len(scores))
             cut = max(cut, float(np.nextafter(np.float64(scores[k]), 1.0)))
         self.threshold_ = cut
-        benign, attack = self._oof_scores()
+        benign = self.oof_benign_.astype(np.float64)
         self.oof_fpr_ = float(np.mean(benign >= cut))
-        self.oof_tpr_ = float(np.mean(attack >= cut))
+        self.oof_tpr_ = float(np.mean(self.oof_attack_.astype(np.float64) >= cut))
         self.calibration_ = "validation"
         return self
-
-    def _oof_scores(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """The out-of-fold benign and attack scores at full precision when this process fitted
-        the model (the saved ones are float32, and a score a hair under a threshold set just
-        above it can round up to it), else the saved ones."""
-        logits = getattr(self, "oof_logit_", None)
-        labels = getattr(self, "oof_labels_", None)
-        if logits is not None and labels is not None and len(logits) == len(labels):
-            scores = _sigmoid(logits)
-            return scores[labels == 0], scores[labels == 1]
-        return self.oof_benign_.astype(np.float64), self.oof_attack_.astype(np.float64)
 
     def _model(self) -> LogisticRegression | LinearSVC:
         if self.learner == "logistic":
