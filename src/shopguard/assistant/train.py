@@ -761,11 +761,13 @@ def main(argv: list[str] | None = None) -> int:
         # no round named: the default recipe, round 36
         args.round36 = True
         newer = tuple(getattr(args, f"round{k}") for k in range(17, 37))
+    # the rounds that blend round 9's fine-tuned encoder into their model (the default too)
+    tuned = any(getattr(args, f"round{k}") for k in (9, 34, 35, 36))
     requests = args.round21 or args.round22 or args.round23 or args.round24
     bulk = 24 if args.round24 else 23 if args.round23 else 0
     rule_set = (
         33
-        if args.round33 or args.round34 or args.round35 or args.round36
+        if any(getattr(args, f"round{k}") for k in range(33, 37))
         else 23
         if any(getattr(args, f"round{k}") for k in range(23, 33))
         else 22
@@ -827,9 +829,7 @@ def main(argv: list[str] | None = None) -> int:
         base.attach_gloss_opinion(*gloss_opinion(args.data, seed=args.seed)).save(args.out)
         print(f"gloss opinion attached -> {args.out}")
         return 0
-    if (args.ft_epochs is not None or args.ft_sample is not None) and not (
-        args.round9 or args.round34 or args.round35 or args.round36
-    ):
+    if (args.ft_epochs is not None or args.ft_sample is not None) and not tuned:
         parser.error("--ft-epochs and --ft-sample go with --round9 or --round34 to --round36")
     if (args.ft_epochs is not None and args.ft_epochs < 1) or (
         args.ft_sample is not None and args.ft_sample < 2
@@ -868,7 +868,7 @@ def main(argv: list[str] | None = None) -> int:
         target_fpr=args.target_fpr,
         random_state=args.seed,
     ).fit(texts, labels, sample_weight=weights, groups=groups)
-    if args.round9 or args.round34 or args.round35 or args.round36:
+    if tuned:
         config = ROUND9_FINETUNE
         if args.ft_epochs is not None:
             config = FineTuneConfig(epochs=args.ft_epochs, lr=config.lr, batch=config.batch)
@@ -883,7 +883,7 @@ def main(argv: list[str] | None = None) -> int:
             if handwritten in oof_share
             else (),
         )
-    # round 19 and the rounds built on it; rounds 27 to 36 (33 is the default) are one model
+    # round 19 and the rounds built on it; rounds 27 to 36 (36 is the default) are one model
     if round17 and not (args.round17 or args.round18 or one_model):
         det.attach_second(
             second_opinion(
