@@ -114,7 +114,8 @@ as a letter. ``--round34 --out FILE`` is round 33 with ``AUDIT28_*`` too
 (:data:`SPENT_SETS_34`) and round 9's fine-tuned encoder blended in (:func:`attach_finetuned`),
 the hand-written shoppers' 2 % read on the blended out-of-fold scores. ``--round35 --out
 FILE`` is round 34 with ``AUDIT29_*`` too (:data:`SPENT_SETS_35`), ``--round36 --out FILE``
-round 35 with ``AUDIT30_*`` too (:data:`SPENT_SETS_36`).
+round 35 with ``AUDIT30_*`` too (:data:`SPENT_SETS_36`), ``--round37 --out FILE`` round 36
+with ``AUDIT31_*`` too (:data:`SPENT_SETS_37`).
 """
 
 from __future__ import annotations
@@ -228,7 +229,9 @@ SPENT_SETS_34: tuple[str, ...] = (*SPENT_SETS_33, "AUDIT28_HARD_BENIGN", "AUDIT2
 SPENT_SETS_35: tuple[str, ...] = (*SPENT_SETS_34, "AUDIT29_HARD_BENIGN", "AUDIT29_JAILBREAKS")
 #: Round 36: round 35's sets and ``AUDIT30_*`` (which judged round 35), the same member.
 SPENT_SETS_36: tuple[str, ...] = (*SPENT_SETS_35, "AUDIT30_HARD_BENIGN", "AUDIT30_JAILBREAKS")
-#: Rounds 27 to 36, one model each: the weights of deepset's, the hand-written, the review
+#: Round 37: round 36's sets and ``AUDIT31_*`` (which judged round 36), the same member.
+SPENT_SETS_37: tuple[str, ...] = (*SPENT_SETS_36, "AUDIT31_HARD_BENIGN", "AUDIT31_JAILBREAKS")
+#: Rounds 27 to 37, one model each: the weights of deepset's, the hand-written, the review
 #: and the generated training rows (:func:`_weights`' order).
 ONE_MODEL_WEIGHTS: dict[int, tuple[float, float, float, float]] = {
     27: (DEEPSET_WEIGHT, HANDWRITTEN_WEIGHT_27, 1.0, 1.0),
@@ -241,6 +244,7 @@ ONE_MODEL_WEIGHTS: dict[int, tuple[float, float, float, float]] = {
     34: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, GENERATED_WEIGHT_32),
     35: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, GENERATED_WEIGHT_32),
     36: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, GENERATED_WEIGHT_32),
+    37: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, GENERATED_WEIGHT_32),
 }
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
@@ -735,6 +739,12 @@ def main(argv: list[str] | None = None) -> int:
         "with AUDIT30 too (about 27 minutes on two cores)",
     )
     parser.add_argument(
+        "--round37",
+        action="store_true",
+        help="build round 37's candidate: round 36 with AUDIT31 too (about 27 minutes on two "
+        "cores)",
+    )
+    parser.add_argument(
         "--gloss-opinion-on",
         type=Path,
         default=None,
@@ -754,20 +764,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = (args.round5, args.round7, args.round8, args.round9, args.round10, args.round11)
     later = (args.round12, args.round13, args.round14, args.round15, args.round16)
-    newer = tuple(getattr(args, f"round{k}") for k in range(17, 37))
+    newer = tuple(getattr(args, f"round{k}") for k in range(17, 38))
     if sum((*rounds, *later, *newer)) > 1:
-        parser.error("--round5 to --round36 are different detectors; pick one")
+        parser.error("--round5 to --round37 are different detectors; pick one")
     if not any((*rounds, *later, *newer)) and args.gloss_opinion_on is None:
         # no round named: the default recipe, round 36
         args.round36 = True
-        newer = tuple(getattr(args, f"round{k}") for k in range(17, 37))
+        newer = tuple(getattr(args, f"round{k}") for k in range(17, 38))
     # the rounds that blend round 9's fine-tuned encoder into their model (the default too)
-    tuned = any(getattr(args, f"round{k}") for k in (9, 34, 35, 36))
+    tuned = any(getattr(args, f"round{k}") for k in (9, 34, 35, 36, 37))
     requests = args.round21 or args.round22 or args.round23 or args.round24
     bulk = 24 if args.round24 else 23 if args.round23 else 0
     rule_set = (
         33
-        if any(getattr(args, f"round{k}") for k in range(33, 37))
+        if any(getattr(args, f"round{k}") for k in range(33, 38))
         else 23
         if any(getattr(args, f"round{k}") for k in range(23, 33))
         else 22
@@ -782,10 +792,10 @@ def main(argv: list[str] | None = None) -> int:
     lexicon12 = args.round12 or args.round13
     # rounds 14 to 16 train on the spent hand-written sets; 15 and 16 let them hold the
     # threshold by their out-of-fold scores too
-    # rounds 27 to 36 are one model trained on every spent set but AUDIT14, 28 with round
-    # 15's constraint, 29 to 36 with round 16's (34 to 36 with a fine-tuned encoder blended in)
+    # rounds 27 to 37 are one model trained on every spent set but AUDIT14, 28 with round
+    # 15's constraint, 29 to 37 with round 16's (34 to 37 with a fine-tuned encoder blended in)
     handwritten = next(
-        (k for k in (14, 15, 16, *range(27, 37)) if getattr(args, f"round{k}")),
+        (k for k in (14, 15, 16, *range(27, 38)) if getattr(args, f"round{k}")),
         None,
     )
     spent_sets = {
@@ -802,6 +812,7 @@ def main(argv: list[str] | None = None) -> int:
         34: SPENT_SETS_34,
         35: SPENT_SETS_35,
         36: SPENT_SETS_36,
+        37: SPENT_SETS_37,
     }
     oof_share = {
         15: HANDWRITTEN_OOF_FPR,
@@ -815,6 +826,7 @@ def main(argv: list[str] | None = None) -> int:
         34: HANDWRITTEN_OOF_FPR_16,
         35: HANDWRITTEN_OOF_FPR_16,
         36: HANDWRITTEN_OOF_FPR_16,
+        37: HANDWRITTEN_OOF_FPR_16,
     }
     one_model = handwritten in ONE_MODEL_WEIGHTS
     if args.gloss_opinion_on is not None:
@@ -830,7 +842,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gloss opinion attached -> {args.out}")
         return 0
     if (args.ft_epochs is not None or args.ft_sample is not None) and not tuned:
-        parser.error("--ft-epochs and --ft-sample go with --round9 or --round34 to --round36")
+        parser.error("--ft-epochs and --ft-sample go with --round9 or --round34 to --round37")
     if (args.ft_epochs is not None and args.ft_epochs < 1) or (
         args.ft_sample is not None and args.ft_sample < 2
     ):
@@ -883,7 +895,7 @@ def main(argv: list[str] | None = None) -> int:
             if handwritten in oof_share
             else (),
         )
-    # round 19 and the rounds built on it; rounds 27 to 36 (36 is the default) are one model
+    # round 19 and the rounds built on it; rounds 27 to 37 (36 is the default) are one model
     if round17 and not (args.round17 or args.round18 or one_model):
         det.attach_second(
             second_opinion(

@@ -20,12 +20,12 @@ def _audit(k: int) -> set[str]:
     return {f"AUDIT{k}_HARD_BENIGN", f"AUDIT{k}_JAILBREAKS"}
 
 
-def test_spent_sets_when_rounds_26_to_36_then_each_adds_only_the_sets_read_before_it() -> None:
+def test_spent_sets_when_rounds_26_to_37_then_each_adds_only_the_sets_read_before_it() -> None:
     # a candidate may train on the sets that judged earlier rounds, never on the set that
     # judges it, and never on AUDIT14 (the benchmark's held-out rows)
-    rounds = {k: set(getattr(train, f"SPENT_SETS_{k}")) for k in range(26, 37)}
+    rounds = {k: set(getattr(train, f"SPENT_SETS_{k}")) for k in range(26, 38)}
     assert rounds[26] - set(train.SPENT_SETS_19) == set().union(*(_audit(k) for k in range(15, 21)))
-    for k in range(27, 37):
+    for k in range(27, 38):
         # round k was judged by AUDIT{k-5}; it adds the set that judged round k-1
         assert rounds[k] - rounds[k - 1] == _audit(k - 6)
         assert not rounds[k] & _audit(k - 5)
