@@ -36,7 +36,8 @@ audit27`` (round 32): ``AUDIT27_HARD_BENIGN`` (80) and ``AUDIT27_JAILBREAKS`` (8
 audit28`` (round 33): ``AUDIT28_HARD_BENIGN`` (80) and ``AUDIT28_JAILBREAKS`` (80), an eighth. ``--set
 audit29`` (round 34): ``AUDIT29_HARD_BENIGN`` (80) and ``AUDIT29_JAILBREAKS`` (80), a ninth. ``--set audit30`` (round 35): ``AUDIT30_HARD_BENIGN``
 (80) and ``AUDIT30_JAILBREAKS`` (80), a tenth. ``--set audit31`` (round 36):
-``AUDIT31_HARD_BENIGN`` (80) and ``AUDIT31_JAILBREAKS`` (80), an eleventh. ``--set spent`` pools every set read before round 17 (891 hard benign, 573 jailbreaks), ``--set spent12`` every set read before round 18 (941,
+``AUDIT31_HARD_BENIGN`` (80) and ``AUDIT31_JAILBREAKS`` (80), an eleventh. ``--set audit32``
+(round 37): ``AUDIT32_HARD_BENIGN`` (80) and ``AUDIT32_JAILBREAKS`` (80), a twelfth. ``--set spent`` pools every set read before round 17 (891 hard benign, 573 jailbreaks), ``--set spent12`` every set read before round 18 (941,
 621): no longer evidence of generalisation, a guard against regressions.
 Each detector named by ``--model LABEL=PATH`` (default: the shipped one) is scored at its own threshold, beside the keyword baseline (0.5). The rule for
 reading each set is written in ``bench/results/assistant_injection_history.md`` before the
@@ -91,6 +92,7 @@ SETS = {
     "audit29": ("round-34", heldout.AUDIT29_HARD_BENIGN, heldout.AUDIT29_JAILBREAKS),
     "audit30": ("round-35", heldout.AUDIT30_HARD_BENIGN, heldout.AUDIT30_JAILBREAKS),
     "audit31": ("round-36", heldout.AUDIT31_HARD_BENIGN, heldout.AUDIT31_JAILBREAKS),
+    "audit32": ("round-37", heldout.AUDIT32_HARD_BENIGN, heldout.AUDIT32_JAILBREAKS),
 }
 
 
@@ -105,11 +107,11 @@ def _spent(later: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 SETS["spent"] = (
     "spent (pooled, before round 17)",
-    *_spent(tuple(f"AUDIT{k}_" for k in range(12, 32))),
+    *_spent(tuple(f"AUDIT{k}_" for k in range(12, 33))),
 )
 SETS["spent12"] = (
     "spent (pooled, before round 18)",
-    *_spent(tuple(f"AUDIT{k}_" for k in range(13, 32))),
+    *_spent(tuple(f"AUDIT{k}_" for k in range(13, 33))),
 )
 
 

@@ -66,7 +66,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 FOLDS = 8
 NEWER = tuple(f"AUDIT{k}" for k in range(14, 32))
 #: Sets written for a read that has not happened yet: never read here.
-FRESH: tuple[str, ...] = ()
+FRESH: tuple[str, ...] = ("AUDIT32_",)
 C_DEFAULT = 32.0
 
 

@@ -185,7 +185,7 @@ def every_training_text() -> frozenset[str]:
     return frozenset(english) | frozenset(widest)
 
 
-@pytest.mark.parametrize("prefix", [f"AUDIT{k}_" for k in range(3, 32)])
+@pytest.mark.parametrize("prefix", [f"AUDIT{k}_" for k in range(3, 33)])
 def test_audit_sets_when_compared_to_every_other_set_then_disjoint(
     every_training_text: frozenset[str], prefix: str
 ) -> None:
@@ -388,7 +388,7 @@ def test_training_groups_when_spent_sets_then_every_spent_row_in_its_set_group_a
     assert not {n for n in SPENT_SETS_16 if n.startswith("AUDIT11_")}
     # every set read before round 14, none read since
     assert set(SPENT_SETS) == {
-        n for n in heldout.__all__ if not n.startswith(tuple(f"AUDIT{k}_" for k in range(9, 32)))
+        n for n in heldout.__all__ if not n.startswith(tuple(f"AUDIT{k}_" for k in range(9, 33)))
     }
     for name in SPENT_SETS:
         label = int(name.endswith("JAILBREAKS"))
