@@ -64,9 +64,9 @@ from shopguard.assistant.validation import VAL_HARD_BENIGN
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FOLDS = 8
-NEWER = tuple(f"AUDIT{k}" for k in range(14, 32))
+NEWER = tuple(f"AUDIT{k}" for k in range(14, 33))
 #: Sets written for a read that has not happened yet: never read here.
-FRESH: tuple[str, ...] = ("AUDIT32_",)
+FRESH: tuple[str, ...] = ()
 C_DEFAULT = 32.0
 
 
