@@ -788,12 +788,14 @@ class PromptInjectionDetector:
                 raise ConfigError("oof_subsets need this process's fit and a row mask over it")
             if not 0.0 <= max_fpr < 0.5:
                 raise ConfigError("each out-of-fold subset needs a max_fpr in [0, 0.5)")
-            # rounded as the saved out-of-fold scores are (float32), so the rates reported
-            # below, and :meth:`calibrate` after a reload, count the same rows: a benign score
-            # just under a float64 cut could otherwise round up onto it
-            scores = np.sort(_sigmoid(logits[rows]).astype(np.float32).astype(np.float64))[::-1]
+            # above the k-th score both at full precision (as this process scores the rows)
+            # and rounded as the saved out-of-fold scores are (float32, as the rates below and
+            # :meth:`calibrate` after a reload count them): rounding goes up or down by the
+            # score, so a cut above one of the two can sit under the other
+            scores = np.sort(_sigmoid(logits[rows]))[::-1]
             k = math.floor(max_fpr * len(scores))
-            cut = max(cut, float(np.nextafter(np.float64(scores[k]), 1.0)))
+            top = max(float(scores[k]), float(np.float32(scores[k])))
+            cut = max(cut, float(np.nextafter(np.float64(top), 1.0)))
         for texts, max_fpr in benign_sets:
             if not texts or not 0.0 <= max_fpr < 0.5:
                 raise ConfigError("each validation set needs texts and a max_fpr in [0, 0.5)")

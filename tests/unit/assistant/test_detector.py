@@ -413,6 +413,8 @@ def test_calibrate_on_when_oof_subset_then_those_training_rows_hold_the_threshol
     assert (oof >= loose).mean() > 0.0  # the subset's tail sits above the loose threshold
     strict = det.calibrate_on([(val, 0.2)], oof_subsets=[(rows, 0.0)]).threshold_
     assert strict > loose and (oof >= strict).sum() == 0
+    # ... and as saved (float32, rounded up or down by the score): the same rows, none flagged
+    assert (det.oof_benign_.astype(np.float64) >= strict).sum() == 0 and det.oof_fpr_ == 0.0
     with pytest.raises(ConfigError, match="mask"):
         det.calibrate_on([(val, 0.2)], oof_subsets=[(rows[:-1], 0.01)])
     det.save(tmp_path / "d.npz")
