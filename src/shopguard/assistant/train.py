@@ -246,6 +246,8 @@ ONE_MODEL_WEIGHTS: dict[int, tuple[float, float, float, float]] = {
     36: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, GENERATED_WEIGHT_32),
     37: (DEEPSET_WEIGHT_31, HANDWRITTEN_WEIGHT_27, HANDWRITTEN_WEIGHT_27, GENERATED_WEIGHT_32),
 }
+#: The rounds that blend round 9's fine-tuned encoder into their model (the default too).
+TUNED_ROUNDS: tuple[int, ...] = (9, 34, 35, 36, 37)
 #: Every hand-written hard-benign prompt the model does not train on: the validation
 #: prompts (which steered the generator's benign families in round 5) and the spent
 #: held-out prompts (which steered nothing in the generator). Round 5 reads the threshold
@@ -771,8 +773,7 @@ def main(argv: list[str] | None = None) -> int:
         # no round named: the default recipe, round 36
         args.round36 = True
         newer = tuple(getattr(args, f"round{k}") for k in range(17, 38))
-    # the rounds that blend round 9's fine-tuned encoder into their model (the default too)
-    tuned = any(getattr(args, f"round{k}") for k in (9, 34, 35, 36, 37))
+    tuned = any(getattr(args, f"round{k}") for k in TUNED_ROUNDS)
     requests = args.round21 or args.round22 or args.round23 or args.round24
     bulk = 24 if args.round24 else 23 if args.round23 else 0
     rule_set = (
